@@ -1,0 +1,27 @@
+# Two commands do all set-up on a fresh machine with Python 3.11:
+#   make run   - create .venv, install, migrate, load the demo MSP on an empty database, serve
+#   make test  - create .venv, install, run the test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install demo serve clean-demo
+
+$(STAMP): requirements.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"SuperHack needs Python 3.11, found {sys.version.split()[0]} (set PYTHON=/path/to/python3.11)"'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py setup_demo
+	$(PY) manage.py serve
+
+test: install
+	$(PY) -m pytest -n auto -q $(PYTEST_ARGS)

@@ -1,0 +1,189 @@
+"""Every MSP record in the admin. Large tables use raw-id widgets and select_related so
+a change list costs a fixed number of queries."""
+
+from django.contrib import admin
+
+from . import models
+
+SYNC_FIELDS = ("source", "external_id", "source_updated_at", "sync_run", "deleted_at_source")
+
+
+class SyncedAdmin(admin.ModelAdmin):
+    list_filter = ("source",)
+    readonly_fields = SYNC_FIELDS
+    show_full_result_count = False
+    list_per_page = 50
+
+
+@admin.register(models.Client)
+class ClientAdmin(SyncedAdmin):
+    list_display = ("name", "status", "industry", "employee_count", "onboarded_on", "churned_on", "source")
+    list_filter = ("status", "industry", "source")
+    search_fields = ("name", "email_domain", "external_id")
+
+
+@admin.register(models.Customer)
+class CustomerAdmin(SyncedAdmin):
+    list_display = ("display_name", "client", "match_method", "match_confidence", "balance", "currency", "active")
+    list_filter = ("match_method", "active", "currency")
+    search_fields = ("display_name", "company_name", "email", "external_id")
+    list_select_related = ("client",)
+    autocomplete_fields = ("client",)
+
+
+@admin.register(models.Technician)
+class TechnicianAdmin(SyncedAdmin):
+    list_display = ("name", "designation", "tier", "burdened_hourly_cost", "cost_currency", "active")
+    list_editable = ("burdened_hourly_cost",)
+    search_fields = ("name", "email")
+
+
+@admin.register(models.ServiceItem)
+class ServiceItemAdmin(SyncedAdmin):
+    list_display = ("name", "source", "quantity_type", "unit_price", "after_hours_unit_price", "active")
+    list_filter = ("source", "quantity_type", "active")
+    search_fields = ("name",)
+
+
+@admin.register(models.Contract)
+class ContractAdmin(SyncedAdmin):
+    list_display = (
+        "name", "client", "kind", "status", "start_date", "end_date",
+        "billed_quantity", "unit_price", "hourly_rate", "annual_escalator_pct",
+    )
+    list_filter = ("kind", "status", "auto_renew")
+    search_fields = ("name", "client__name", "external_id")
+    list_select_related = ("client",)
+    raw_id_fields = ("client", "service_item")
+    date_hierarchy = "start_date"
+
+
+@admin.register(models.Asset)
+class AssetAdmin(SyncedAdmin):
+    list_display = ("name", "client", "asset_class", "platform", "status", "added_on", "retired_on")
+    list_filter = ("asset_class", "status", "platform")
+    search_fields = ("name", "client__name", "external_id")
+    list_select_related = ("client",)
+    raw_id_fields = ("client",)
+
+
+class WorklogInline(admin.TabularInline):
+    model = models.Worklog
+    fields = ("work_date", "technician", "minutes", "billable", "after_hours", "unit_price", "billing_status")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(models.Ticket)
+class TicketAdmin(SyncedAdmin):
+    list_display = (
+        "display_id", "subject", "client", "priority", "category", "is_reactive",
+        "created_at", "resolved_at", "resolution_violated",
+    )
+    list_filter = ("priority", "is_reactive", "channel", "resolution_violated", "first_response_violated")
+    search_fields = ("display_id", "subject", "client__name", "external_id")
+    list_select_related = ("client",)
+    raw_id_fields = ("client", "technician", "asset")
+    date_hierarchy = "created_at"
+    inlines = [WorklogInline]
+
+
+@admin.register(models.Worklog)
+class WorklogAdmin(SyncedAdmin):
+    list_display = ("work_date", "client", "technician", "minutes", "billable", "after_hours", "unit_price", "billing_status")
+    list_filter = ("source", "billable", "after_hours", "billing_status")
+    search_fields = ("client__name", "notes", "external_id")
+    list_select_related = ("client", "technician")
+    raw_id_fields = ("client", "ticket", "technician", "contract", "service_item")
+    date_hierarchy = "work_date"
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = models.InvoiceLine
+    fields = ("line_num", "kind", "service_item", "description", "quantity", "unit_price", "amount", "service_date")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(models.Invoice)
+class InvoiceAdmin(SyncedAdmin):
+    list_display = ("doc_number", "client", "txn_date", "due_date", "total", "balance", "currency", "voided")
+    list_filter = ("voided", "currency")
+    search_fields = ("doc_number", "client__name", "customer__display_name", "external_id")
+    list_select_related = ("client",)
+    raw_id_fields = ("customer", "client")
+    date_hierarchy = "txn_date"
+    inlines = [InvoiceLineInline]
+
+
+class PaymentApplicationInline(admin.TabularInline):
+    model = models.PaymentApplication
+    raw_id_fields = ("invoice",)
+    extra = 0
+
+
+@admin.register(models.Payment)
+class PaymentAdmin(SyncedAdmin):
+    list_display = ("txn_date", "client", "total", "unapplied", "currency", "reference")
+    search_fields = ("client__name", "reference", "external_id")
+    list_select_related = ("client",)
+    raw_id_fields = ("customer", "client")
+    date_hierarchy = "txn_date"
+    inlines = [PaymentApplicationInline]
+
+
+@admin.register(models.Expense)
+class ExpenseAdmin(SyncedAdmin):
+    list_display = ("txn_date", "txn_type", "vendor", "client", "category", "amount", "billable_status")
+    list_filter = ("txn_type", "category", "billable_status")
+    search_fields = ("vendor", "description", "client__name", "external_id")
+    list_select_related = ("client",)
+    raw_id_fields = ("customer", "client")
+    date_hierarchy = "txn_date"
+
+
+@admin.register(models.SatisfactionSurvey)
+class SatisfactionSurveyAdmin(SyncedAdmin):
+    list_display = ("responded_at", "client", "score", "comment")
+    list_filter = ("score",)
+    search_fields = ("client__name", "comment")
+    list_select_related = ("client",)
+    raw_id_fields = ("client", "ticket")
+
+
+@admin.register(models.Interaction)
+class InteractionAdmin(SyncedAdmin):
+    list_display = ("occurred_at", "client", "kind", "owner", "sentiment")
+    list_filter = ("kind", "sentiment")
+    search_fields = ("client__name", "summary", "owner")
+    list_select_related = ("client",)
+    raw_id_fields = ("client",)
+
+
+@admin.register(models.SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    list_display = ("started_at", "source", "trigger", "status", "created", "updated", "unchanged", "deleted", "set_aside")
+    list_filter = ("source", "trigger", "status")
+    readonly_fields = [f.name for f in models.SyncRun._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(models.RejectedRecord)
+class RejectedRecordAdmin(admin.ModelAdmin):
+    list_display = ("first_seen_at", "source", "entity", "external_id", "reason", "resolved")
+    list_filter = ("source", "entity", "resolved")
+    search_fields = ("external_id", "reason")
+    readonly_fields = ("source", "entity", "external_id", "payload", "payload_hash", "reason", "first_seen_at", "last_run")
+    actions = ["mark_resolved"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Mark as resolved")
+    def mark_resolved(self, request, queryset):
+        self.message_user(request, f"{queryset.update(resolved=True)} record(s) marked resolved.")
