@@ -1,0 +1,1 @@
+"""Records the MSP keeps outside SuperOps and QuickBooks (QBR calendar, CRM export)."""

@@ -1,0 +1,1 @@
+"""QuickBooks Online: payload mapping (mapping.py); the live client and sync live beside it."""

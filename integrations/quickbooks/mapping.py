@@ -1,0 +1,315 @@
+"""QuickBooks Online entities -> rows of the clients app. Pure functions, no database.
+
+Shapes are those of integrations/PAYLOADS.md (Accounting API, minor version 75). An
+invoice carries its lines and a payment its applications as `children`; a Bill or a
+Purchase becomes one Expense per line, because each line can name a different customer.
+`MAPPERS` maps an entity name to its mapper.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from clients.models import Customer, Expense, Invoice, Payment, ServiceItem, Technician, Worklog
+
+from ..parsing import (
+    obj, parse_bool, parse_choice, parse_date, parse_datetime, parse_decimal, parse_id, parse_int,
+    parse_text, ref_id,
+)
+from ..records import BadRecord, Mapped, Ref
+
+SOURCE = "quickbooks"
+ZERO = Decimal("0")
+ONE = Decimal("1")
+
+EXPENSE_BILLABLE = {"BILLABLE": "billable", "NOTBILLABLE": "not_billable", "HASBEENBILLED": "billed"}
+# QuickBooks time has no approval workflow: billable time is waiting to be billed until an
+# invoice picks it up; not-billable time has no billing status.
+TIME_BILLING = {"BILLABLE": "pending", "HASBEENBILLED": "invoiced", "NOTBILLABLE": ""}
+EXPENSE_DETAILS = ("AccountBasedExpenseLineDetail", "ItemBasedExpenseLineDetail")
+
+# Invoice line kind from the item's name, first match wins. QuickBooks items carry no
+# billing model, so the MSP's naming is the evidence: block and per-seat items are the
+# recurring agreement, labour items are time, named projects are project work, licences and
+# hardware are products, "Reimbursable ..." items pass an expense through.
+LINE_KIND_RULES: list[tuple[str, re.Pattern]] = [
+    ("expense", re.compile(r"^\s*reimburs", re.I)),
+    ("project", re.compile(r"\bproject|onboarding|migration|implementation|installation", re.I)),
+    ("recurring", re.compile(r"\bblock\b|\bmanaged\b|\bper[- ](user|device|seat|endpoint)|\bseat|"
+                             r"\bmonitoring\b|\bbackup\b|\bagreement\b|\bplan\b|\bsubscription\b", re.I)),
+    ("time", re.compile(r"\blabou?r\b|\bsupport\b|\bhours?\b|\bhourly\b|\bon-?site\b|\bremote\b|"
+                        r"\bafter[- ]hours\b|\bconsult|\bT&M\b|\btime\b", re.I)),
+    ("product", re.compile(r"licen[cs]e|\bmicrosoft 365\b|\bm365\b|hardware|laptop|desktop|\bserver\b|"
+                           r"firewall|switch|\bproduct\b|\bsoftware\b", re.I)),
+]
+EXPENSE_CATEGORY_RULES = [
+    ("license", re.compile(r"licen[cs]", re.I)),
+    ("hardware", re.compile(r"hardware", re.I)),
+    ("subcontractor", re.compile(r"subcontract", re.I)),
+]
+TERMS_DAYS = re.compile(r"(\d+)")
+
+
+def line_kind(item_name: str) -> str:
+    for kind, pattern in LINE_KIND_RULES:
+        if pattern.search(item_name):
+            return kind
+    return "other"
+
+
+def expense_category(account_name: str) -> str:
+    for category, pattern in EXPENSE_CATEGORY_RULES:
+        if pattern.search(account_name):
+            return category
+    return "other"
+
+
+def _updated_at(p: dict) -> Any:
+    meta = obj(p.get("MetaData"), "MetaData")
+    return parse_datetime(meta.get("LastUpdatedTime"), "MetaData.LastUpdatedTime")
+
+
+def _currency(p: dict) -> str:
+    return parse_text(obj(p.get("CurrencyRef"), "CurrencyRef").get("value"), "CurrencyRef.value").upper() or "USD"
+
+
+def _exchange_rate(p: dict) -> Decimal:
+    rate = parse_decimal(p.get("ExchangeRate"), "ExchangeRate", default=ONE)
+    if rate <= 0:
+        raise BadRecord(f"ExchangeRate {p.get('ExchangeRate')!r} is not positive")
+    return rate
+
+
+def _customer_ref(payload: Any, field: str, *, required: bool = True) -> Ref | None:
+    customer_id = ref_id(payload, "value", field)
+    if customer_id is None:
+        if required:
+            raise BadRecord(f"{field}.value is missing")
+        return None
+    return Ref(Customer, SOURCE, customer_id)
+
+
+def _client_via(customer: Ref | None) -> Ref | None:
+    # A QuickBooks row's client is whichever client its customer is linked to (matching.py).
+    if customer is None:
+        return None
+    return Ref(Customer, SOURCE, customer.external_id, via="client")
+
+
+def _lines(p: dict) -> list[dict]:
+    lines = p.get("Line") or []
+    if not isinstance(lines, list):
+        raise BadRecord(f"Line {lines!r} is not a list")
+    return [obj(line, f"Line[{i}]") for i, line in enumerate(lines)]
+
+
+def map_customer(p: dict) -> Mapped:
+    terms = parse_text(obj(p.get("SalesTermRef"), "SalesTermRef").get("name"), "SalesTermRef.name")
+    days = TERMS_DAYS.search(terms)
+    if days:
+        terms_days = int(days.group(1))
+    elif "receipt" in terms.lower():
+        terms_days = 0
+    else:
+        terms_days = None
+    fields = {
+        "display_name": parse_text(p.get("DisplayName"), "DisplayName", required=True),
+        "company_name": parse_text(p.get("CompanyName"), "CompanyName"),
+        "email": parse_text(obj(p.get("PrimaryEmailAddr"), "PrimaryEmailAddr").get("Address"),
+                            "PrimaryEmailAddr.Address").lower(),
+        "active": parse_bool(p.get("Active"), "Active", default=True),
+        "currency": _currency(p),
+        "balance": parse_decimal(p.get("Balance"), "Balance", default=ZERO),
+        "payment_terms_days": terms_days,
+        "source_updated_at": _updated_at(p),
+    }
+    return Mapped(Customer, SOURCE, parse_id(p.get("Id"), "Id"), fields)
+
+
+def map_item(p: dict) -> Mapped:
+    name = parse_text(p.get("Name"), "Name", required=True)
+    kind = line_kind(name)
+    quantity_type = "block_hours" if re.search(r"\bblock\b", name, re.I) else "hours" if kind == "time" else "units"
+    fields = {
+        "name": name,
+        "description": parse_text(p.get("Description"), "Description"),
+        "quantity_type": quantity_type,
+        "unit_price": parse_decimal(p.get("UnitPrice"), "UnitPrice", default=ZERO),
+        "cost_price": parse_decimal(p.get("PurchaseCost"), "PurchaseCost"),
+        "active": parse_bool(p.get("Active"), "Active", default=True),
+        "source_updated_at": _updated_at(p),
+    }
+    return Mapped(ServiceItem, SOURCE, parse_id(p.get("Id"), "Id"), fields)
+
+
+def map_invoice(p: dict) -> Mapped:
+    total = parse_decimal(p.get("TotalAmt"), "TotalAmt", required=True)
+    memo = parse_text(p.get("PrivateNote"), "PrivateNote")
+    customer = _customer_ref(p.get("CustomerRef"), "CustomerRef")
+    fields = {
+        "doc_number": parse_text(p.get("DocNumber"), "DocNumber"),
+        "txn_date": parse_date(p.get("TxnDate"), "TxnDate", required=True),
+        "due_date": parse_date(p.get("DueDate"), "DueDate"),
+        "total": total,
+        "balance": parse_decimal(p.get("Balance"), "Balance", default=ZERO),
+        "currency": _currency(p),
+        "exchange_rate": _exchange_rate(p),
+        "memo": memo,
+        # QuickBooks keeps a voided invoice with its amounts zeroed and "Voided" in the memo.
+        "voided": total == 0 and "void" in memo.lower(),
+        "source_updated_at": _updated_at(p),
+    }
+    children = []
+    seen: set[str] = set()
+    for i, line in enumerate(_lines(p)):
+        if line.get("DetailType") != "SalesItemLineDetail":
+            continue  # subtotal, discount and description-only lines are not sales
+        detail = obj(line.get("SalesItemLineDetail"), f"Line[{i}].SalesItemLineDetail")
+        item = obj(detail.get("ItemRef"), f"Line[{i}].ItemRef")
+        line_num = parse_int(line.get("LineNum"), f"Line[{i}].LineNum", default=i + 1)
+        line_id = parse_id(line["Id"], f"Line[{i}].Id") if line.get("Id") not in (None, "") else str(line_num)
+        if line_id in seen:
+            raise BadRecord(f"Line[{i}].Id {line_id!r} appears twice")
+        seen.add(line_id)
+        item_name = parse_text(item.get("name"), f"Line[{i}].ItemRef.name")
+        description = parse_text(line.get("Description"), f"Line[{i}].Description")
+        item_id = ref_id(item, "value", f"Line[{i}].ItemRef")
+        children.append({
+            "line_id": line_id,
+            "line_num": line_num,
+            "service_item_ref": Ref(ServiceItem, SOURCE, item_id, required=False) if item_id else None,
+            "kind": line_kind(item_name or description),
+            "description": description,
+            "quantity": parse_decimal(detail.get("Qty"), f"Line[{i}].Qty", default=ZERO),
+            "unit_price": parse_decimal(detail.get("UnitPrice"), f"Line[{i}].UnitPrice", default=ZERO),
+            "amount": parse_decimal(line.get("Amount"), f"Line[{i}].Amount", required=True),
+            "service_date": parse_date(detail.get("ServiceDate"), f"Line[{i}].ServiceDate"),
+        })
+    refs = {"customer": customer, "client": _client_via(customer)}
+    return Mapped(Invoice, SOURCE, parse_id(p.get("Id"), "Id"), fields, refs, children)
+
+
+def map_payment(p: dict) -> Mapped:
+    customer = _customer_ref(p.get("CustomerRef"), "CustomerRef")
+    fields = {
+        "txn_date": parse_date(p.get("TxnDate"), "TxnDate", required=True),
+        "total": parse_decimal(p.get("TotalAmt"), "TotalAmt", required=True),
+        "unapplied": parse_decimal(p.get("UnappliedAmt"), "UnappliedAmt", default=ZERO),
+        "currency": _currency(p),
+        "exchange_rate": _exchange_rate(p),
+        "reference": parse_text(p.get("PaymentRefNum"), "PaymentRefNum"),
+        "source_updated_at": _updated_at(p),
+    }
+    applied: dict[str, Decimal] = {}
+    for i, line in enumerate(_lines(p)):
+        amount = parse_decimal(line.get("Amount"), f"Line[{i}].Amount", required=True)
+        linked = line.get("LinkedTxn") or []
+        if not isinstance(linked, list):
+            raise BadRecord(f"Line[{i}].LinkedTxn {linked!r} is not a list")
+        linked = [obj(txn, f"Line[{i}].LinkedTxn") for txn in linked]
+        invoices = [txn for txn in linked if txn.get("TxnType") == "Invoice"]
+        if len(invoices) > 1:
+            # QuickBooks gives one amount per line; splitting it between invoices would be a guess.
+            raise BadRecord(f"Line[{i}] applies {amount} to {len(invoices)} invoices at once")
+        for txn in invoices:
+            invoice_id = parse_id(txn.get("TxnId"), f"Line[{i}].LinkedTxn.TxnId")
+            applied[invoice_id] = applied.get(invoice_id, ZERO) + amount
+    children = [{"invoice_ref": Ref(Invoice, SOURCE, invoice_id), "amount": amount}
+                for invoice_id, amount in applied.items()]
+    refs = {"customer": customer, "client": _client_via(customer)}
+    return Mapped(Payment, SOURCE, parse_id(p.get("Id"), "Id"), fields, refs, children)
+
+
+def _expenses(p: dict, txn_type: str, vendor_field: str) -> list[Mapped]:
+    document_id = parse_id(p.get("Id"), "Id")
+    txn_date = parse_date(p.get("TxnDate"), "TxnDate", required=True)
+    vendor = parse_text(obj(p.get(vendor_field), vendor_field).get("name"), f"{vendor_field}.name")
+    currency, rate, updated = _currency(p), _exchange_rate(p), _updated_at(p)
+    rows = []
+    for i, line in enumerate(_lines(p)):
+        detail_type = line.get("DetailType")
+        if detail_type not in EXPENSE_DETAILS:
+            continue
+        detail = obj(line.get(detail_type), f"Line[{i}].{detail_type}")
+        if detail_type == "AccountBasedExpenseLineDetail":
+            account = parse_text(obj(detail.get("AccountRef"), "AccountRef").get("name"), f"Line[{i}].AccountRef.name")
+        else:
+            account = parse_text(obj(detail.get("ItemRef"), "ItemRef").get("name"), f"Line[{i}].ItemRef.name")
+        line_id = parse_id(line["Id"], f"Line[{i}].Id") if line.get("Id") not in (None, "") else str(i + 1)
+        customer = _customer_ref(detail.get("CustomerRef"), f"Line[{i}].CustomerRef", required=False)
+        fields = {
+            "txn_type": txn_type,
+            "document_id": document_id,
+            "txn_date": txn_date,
+            "vendor": vendor,
+            "account": account,
+            "category": expense_category(account),
+            "description": parse_text(line.get("Description"), f"Line[{i}].Description"),
+            "amount": parse_decimal(line.get("Amount"), f"Line[{i}].Amount", required=True),
+            "currency": currency,
+            "exchange_rate": rate,
+            "billable_status": parse_choice(detail.get("BillableStatus"), f"Line[{i}].BillableStatus",
+                                            EXPENSE_BILLABLE, default="not_billable"),
+            "source_updated_at": updated,
+        }
+        refs = {"customer": customer, "client": _client_via(customer)}
+        rows.append(Mapped(Expense, SOURCE, f"{txn_type}:{document_id}:{line_id}", fields, refs))
+    return rows
+
+
+def map_bill(p: dict) -> list[Mapped]:
+    return _expenses(p, "Bill", "VendorRef")
+
+
+def map_purchase(p: dict) -> list[Mapped]:
+    return _expenses(p, "Purchase", "EntityRef")
+
+
+def map_time_activity(p: dict) -> Mapped:
+    hours = parse_int(p.get("Hours"), "Hours", default=0)
+    minutes = parse_int(p.get("Minutes"), "Minutes", default=0)
+    if hours < 0 or minutes < 0:
+        raise BadRecord(f"Hours {p.get('Hours')!r} / Minutes {p.get('Minutes')!r} is negative")
+    total = hours * 60 + minutes
+    if total <= 0:
+        raise BadRecord(f"Hours {p.get('Hours')!r} and Minutes {p.get('Minutes')!r} give no time")
+    customer = _customer_ref(p.get("CustomerRef"), "CustomerRef")
+    worker_field = "VendorRef" if p.get("NameOf") == "Vendor" else "EmployeeRef"
+    worker = parse_text(obj(p.get(worker_field), worker_field).get("name"), f"{worker_field}.name")
+    billable = parse_choice(p.get("BillableStatus"), "BillableStatus", TIME_BILLING, default="")
+    item_id = ref_id(p.get("ItemRef"), "value", "ItemRef")
+    fields = {
+        "work_date": parse_date(p.get("TxnDate"), "TxnDate", required=True),
+        "started_at": parse_datetime(p.get("StartTime"), "StartTime"),
+        "minutes": total,
+        "billable": billable in ("pending", "invoiced"),
+        "after_hours": False,
+        "unit_price": parse_decimal(p.get("HourlyRate"), "HourlyRate", default=ZERO),
+        "currency": "USD",
+        "billing_status": billable,
+        "notes": parse_text(p.get("Description"), "Description"),
+        "source_updated_at": _updated_at(p),
+    }
+    refs = {
+        # Worklog.client is required: time for a customer not linked to a client is set aside
+        # until someone links it.
+        "client": _client_via(customer),
+        # QuickBooks employees are not SuperOps users; the name is the only shared key.
+        "technician": Ref(Technician, "superops", worker, key="name", required=False) if worker else None,
+        "service_item": Ref(ServiceItem, SOURCE, item_id, required=False) if item_id else None,
+    }
+    return Mapped(Worklog, SOURCE, parse_id(p.get("Id"), "Id"), fields, refs)
+
+
+MAPPERS: dict[str, Callable[[dict], Mapped | list[Mapped]]] = {
+    "Customer": map_customer,
+    "Item": map_item,
+    "Invoice": map_invoice,
+    "Payment": map_payment,
+    "Bill": map_bill,
+    "Purchase": map_purchase,
+    "TimeActivity": map_time_activity,
+}

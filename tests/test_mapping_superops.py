@@ -1,0 +1,426 @@
+"""SuperOps payloads (the PAYLOADS.md examples and variations) map to exactly the row values
+a person would expect, and bad payloads are refused with a reason naming the field."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from clients.models import Asset, Client, Contract, SatisfactionSurvey, ServiceItem, Technician, Ticket, Worklog
+from integrations.records import BadRecord, Ref
+from integrations.superops.mapping import (
+    MAPPERS, map_asset, map_client, map_contract, map_service_item, map_technician, map_ticket, map_worklog,
+)
+
+CLIENT = {
+    "accountId": "4001", "name": "Acme Dental", "stage": "Customer", "status": "Active",
+    "emailDomains": ["AcmeDental.com", "acme.example"], "accountManager": {"userId": "9001", "name": "Dana Wu"},
+    "hqSite": {"id": "5001", "name": "HQ"},
+    "customFields": {"industry": "Healthcare", "employeeCount": "23", "onboardedOn": "2024-03-01",
+                     "churnedOn": None, "churnReason": None, "currency": "USD"},
+    "updatedTime": "2026-10-31T12:00:00",
+}
+TECHNICIAN = {
+    "userId": "9001", "firstName": "Dana", "lastName": "Wu", "name": "Dana Wu", "email": "Dana@MSP.example",
+    "designation": {"designationId": "1", "name": "Service Desk L1"}, "team": {"teamId": "1", "name": "Service Desk"},
+    "role": {"roleId": "2", "name": "Technician"}, "customFields": {"burdenedHourlyCost": "48.50", "tier": "1"},
+}
+SERVICE_ITEM = {
+    "itemId": "7001", "name": "Managed Workstation", "description": "Per device, per month",
+    "quantityType": "UNITS", "unitPrice": "75.00", "businessHoursUnitPrice": "75.00",
+    "afterHoursUnitPrice": None, "category": {"categoryId": "1", "name": "Managed services"},
+}
+CONTRACT = {
+    "contractId": "6001", "client": {"accountId": "4001", "name": "Acme Dental"},
+    "startDate": "2024-03-01", "endDate": "2027-02-28", "contractStatus": "ACTIVE",
+    "contract": {
+        "contractId": "6001", "name": "Managed Workstations", "description": "Annual price escalator: 3%",
+        "contractType": "SERVICE",
+        "billableContract": {
+            "chargeItem": {"itemId": "7001", "name": "Managed Workstation"},
+            "quantityCalculationType": "FIXED", "sellingPriceCalculationType": "FIXED",
+            "provisionRule": {"entity": "ASSET"}, "sellingPriceOverridden": True,
+            "sellingPrice": {"model": "PER_UNIT", "details": [{"value": "75.00", "afterHoursValue": None}]},
+            "frequencyType": "RECURRING",
+            "recurringContract": {"recurringMode": "ADVANCE", "frequencyDurationUnit": "MONTH",
+                                  "frequencyInterval": 1, "billingOffset": 0, "nextBillDate": "2026-12-01"},
+            "perpetualContract": None, "redeemableContract": None, "blockItemsInfo": None,
+            "changes": [
+                {"changeId": "1", "effectiveDate": "2024-03-01", "endDate": None, "quantity": "20",
+                 "quantityChangeOperation": "BASELINE"},
+                {"changeId": "2", "effectiveDate": "2025-01-01", "endDate": None, "quantity": "3",
+                 "quantityChangeOperation": "INCREASE"},
+            ],
+        },
+    },
+    "customFields": {"includedHours": "0", "hourlyRate": "150.00", "afterHoursRate": "225.00",
+                     "cancelledOn": None, "cancellationReason": None, "autoRenew": True},
+    "updatedTime": "2026-10-31T12:00:00",
+}
+ASSET = {
+    "assetId": "3001", "name": "ACME-WS-001", "assetClass": {"classId": "1", "name": "Workstation"},
+    "client": {"accountId": "4001", "name": "Acme Dental"}, "site": {"id": "5001", "name": "HQ"},
+    "platform": "Windows", "status": "Online", "purchasedDate": "2024-03-04",
+    "lastCommunicatedTime": "2026-10-31T08:00:00", "customFields": {"retiredOn": None},
+}
+TICKET = {
+    "ticketId": "100001", "displayId": "T-100001", "subject": "Outlook keeps asking for password",
+    "ticketType": "INCIDENT", "requestType": "Incident", "source": "EMAIL",
+    "client": {"accountId": "4001", "name": "Acme Dental"}, "technician": {"userId": "9001", "name": "Dana Wu"},
+    "status": "Closed", "priority": "Medium", "category": "Passwords", "subcategory": "Reset",
+    "sla": {"id": "1", "name": "Standard"},
+    "createdTime": "2026-10-05T09:12:00", "updatedTime": "2026-10-05T15:00:00",
+    "firstResponseDueTime": "2026-10-05T13:12:00", "firstResponseTime": "2026-10-05T09:40:00",
+    "firstResponseViolated": False,
+    "resolutionDueTime": "2026-10-06T17:00:00", "resolutionTime": "2026-10-05T14:55:00",
+    "resolutionViolated": False, "worklogTimespent": "0.50",
+    "customFields": {"reopenCount": "0", "escalated": False, "assetId": "3001", "csatScore": "5",
+                     "csatComment": "Quick fix, thanks", "csatRespondedAt": "2026-10-05T16:02:00",
+                     "description": "Since this morning Outlook asks for my password every 5 minutes."},
+}
+WORKLOG = {
+    "itemId": "200001", "status": "INVOICED", "serviceItem": {"itemId": "7003", "name": "Remote support"},
+    "billable": True, "afterHours": False, "qty": "0.75", "unitPrice": "150.00",
+    "billDateTime": "2026-10-05T10:00:00", "technician": {"userId": "9001", "name": "Dana Wu"},
+    "notes": "Reset password, re-added mailbox",
+    "workItem": {"workId": "100001", "module": "TICKET", "client": {"accountId": "4001"}},
+}
+
+
+def variant(payload: dict, **changes) -> dict:
+    """A deep copy with dotted-path changes: variant(CONTRACT, **{"contract.name": "x"})."""
+    result = copy.deepcopy(payload)
+    for path, value in changes.items():
+        *parents, last = path.split(".")
+        target = result
+        for key in parents:
+            target = target[key]
+        target[last] = value
+    return result
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def test_client_maps_every_field():
+    row = map_client(CLIENT)
+    assert (row.model, row.source, row.external_id, row.refs, row.children) == (Client, "superops", "4001", {}, [])
+    assert row.fields == {
+        "name": "Acme Dental", "email_domain": "acmedental.com", "stage": "Customer", "status": "active",
+        "industry": "Healthcare", "employee_count": 23, "account_manager": "Dana Wu",
+        "onboarded_on": date(2024, 3, 1), "churned_on": None, "churn_reason": "", "currency": "USD",
+        "source_updated_at": utc(2026, 10, 31, 12, 0),
+    }
+
+
+def test_churned_client_keeps_date_and_reason():
+    row = map_client(variant(CLIENT, status="Churned", **{
+        "customFields.churnedOn": "2026-02-28", "customFields.churnReason": "Price", "customFields.currency": "eur"}))
+    assert row.fields["status"] == "churned"
+    assert row.fields["churned_on"] == date(2026, 2, 28)
+    assert row.fields["churn_reason"] == "Price"
+    assert row.fields["currency"] == "EUR"
+    assert map_client(variant(CLIENT, status="Inactive")).fields["status"] == "churned"
+
+
+@pytest.mark.parametrize("changes, reason", [
+    ({"accountId": None}, "accountId is missing"),
+    ({"name": ""}, "name is missing"),
+    ({"status": "Sleeping"}, "status 'Sleeping' is not one of"),
+    ({"customFields.onboardedOn": "03/01/2024"}, "customFields.onboardedOn '03/01/2024' is not a date"),
+    ({"customFields.employeeCount": "twenty"}, "customFields.employeeCount 'twenty' is not a number"),
+    ({"updatedTime": "yesterday"}, "updatedTime 'yesterday' is not a date"),
+])
+def test_bad_client_names_field_and_value(changes, reason):
+    with pytest.raises(BadRecord, match=reason.replace("(", r"\(")):
+        map_client(variant(CLIENT, **changes))
+
+
+def test_technician_maps_every_field():
+    row = map_technician(TECHNICIAN)
+    assert (row.model, row.external_id) == (Technician, "9001")
+    assert row.fields == {
+        "name": "Dana Wu", "email": "dana@msp.example", "designation": "Service Desk L1",
+        "team": "Service Desk", "tier": 1, "burdened_hourly_cost": Decimal("48.50"),
+    }
+    assert str(row.fields["burdened_hourly_cost"]) == "48.50"
+
+
+def test_technician_without_cost_leaves_the_locally_set_cost_alone():
+    payload = variant(TECHNICIAN, name=None, customFields={})
+    row = map_technician(payload)
+    assert row.fields["name"] == "Dana Wu"  # from first and last name
+    assert "burdened_hourly_cost" not in row.fields
+    assert row.fields["tier"] is None
+    with pytest.raises(BadRecord, match="customFields.burdenedHourlyCost '-1' is negative"):
+        map_technician(variant(TECHNICIAN, **{"customFields.burdenedHourlyCost": "-1"}))
+
+
+def test_service_item_maps_every_field():
+    row = map_service_item(SERVICE_ITEM)
+    assert (row.model, row.external_id) == (ServiceItem, "7001")
+    assert row.fields == {
+        "name": "Managed Workstation", "description": "Per device, per month", "quantity_type": "units",
+        "unit_price": Decimal("75.00"), "after_hours_unit_price": None,
+    }
+    hourly = map_service_item(variant(SERVICE_ITEM, quantityType="HOURS", unitPrice=None,
+                                      businessHoursUnitPrice="150.00", afterHoursUnitPrice="225.50"))
+    assert hourly.fields["quantity_type"] == "hours"
+    assert hourly.fields["unit_price"] == Decimal("150.00")
+    assert hourly.fields["after_hours_unit_price"] == Decimal("225.50")
+    for source, ours in [("BLOCK_HOURS", "block_hours"), ("BLOCK_MONEY", "block_money")]:
+        assert map_service_item(variant(SERVICE_ITEM, quantityType=source)).fields["quantity_type"] == ours
+    with pytest.raises(BadRecord, match="unitPrice 'seventy' is not a number"):
+        map_service_item(variant(SERVICE_ITEM, unitPrice="seventy"))
+
+
+def test_contract_maps_every_field():
+    row = map_contract(CONTRACT, today=date(2026, 11, 28))
+    assert (row.model, row.source, row.external_id) == (Contract, "superops", "6001")
+    assert row.refs == {
+        "client": Ref(Client, "superops", "4001"),
+        "service_item": Ref(ServiceItem, "superops", "7001", required=False),
+    }
+    assert row.fields == {
+        "name": "Managed Workstations", "kind": "per_device", "status": "active",
+        "start_date": date(2024, 3, 1), "end_date": date(2027, 2, 28),
+        "billed_quantity": Decimal("23"), "unit_price": Decimal("75.00"), "included_hours": Decimal("0"),
+        "hourly_rate": Decimal("150.00"), "after_hours_rate": Decimal("225.00"),
+        "annual_escalator_pct": Decimal("3"), "billing_frequency_months": 1, "auto_renew": True,
+        "cancelled_on": None, "cancellation_reason": "", "currency": "USD",
+        "source_updated_at": utc(2026, 10, 31, 12, 0),
+    }
+
+
+def change(change_id, when, quantity, operation):
+    return {"changeId": str(change_id), "effectiveDate": when, "endDate": None, "quantity": quantity,
+            "quantityChangeOperation": operation}
+
+
+def test_billed_quantity_follows_changes_up_to_today():
+    changes = [
+        change(1, "2024-03-01", "20", "BASELINE"),
+        change(2, "2025-01-01", "3", "INCREASE"),
+        change(3, "2025-06-01", "5", "DECREASE"),
+        change(4, "2026-01-01", "30", "BASELINE"),  # a recount resets everything before it
+        change(5, "2026-02-01", "2.5", "INCREASE"),
+        change(6, "2027-01-01", "10", "INCREASE"),  # scheduled, not yet effective
+    ]
+    payload = variant(CONTRACT, **{"contract.billableContract.changes": changes})
+    assert map_contract(payload, today=date(2025, 3, 1)).fields["billed_quantity"] == Decimal("23")
+    assert map_contract(payload, today=date(2025, 6, 1)).fields["billed_quantity"] == Decimal("18")
+    assert map_contract(payload, today=date(2026, 1, 1)).fields["billed_quantity"] == Decimal("30")
+    assert map_contract(payload, today=date(2026, 11, 28)).fields["billed_quantity"] == Decimal("32.5")
+    assert map_contract(payload, today=date(2027, 1, 1)).fields["billed_quantity"] == Decimal("42.5")
+    assert map_contract(payload, today=date(2024, 1, 1)).fields["billed_quantity"] == Decimal("0")
+
+
+def test_billed_quantity_going_negative_is_a_bad_record():
+    changes = [change(1, "2024-03-01", "2", "BASELINE"), change(2, "2024-04-01", "5", "DECREASE")]
+    with pytest.raises(BadRecord, match="negative billed quantity"):
+        map_contract(variant(CONTRACT, **{"contract.billableContract.changes": changes}), today=date(2026, 1, 1))
+
+
+@pytest.mark.parametrize("contract_type, billable_changes, kind", [
+    ("SERVICE", {"provisionRule": {"entity": "ASSET"}}, "per_device"),
+    ("SERVICE", {"provisionRule": {"entity": "USER"}}, "per_user"),
+    ("TIME_AND_MATERIAL", {"provisionRule": None}, "time_and_materials"),
+    ("ONE_TIME", {"provisionRule": None}, "project"),
+    ("USAGE", {"redeemableContract": {"redeemableType": "HOURS"}}, "block_hours"),
+    ("USAGE", {"redeemableContract": None}, "time_and_materials"),
+])
+def test_contract_kind_rules(contract_type, billable_changes, kind):
+    payload = variant(CONTRACT, **{"contract.contractType": contract_type},
+                      **{f"contract.billableContract.{k}": v for k, v in billable_changes.items()})
+    assert map_contract(payload, today=date(2026, 11, 1)).fields["kind"] == kind
+
+
+def test_block_hours_contract_billed_quarterly_with_included_hours():
+    payload = variant(CONTRACT, **{
+        "contract.contractType": "USAGE",
+        "contract.description": "10 hours a quarter. Escalator 4.5 % per year",
+        "contract.billableContract.redeemableContract": {"redeemableType": "HOURS"},
+        "contract.billableContract.recurringContract.frequencyDurationUnit": "MONTH",
+        "contract.billableContract.recurringContract.frequencyInterval": 3,
+        "contract.billableContract.sellingPrice.details": [{"value": "1350.00", "afterHoursValue": "200.00"}],
+        "customFields.includedHours": "10",
+    })
+    fields = map_contract(payload, today=date(2026, 11, 1)).fields
+    assert fields["kind"] == "block_hours"
+    assert fields["included_hours"] == Decimal("10")
+    assert fields["billing_frequency_months"] == 3
+    assert fields["unit_price"] == Decimal("1350.00")
+    assert fields["after_hours_rate"] == Decimal("200.00")  # the price detail wins over customFields
+    assert fields["annual_escalator_pct"] == Decimal("4.5")
+    yearly = variant(payload, **{"contract.billableContract.recurringContract.frequencyDurationUnit": "YEAR",
+                                 "contract.billableContract.recurringContract.frequencyInterval": 1})
+    assert map_contract(yearly, today=date(2026, 11, 1)).fields["billing_frequency_months"] == 12
+
+
+def test_contract_without_escalator_text_has_none():
+    payload = variant(CONTRACT, **{"contract.description": "Per device agreement, 3 year term"})
+    assert map_contract(payload, today=date(2026, 11, 1)).fields["annual_escalator_pct"] == Decimal("0")
+
+
+def test_contract_status_and_cancellation():
+    today = date(2026, 11, 1)
+    draft = map_contract(variant(CONTRACT, contractStatus="DRAFT"), today=today).fields
+    assert draft["status"] == "draft"
+    inactive = map_contract(variant(CONTRACT, contractStatus="INACTIVE"), today=today).fields
+    assert (inactive["status"], inactive["cancelled_on"]) == ("inactive", None)
+    cancelled = map_contract(variant(CONTRACT, contractStatus="INACTIVE", **{
+        "customFields.cancelledOn": "2026-06-30", "customFields.cancellationReason": "Moved to competitor",
+        "customFields.autoRenew": "false"}), today=today).fields
+    assert cancelled["status"] == "cancelled"
+    assert cancelled["cancelled_on"] == date(2026, 6, 30)
+    assert cancelled["cancellation_reason"] == "Moved to competitor"
+    assert cancelled["auto_renew"] is False
+
+
+@pytest.mark.parametrize("changes, reason", [
+    ({"contractId": None, "contract.contractId": None}, "contractId is missing"),
+    ({"client": None}, "client.accountId is missing"),
+    ({"startDate": "someday"}, "startDate 'someday' is not a date"),
+    ({"endDate": "2020-01-01"}, "endDate '2020-01-01' is before startDate"),
+    ({"contractStatus": "EXPIRED"}, "contractStatus 'EXPIRED' is not one of"),
+    ({"contract.contractType": "BARTER"}, "contract.contractType 'BARTER'"),
+    ({"contract.billableContract.recurringContract.frequencyDurationUnit": "FORTNIGHT"},
+     "frequencyDurationUnit 'FORTNIGHT'"),
+    ({"contract.billableContract.changes": [change(1, "2024-13-01", "3", "BASELINE")]},
+     r"changes\[0\].effectiveDate '2024-13-01' is not a date"),
+    ({"customFields.hourlyRate": "150,00"}, "customFields.hourlyRate '150,00' is not a number"),
+])
+def test_bad_contract_names_field_and_value(changes, reason):
+    with pytest.raises(BadRecord, match=reason):
+        map_contract(variant(CONTRACT, **changes), today=date(2026, 11, 1))
+
+
+def test_asset_maps_every_field():
+    row = map_asset(ASSET)
+    assert (row.model, row.external_id, row.refs) == (Asset, "3001", {"client": Ref(Client, "superops", "4001")})
+    assert row.fields == {
+        "name": "ACME-WS-001", "asset_class": "Workstation", "platform": "Windows", "status": "Online",
+        "added_on": date(2024, 3, 4), "retired_on": None, "last_seen_at": utc(2026, 10, 31, 8, 0),
+    }
+
+
+def test_decommissioned_asset_is_retired():
+    retired = map_asset(variant(ASSET, status="Decommissioned", **{"customFields.retiredOn": "2026-05-15"}))
+    assert retired.fields["retired_on"] == date(2026, 5, 15)
+    # No recorded day: the last check-in is when it stopped being managed.
+    silent = map_asset(variant(ASSET, status="Decommissioned", lastCommunicatedTime="2026-04-02T23:30:00Z"))
+    assert silent.fields["retired_on"] == date(2026, 4, 2)
+    with pytest.raises(BadRecord, match="purchasedDate '2024-02-30' is not a date"):
+        map_asset(variant(ASSET, purchasedDate="2024-02-30"))
+
+
+def test_ticket_maps_every_field_and_its_survey():
+    ticket, survey = map_ticket(TICKET)
+    assert (ticket.model, ticket.external_id) == (Ticket, "100001")
+    assert ticket.refs == {
+        "client": Ref(Client, "superops", "4001"),
+        "technician": Ref(Technician, "superops", "9001", required=False),
+        "asset": Ref(Asset, "superops", "3001", required=False),
+    }
+    assert ticket.fields == {
+        "display_id": "T-100001", "subject": "Outlook keeps asking for password",
+        "description": "Since this morning Outlook asks for my password every 5 minutes.",
+        "ticket_type": "INCIDENT", "request_type": "Incident", "channel": "email", "status": "Closed",
+        "priority": "medium", "category": "Passwords", "subcategory": "Reset", "is_reactive": True,
+        "sla_name": "Standard", "created_at": utc(2026, 10, 5, 9, 12), "source_updated_at": utc(2026, 10, 5, 15, 0),
+        "first_response_due_at": utc(2026, 10, 5, 13, 12), "first_response_at": utc(2026, 10, 5, 9, 40),
+        "first_response_violated": False, "resolution_due_at": utc(2026, 10, 6, 17, 0),
+        "resolved_at": utc(2026, 10, 5, 14, 55), "resolution_violated": False, "reopen_count": 0,
+        "escalated": False,
+    }
+    assert (survey.model, survey.source, survey.external_id) == (SatisfactionSurvey, "superops", "100001")
+    assert survey.refs == {"client": Ref(Client, "superops", "4001"), "ticket": Ref(Ticket, "superops", "100001")}
+    assert survey.fields == {"score": 5, "comment": "Quick fix, thanks", "responded_at": utc(2026, 10, 5, 16, 2)}
+
+
+@pytest.mark.parametrize("priority, ours", [("Urgent", "critical"), ("Critical", "critical"), ("High", "high"),
+                                            ("Medium", "medium"), ("Low", "low"), (None, "")])
+def test_ticket_priority(priority, ours):
+    assert map_ticket(variant(TICKET, priority=priority))[0].fields["priority"] == ours
+
+
+def test_service_request_without_survey_offsets_and_open():
+    payload = variant(TICKET, ticketType="SERVICE_REQUEST", source="PORTAL", technician=None,
+                      createdTime="2026-10-05T09:12:00+02:00", resolutionTime=None, resolutionViolated=None,
+                      customFields={"reopenCount": "2", "escalated": "true"})
+    rows = map_ticket(payload)
+    assert len(rows) == 1
+    fields = rows[0].fields
+    assert fields["is_reactive"] is False
+    assert fields["channel"] == "form"
+    assert fields["created_at"] == utc(2026, 10, 5, 7, 12)
+    assert fields["created_at"].tzinfo is UTC
+    assert (fields["resolved_at"], fields["resolution_violated"]) == (None, None)
+    assert (fields["reopen_count"], fields["escalated"], fields["description"]) == (2, True, "")
+    assert rows[0].refs["technician"] is None and rows[0].refs["asset"] is None
+
+
+@pytest.mark.parametrize("changes, reason", [
+    ({"ticketId": ""}, "ticketId is missing"),
+    ({"createdTime": None}, "createdTime is missing"),
+    ({"resolutionTime": "yesterday"}, "resolutionTime 'yesterday' is not a date"),
+    ({"priority": "Whenever"}, "priority 'Whenever' is not one of"),
+    ({"customFields.csatScore": "7"}, "customFields.csatScore '7' is not between 1 and 5"),
+    ({"customFields.csatRespondedAt": "soon"}, "customFields.csatRespondedAt 'soon' is not a date"),
+    ({"client": {"name": "Acme"}}, "client.accountId is missing"),
+])
+def test_bad_ticket_names_field_and_value(changes, reason):
+    with pytest.raises(BadRecord, match=reason):
+        map_ticket(variant(TICKET, **changes))
+
+
+def test_worklog_maps_every_field():
+    row = map_worklog(WORKLOG)
+    assert (row.model, row.source, row.external_id) == (Worklog, "superops", "200001")
+    assert row.refs == {
+        "client": Ref(Client, "superops", "4001"),
+        "ticket": Ref(Ticket, "superops", "100001", required=False),
+        "technician": Ref(Technician, "superops", "9001", required=False),
+        "service_item": Ref(ServiceItem, "superops", "7003", required=False),
+    }
+    assert row.fields == {
+        "work_date": date(2026, 10, 5), "started_at": utc(2026, 10, 5, 10, 0), "minutes": 45, "billable": True,
+        "after_hours": False, "unit_price": Decimal("150.00"), "currency": "USD", "billing_status": "invoiced",
+        "notes": "Reset password, re-added mailbox",
+    }
+
+
+def test_worklog_client_from_ticket_and_rounding():
+    payload = variant(WORKLOG, qty="0.33", status="UNDER_CONTRACT", billable=False,
+                      workItem={"workId": "100001", "module": "TICKET"})
+    row = map_worklog(payload)
+    assert row.refs["client"] == Ref(Ticket, "superops", "100001", via="client")
+    assert row.fields["minutes"] == 20  # 0.33 h = 19.8 min
+    assert row.fields["billing_status"] == "under_contract"
+    assert map_worklog(variant(WORKLOG, qty="1.2575")).fields["minutes"] == 75  # 75.45 min
+
+
+@pytest.mark.parametrize("changes, reason", [
+    ({"itemId": None}, "itemId is missing"),
+    ({"qty": "-0.5"}, "qty '-0.5' is not positive"),
+    ({"qty": "0"}, "qty '0' is not positive"),
+    ({"qty": "0.001"}, "qty '0.001' is less than half a minute"),
+    ({"billDateTime": "2026-13-05T10:00:00"}, "billDateTime '2026-13-05T10:00:00' is not a date"),
+    ({"status": "LOST"}, "status 'LOST' is not one of"),
+    ({"workItem": {"module": "PROJECT"}}, "workItem names neither a ticket nor a client"),
+])
+def test_bad_worklog_names_field_and_value(changes, reason):
+    with pytest.raises(BadRecord, match=reason):
+        map_worklog(variant(WORKLOG, **changes))
+
+
+def test_mappers_table_names_each_list_query():
+    assert {query: key for query, (key, _) in MAPPERS.items()} == {
+        "getClientList": "clients", "getTechnicianList": "userList", "getServiceItemList": "items",
+        "getClientContractList": "clientContracts", "getAssetList": "assets", "getTicketList": "tickets",
+        "getWorklogEntries": "entries",
+    }
