@@ -1,0 +1,229 @@
+"""Reading a dump folder (integrations/PAYLOADS.md) and importing it: every entity in
+dependency order through `load_records`, customers linked to clients right after they
+load, and one SyncRun (trigger "dump") with the counts.
+
+A page that cannot be read is skipped and named in the run's error (the run then fails);
+a bad record is set aside and the load goes on (the run is then partial).
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.utils import timezone
+from tqdm import tqdm
+
+from clients.models import SyncRun
+
+from .loader import ENTITIES, LOAD_ORDER, LoadCounts, load_records
+from .matching import MatchCounts, link_customers_to_clients
+
+
+class DumpError(Exception):
+    """The folder is not a dump at all (missing, or a file that is not JSON)."""
+
+
+@dataclass
+class DumpReport:
+    """What `import_dump` did, attached to the returned run as `run.report`."""
+
+    folder: Path
+    as_of: date
+    counts: dict[tuple[str, str], LoadCounts] = field(default_factory=dict)
+    matching: MatchCounts | None = None
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> LoadCounts:
+        total = LoadCounts()
+        for counts in self.counts.values():
+            total.add(counts)
+        return total
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.total.rows / self.seconds if self.seconds else 0.0
+
+
+def read_page(path: Path) -> Any:
+    try:
+        # Decimal numbers: money in the dump never passes through float.
+        return json.loads(path.read_bytes(), parse_float=Decimal)
+    except (OSError, ValueError) as exc:
+        raise DumpError(f"{path}: {exc}") from exc
+
+
+def _records_of(source: str, list_key: str, query: str, body: Any, path: Path) -> list:
+    try:
+        if source == "superops":
+            records = body["data"][query][list_key]
+        elif source == "quickbooks":
+            # QuickBooks leaves the entity key out of an empty answer.
+            records = body["QueryResponse"].get(list_key, [])
+        else:
+            records = body[list_key]
+    except (KeyError, TypeError) as exc:
+        raise DumpError(f"{path}: not a {source} {query} page (missing {exc})") from None
+    if not isinstance(records, list):
+        raise DumpError(f"{path}: {list_key} is not a list")
+    return records
+
+
+def _pages(folder: Path, source: str, entity: str) -> list[Path]:
+    return sorted((folder / source / entity).glob("page-*.json"))
+
+
+def iter_dump(folder: str | Path, errors: list[str] | None = None) -> Iterator[tuple[str, str, Iterator[dict]]]:
+    """(source, entity, records) in LOAD_ORDER; records stream page by page. A page that
+    cannot be read is skipped and described in `errors` (raised when no list is given)."""
+    folder = Path(folder)
+    for source, entity in LOAD_ORDER:
+        pages = _pages(folder, source, entity)
+        if pages:
+            yield source, entity, _stream(pages, source, entity, errors)
+
+
+def _stream(pages: list[Path], source: str, entity: str, errors: list[str] | None) -> Iterator[dict]:
+    list_key = ENTITIES[(source, entity)].list_key
+    for path in pages:
+        try:
+            records = _records_of(source, list_key, entity, read_page(path), path)
+        except DumpError as exc:
+            if errors is None:
+                raise
+            errors.append(str(exc))
+            continue
+        yield from records
+
+
+def _total_records(folder: Path) -> int | None:
+    """Records in the dump, from each entity's first page (totalCount), for the progress bar."""
+    total = 0
+    for source, entity in LOAD_ORDER:
+        pages = _pages(folder, source, entity)
+        if not pages:
+            continue
+        try:
+            body = read_page(pages[0])
+            if source == "superops":
+                count = body["data"][entity]["listInfo"]["totalCount"]
+            elif source == "quickbooks":
+                count = body["QueryResponse"]["totalCount"]
+            else:
+                count = len(body["interactions"]) * len(pages)
+            total += int(count)
+        except (DumpError, KeyError, TypeError, ValueError):
+            return None
+    return total
+
+
+def dump_as_of(folder: Path) -> date:
+    """The day the dump describes (manifest "end"; a month means its last day), else today."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        end = str(manifest["end"])
+        if len(end) == 7:
+            year, month = int(end[:4]), int(end[5:7])
+            return date(year, month, calendar.monthrange(year, month)[1])
+        return date.fromisoformat(end[:10])
+    except (OSError, ValueError, KeyError, TypeError):
+        return timezone.now().date()
+
+
+def _linked_ids(records: Iterator[dict], found: dict[str, str]) -> Iterator[dict]:
+    """Pass client records through, noting SuperOps' own QuickBooks customer id when present."""
+    for record in records:
+        if isinstance(record, dict):
+            custom = record.get("customFields")
+            if isinstance(custom, dict) and custom.get("quickbooksCustomerId") and record.get("accountId"):
+                found[str(custom["quickbooksCustomerId"])] = str(record["accountId"])
+        yield record
+
+
+def import_dump(folder: str | Path, trigger: str = "dump", progress: bool = True) -> SyncRun:
+    """Load a dump folder; returns the SyncRun with `run.report` (a DumpReport)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DumpError(f"{folder} is not a folder")
+    report = DumpReport(folder=folder, as_of=dump_as_of(folder))
+    run = SyncRun.objects.create(source="dump", trigger=trigger, detail=str(folder)[:500])
+    started = time.monotonic()
+    show = progress and sys.stderr.isatty()
+    bar = tqdm(total=_total_records(folder) if show else None, unit="rec", disable=not show, smoothing=0.1)
+    linked: dict[str, str] = {}
+    try:
+        for source, entity, records in iter_dump(folder, report.errors):
+            bar.set_description(f"{source} {entity}")
+            if entity == "getClientList":
+                records = _linked_ids(records, linked)
+            report.counts[(source, entity)] = load_records(source, entity, records, run, bar, today=report.as_of)
+            if (source, entity) == ("quickbooks", "Customer"):
+                report.matching = link_customers_to_clients(run, linked)
+        if report.matching is None:
+            report.matching = link_customers_to_clients(run, linked)
+    except Exception as exc:
+        report.errors.append(f"{type(exc).__name__}: {exc}")
+        _finish(run, report, started)
+        raise
+    finally:
+        bar.close()
+    _finish(run, report, started)
+    return run
+
+
+def _finish(run: SyncRun, report: DumpReport, started: float) -> None:
+    report.seconds = time.monotonic() - started
+    total = report.total
+    run.created, run.updated, run.unchanged, run.set_aside = total.created, total.updated, total.unchanged, total.set_aside
+    if report.errors:
+        run.status = SyncRun.Status.FAILED
+    elif total.set_aside:
+        run.status = SyncRun.Status.PARTIAL
+    else:
+        run.status = SyncRun.Status.SUCCEEDED
+    run.error = "\n".join(report.errors)
+    run.finished_at = timezone.now()
+    run.save()
+    run.report = report
+
+
+def format_summary(run: SyncRun) -> str:
+    """The human summary the command prints: counts per entity and model, records set
+    aside with their first reasons, the customer links, wall time and speed."""
+    report: DumpReport = run.report
+    total = report.total
+    lines = [
+        f"Imported {report.folder} as of {report.as_of}: run #{run.pk} {run.get_status_display().lower()}",
+        f"{'entity':<34}{'model':<20}{'created':>9}{'updated':>9}{'unchanged':>11}{'set aside':>11}",
+    ]
+    for (source, entity), counts in report.counts.items():
+        name = f"{source}/{entity}"
+        models = list(counts.by_model.items()) or [("-", LoadCounts())]
+        for i, (model, mc) in enumerate(models):
+            aside = counts.set_aside if i == 0 else ""
+            lines.append(f"{name if i == 0 else '':<34}{model:<20}{mc.created:>9}{mc.updated:>9}{mc.unchanged:>11}{aside:>11}")
+    lines.append(f"{'total':<54}{total.created:>9}{total.updated:>9}{total.unchanged:>11}{total.set_aside:>11}")
+    if total.set_aside:
+        lines.append(f"Set aside {total.set_aside} record(s) (see RejectedRecord in the admin):")
+        for (source, entity), counts in report.counts.items():
+            if counts.set_aside:
+                lines.append(f"  {source}/{entity}: {counts.set_aside}")
+                lines.extend(f"    {reason}" for reason in counts.reasons)
+    if report.matching:
+        m = report.matching
+        lines.append(f"Customers linked to clients: {m.linked} newly linked, {m.unlinked} unlinked, "
+                     f"{m.unmatched} without a client; {m.copied} invoice/payment/expense rows re-pointed")
+    for error in report.errors:
+        lines.append(f"ERROR {error}")
+    lines.append(f"{total.rows} rows in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s)")
+    return "\n".join(lines)

@@ -1,0 +1,84 @@
+"""Resolving `Ref`s to primary keys through an in-memory map, one query per batch and
+referenced model (never one per row).
+
+The map lives for one `load_records` call: refs to rows written earlier in the call are
+served from memory, and a later call (after customers were linked, say) starts fresh, so
+nothing stale survives between entities.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from ..parsing import fold_name
+from ..records import Ref
+
+MISSING = object()
+CacheKey = tuple  # (model, source, key, via)
+
+
+def cache_key(ref: Ref) -> CacheKey:
+    return (ref.model, ref.source, ref.key, ref.via)
+
+
+class RefMap:
+    """(model, source, key, via) -> {external id (or folded name): pk or the via column}."""
+
+    def __init__(self) -> None:
+        self._maps: dict[CacheKey, dict[str, Any]] = {}
+
+    def clear(self) -> None:
+        self._maps.clear()
+
+    def prefetch(self, refs: Iterable[Ref]) -> None:
+        """Fill the map for every ref not already in it: one query per referenced model."""
+        wanted: dict[CacheKey, set[str]] = defaultdict(set)
+        for ref in refs:
+            key = cache_key(ref)
+            known = self._maps.get(key)
+            if known is None or (ref.key != "name" and ref.external_id not in known):
+                wanted[key].add(ref.external_id)
+        for key, ids in wanted.items():
+            self._fetch(key, ids)
+
+    def _fetch(self, key: CacheKey, ids: set[str]) -> None:
+        model, source, column, via = key
+        target = model._meta.get_field(via).attname if via else "pk"
+        known = self._maps.setdefault(key, {})
+        if column == "name":
+            # Matched by name: the whole (small) table, folded; an ambiguous name matches nobody.
+            seen: dict[str, Any] = {}
+            for name, value in model.objects.filter(source=source).values_list("name", target):
+                folded = fold_name(name)
+                seen[folded] = MISSING if folded in seen else value
+            known.update({name: value for name, value in seen.items() if value is not MISSING})
+            return
+        id_list = sorted(ids)
+        for start in range(0, len(id_list), 2000):
+            chunk = id_list[start:start + 2000]
+            found = dict(model.objects.filter(source=source, external_id__in=chunk).values_list(column, target))
+            for external_id in chunk:
+                known[external_id] = found.get(external_id, MISSING)
+
+    def get(self, ref: Ref) -> Any:
+        """The pk (or via column value), MISSING when no such row exists."""
+        known = self._maps.get(cache_key(ref), {})
+        if ref.key == "name":
+            return known.get(fold_name(ref.external_id), MISSING)
+        return known.get(ref.external_id, MISSING)
+
+    def remember(self, model, source: str, external_id: str, pk: Any, values: dict[str, Any]) -> None:
+        """Record a row just written, for refs later in the same call."""
+        for (m, s, column, via), known in self._maps.items():
+            if m is not model or s != source or column != "external_id":
+                continue
+            if via is None:
+                known[external_id] = pk
+            else:
+                attname = model._meta.get_field(via).attname
+                if attname in values:
+                    known[external_id] = values[attname]
+                else:
+                    known.pop(external_id, None)
