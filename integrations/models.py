@@ -1,0 +1,155 @@
+"""State of the live sync: watermarks per source and entity, the lease that keeps two runs
+of one source apart, QuickBooks connections (tokens encrypted at rest), webhook events
+waiting to be fetched, and client-match candidates waiting for a person."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from clients.models import Client, Customer, SyncRun
+
+from . import tokens
+
+
+class SyncCursor(models.Model):
+    """How far a source/entity has been read. Advanced in the same transaction as the last
+    rows it covers, so a crash never leaves a watermark ahead of the data."""
+
+    source = models.CharField(max_length=16)
+    entity = models.CharField(max_length=50)
+    watermark = models.CharField(max_length=40, blank=True, help_text="Source time to read changes after")
+    last_full_at = models.DateTimeField(null=True, blank=True)
+    last_run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["source", "entity"]
+        constraints = [models.UniqueConstraint(fields=["source", "entity"], name="synccursor_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.source}/{self.entity} after {self.watermark or '(never read)'}"
+
+
+class SyncLease(models.Model):
+    """Who is syncing a source now: "host:pid". A lease whose process is gone is taken over
+    and its run marked interrupted."""
+
+    source = models.CharField(max_length=16, unique=True)
+    owner = models.CharField(max_length=200, blank=True)
+    run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "sync source"
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.owner or 'free'}"
+
+
+class QuickBooksConnection(models.Model):
+    """One connected QuickBooks company (realm). Tokens are stored encrypted; use the
+    properties, never the columns."""
+
+    realm_id = models.CharField(max_length=32, unique=True)
+    access_token_encrypted = models.TextField(blank=True, editable=False)
+    refresh_token_encrypted = models.TextField(blank=True, editable=False)
+    access_expires_at = models.DateTimeField(null=True, blank=True)
+    refresh_expires_at = models.DateTimeField(null=True, blank=True)
+    connected_at = models.DateTimeField(auto_now_add=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    refresh_count = models.PositiveIntegerField(default=0)
+    connected_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        verbose_name = "QuickBooks connection"
+
+    def __str__(self) -> str:
+        return f"QuickBooks company {self.realm_id}"
+
+    def __repr__(self) -> str:  # never show a token, even in a traceback
+        return f"<QuickBooksConnection realm={self.realm_id}>"
+
+    @property
+    def access_token(self) -> str:
+        return tokens.decrypt(self.access_token_encrypted)
+
+    @access_token.setter
+    def access_token(self, value: str) -> None:
+        self.access_token_encrypted = tokens.encrypt(value)
+
+    @property
+    def refresh_token(self) -> str:
+        return tokens.decrypt(self.refresh_token_encrypted)
+
+    @refresh_token.setter
+    def refresh_token(self, value: str) -> None:
+        self.refresh_token_encrypted = tokens.encrypt(value)
+
+
+class WebhookEvent(models.Model):
+    """One entity change QuickBooks told us about. The unique key makes duplicate
+    deliveries harmless: the second one adds nothing and fetches nothing."""
+
+    realm_id = models.CharField(max_length=32)
+    entity = models.CharField(max_length=50)
+    entity_id = models.CharField(max_length=64)
+    operation = models.CharField(max_length=20)
+    occurred_at = models.CharField(max_length=40, help_text="lastUpdated / time as sent")
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [models.UniqueConstraint(
+            fields=["realm_id", "entity", "entity_id", "operation", "occurred_at"], name="webhookevent_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.entity_id} {self.operation}"
+
+
+class ClientMatchCandidate(models.Model):
+    """A QuickBooks customer that may be a SuperOps client, found by fuzzy name or email
+    domain with too little confidence to link on its own. A person accepts or rejects it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for review"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="match_candidates")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="match_candidates")
+    score = models.FloatField(help_text="0-100")
+    reason = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["status", "-score"]
+        constraints = [models.UniqueConstraint(fields=["customer", "client"], name="matchcandidate_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.customer} ~ {self.client} ({self.score:.0f})"
+
+
+class UnmatchedClient(Client):
+    """SuperOps clients no QuickBooks customer is linked to, listed for a person."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "unmatched client"
+
+
+class CustomerLink(models.Model):
+    """SuperOps' own link from a client to its QuickBooks customer (the client's
+    customFields.quickbooksCustomerId), kept from the SuperOps sync for the exact-id match."""
+
+    quickbooks_customer_id = models.CharField(max_length=64, unique=True)
+    account_id = models.CharField(max_length=64, help_text="SuperOps client accountId")
+
+    def __str__(self) -> str:
+        return f"QuickBooks customer {self.quickbooks_customer_id} -> SuperOps client {self.account_id}"

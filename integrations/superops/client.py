@@ -1,0 +1,105 @@
+"""HTTP client for SuperOps' GraphQL API (httpx): authentication headers, listInfo paging,
+the 800-a-minute limit, and errors classified as permanent or transient."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import json
+import logging
+from decimal import Decimal
+
+import httpx
+
+from integrations.conf import setting
+from integrations.sync.errors import PermanentError, RateLimited, TransientError
+from integrations.sync.retry import throttle_for, with_retries
+
+from . import queries
+
+log = logging.getLogger(__name__)
+PAGE_SIZE = 100
+# One INFO line per request would drown a sync of thousands of pages.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+@dataclass
+class Page:
+    records: list[dict]
+    number: int
+    has_more: bool
+    total: int | None
+
+
+class SuperOpsClient:
+    def __init__(self, url: str | None = None, token: str | None = None, subdomain: str | None = None,
+                 timeout: float | None = None, transport: httpx.BaseTransport | None = None):
+        self.url = url or setting("SUPEROPS_API_URL")
+        self.subdomain = subdomain if subdomain is not None else setting("SUPEROPS_SUBDOMAIN")
+        token = token if token is not None else setting("SUPEROPS_API_TOKEN")
+        if not token or not self.subdomain:
+            raise PermanentError("SuperOps is not configured: set SUPEROPS_API_TOKEN and SUPEROPS_SUBDOMAIN")
+        self.http = httpx.Client(
+            timeout=timeout or setting("SUPEROPS_TIMEOUT_SECONDS"), transport=transport,
+            headers={"Authorization": f"Bearer {token}", "CustomerSubDomain": self.subdomain,
+                     "Content-Type": "application/json", "Accept": "application/json"})
+        self.throttle = throttle_for(f"superops:{self.subdomain}", setting("SUPEROPS_REQUESTS_PER_MINUTE"))
+        self.requests = 0
+
+    def close(self) -> None:
+        self.http.close()
+
+    def execute(self, document: str, variables: dict) -> dict:
+        """The `data` of one GraphQL request, retried through transient failures."""
+        return with_retries(lambda: self._post(document, variables), "SuperOps request")
+
+    def _post(self, document: str, variables: dict) -> dict:
+        self.throttle.wait()
+        self.requests += 1
+        try:
+            response = self.http.post(self.url, json={"query": document, "variables": variables})
+        except httpx.TimeoutException as exc:
+            raise TransientError(f"SuperOps did not answer in time ({exc.__class__.__name__})") from exc
+        except httpx.TransportError as exc:
+            raise TransientError(f"SuperOps connection failed: {exc.__class__.__name__}") from exc
+        if response.status_code == 401:
+            raise PermanentError("SuperOps refused the API token (HTTP 401): check SUPEROPS_API_TOKEN")
+        if response.status_code == 400:
+            raise PermanentError(
+                f"SuperOps refused the request (HTTP 400); is the subdomain {self.subdomain!r} right? "
+                "Check SUPEROPS_SUBDOMAIN")
+        if response.status_code == 429 or response.status_code >= 500:
+            retry_after = response.headers.get("Retry-After")
+            cls = RateLimited if response.status_code == 429 else TransientError
+            raise cls(f"SuperOps answered HTTP {response.status_code}",
+                      float(retry_after) if retry_after and retry_after.isdigit() else None)
+        if response.status_code != 200:
+            raise PermanentError(f"SuperOps answered HTTP {response.status_code}: {response.text[:200]}")
+        try:
+            body = json.loads(response.content, parse_float=Decimal)
+        except ValueError as exc:
+            raise TransientError("SuperOps sent a body that is not JSON") from exc
+        errors = body.get("errors") or []
+        codes = {e.get("code") for err in errors for e in ((err.get("extensions") or {}).get("clientError") or [])}
+        if "rate_limit_exceeded" in codes:
+            # SuperOps signals its limit with HTTP 200 and an error code, not a 429.
+            raise RateLimited("SuperOps rate limit exceeded")
+        if errors:
+            raise PermanentError("SuperOps refused the query: " + "; ".join(e.get("message", "?") for e in errors))
+        return body.get("data") or {}
+
+    def pages(self, query: str, updated_after: str | None = None, page_size: int = PAGE_SIZE) -> Iterator[Page]:
+        """Every page of a list query, page 1 on, until hasMore is false."""
+        list_key = queries.LISTS[query][0]
+        document = queries.document(query)
+        number = 1
+        while True:
+            data = self.execute(document, queries.variables(query, number, page_size, updated_after))[query] or {}
+            info = data.get("listInfo") or {}
+            page = Page(data.get(list_key) or [], number, bool(info.get("hasMore")), info.get("totalCount"))
+            yield page
+            if not page.has_more:
+                return
+            number += 1

@@ -1,0 +1,198 @@
+"""Runs: one SyncRun row per run with its trigger, counts, status and error; the lease that
+keeps two runs of a source apart (and notices a run killed mid-way); cursors; and marking
+rows the source deleted.
+
+Each page is written in one transaction together with the run's counts and, on the last
+page of an entity, its new watermark. A run killed at any moment leaves the watermark at
+the start of the entity it was reading; the next run reads that entity again, and because
+every write is an upsert on (source, external_id), it ends with the database a clean run
+would have produced.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from clients.models import (
+    Asset,
+    Client,
+    Contract,
+    Customer,
+    Expense,
+    Invoice,
+    Payment,
+    SatisfactionSurvey,
+    ServiceItem,
+    SyncRun,
+    Technician,
+    Ticket,
+    Worklog,
+)
+from integrations.loader import LoadCounts, load_records
+from integrations.models import SyncCursor, SyncLease
+
+from .errors import PermanentError, SyncBusy, SyncError, TransientError
+
+log = logging.getLogger(__name__)
+LEASE_STALE = timedelta(minutes=30)  # a lease of another host not renewed this long is dead
+
+# (source, entity) -> the models whose rows it writes, with the column that holds the
+# payload's id and any fixed filter (Bill and Purchase lines share the Expense table).
+ROWS: dict[tuple[str, str], list[tuple[type, str, dict]]] = {
+    ("superops", "getClientList"): [(Client, "external_id", {})],
+    ("superops", "getTechnicianList"): [(Technician, "external_id", {})],
+    ("superops", "getServiceItemList"): [(ServiceItem, "external_id", {})],
+    ("superops", "getClientContractList"): [(Contract, "external_id", {})],
+    ("superops", "getAssetList"): [(Asset, "external_id", {})],
+    ("superops", "getTicketList"): [(Ticket, "external_id", {}), (SatisfactionSurvey, "external_id", {})],
+    ("superops", "getWorklogEntries"): [(Worklog, "external_id", {})],
+    ("quickbooks", "Customer"): [(Customer, "external_id", {})],
+    ("quickbooks", "Item"): [(ServiceItem, "external_id", {})],
+    ("quickbooks", "Invoice"): [(Invoice, "external_id", {})],
+    ("quickbooks", "Payment"): [(Payment, "external_id", {})],
+    ("quickbooks", "Bill"): [(Expense, "document_id", {"txn_type": "Bill"})],
+    ("quickbooks", "Purchase"): [(Expense, "document_id", {"txn_type": "Purchase"})],
+    ("quickbooks", "TimeActivity"): [(Worklog, "external_id", {})],
+}
+
+
+def _me() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def _owner_alive(owner: str, heartbeat_at) -> bool:
+    host, pid, *_ = (owner.split(":") + ["", ""])[:3]
+    if host == socket.gethostname() and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return bool(heartbeat_at and heartbeat_at > timezone.now() - LEASE_STALE)
+
+
+@contextmanager
+def lease(source: str, run: SyncRun):
+    """Hold the source's lease for the run; a lease left by a dead process is taken over and
+    that process's run marked interrupted."""
+    me = _me()
+    SyncLease.objects.get_or_create(source=source)
+    current = SyncLease.objects.get(source=source)
+    if current.owner and _owner_alive(current.owner, current.heartbeat_at):
+        raise SyncBusy(f"another {source} sync is running ({current.owner.rsplit(':', 1)[0]}, run {current.run_id})")
+    taken = SyncLease.objects.filter(source=source, owner=current.owner).update(
+        owner=me, run=run, heartbeat_at=timezone.now())
+    if not taken:
+        raise SyncBusy(f"another {source} sync started at the same moment")
+    if current.owner and current.run_id:
+        SyncRun.objects.filter(pk=current.run_id, status=SyncRun.Status.RUNNING).update(
+            status=SyncRun.Status.FAILED, finished_at=timezone.now(),
+            error="Interrupted: the process stopped before the run finished; the next run picked up from the last "
+                  "committed page.")
+    try:
+        yield
+    finally:
+        SyncLease.objects.filter(source=source, owner=me).update(owner="", heartbeat_at=timezone.now())
+
+
+def heartbeat(source: str, run: SyncRun) -> None:
+    SyncLease.objects.filter(source=source, run=run).update(heartbeat_at=timezone.now())
+
+
+def cursor(source: str, entity: str) -> SyncCursor:
+    found, _ = SyncCursor.objects.get_or_create(source=source, entity=entity)
+    return found
+
+
+def add_counts(run: SyncRun, counts: LoadCounts, deleted: int = 0) -> None:
+    run.created += counts.created
+    run.updated += counts.updated
+    run.unchanged += counts.unchanged
+    run.set_aside += counts.set_aside
+    run.deleted += deleted
+    run.save(update_fields=["created", "updated", "unchanged", "set_aside", "deleted"])
+
+
+def load_page(run: SyncRun, source: str, entity: str, records: list[dict], id_of: Callable[[dict], str],
+              today: date | None, progress=None) -> LoadCounts:
+    """Write one page; call inside the page's transaction. Rows the source had deleted and
+    now sends again are live again."""
+    counts = load_records(source, entity, records, run, progress, today=today)
+    ids = {id_of(r) for r in records if isinstance(r, dict) and id_of(r)}
+    for model, column, extra in ROWS[(source, entity)]:
+        if ids:
+            model.objects.filter(source=source, deleted_at_source__isnull=False, **extra,
+                                 **{f"{column}__in": list(ids)}).update(deleted_at_source=None, sync_run=run)
+    return counts
+
+
+def mark_deleted(run: SyncRun, source: str, entity: str, ids: Iterable[str], when=None) -> int:
+    """Mark the rows of these payload ids deleted at the source (kept, for history)."""
+    ids = list(set(ids))
+    when = when or timezone.now()
+    marked = 0
+    for model, column, extra in ROWS[(source, entity)]:
+        for start in range(0, len(ids), 500):
+            marked += model.objects.filter(
+                source=source, deleted_at_source__isnull=True, **extra, **{f"{column}__in": ids[start:start + 500]}
+            ).update(deleted_at_source=when, sync_run=run)
+    return marked
+
+
+def mark_missing(run: SyncRun, source: str, entity: str, seen: set[str]) -> int:
+    """After a complete listing: rows of this entity the source no longer lists are deleted."""
+    model, column, extra = ROWS[(source, entity)][0]
+    local = set(model.objects.filter(source=source, deleted_at_source__isnull=True, **extra)
+                .values_list(column, flat=True))
+    return mark_deleted(run, source, entity, local - seen)
+
+
+def start_run(source: str, trigger: str, detail: str = "") -> SyncRun:
+    return SyncRun.objects.create(source=source, trigger=trigger, detail=detail[:500])
+
+
+def finish(run: SyncRun, error: BaseException | None = None) -> SyncRun:
+    run.finished_at = timezone.now()
+    if error is None:
+        run.status = SyncRun.Status.PARTIAL if run.set_aside else SyncRun.Status.SUCCEEDED
+    else:
+        run.status = SyncRun.Status.FAILED
+        if isinstance(error, PermanentError):
+            run.error = str(error)
+        elif isinstance(error, TransientError):
+            run.error = f"Gave up after repeated transient failures: {error}"
+        elif isinstance(error, SyncError):
+            run.error = str(error)
+        else:
+            run.error = f"Unexpected error: {error.__class__.__name__}: {error}"
+    run.save()
+    return run
+
+
+def execute(run: SyncRun, body: Callable[[], None]) -> SyncRun:
+    """Run body() under the source's lease and record how it ended."""
+    try:
+        with lease(run.source, run):
+            body()
+    except Exception as exc:  # the run row must say how it ended, whatever happened
+        if not isinstance(exc, SyncError):
+            log.exception("%s sync run %s failed", run.source, run.pk)
+        else:
+            log.warning("%s sync run %s failed: %s", run.source, run.pk, exc)
+        run.refresh_from_db(fields=["created", "updated", "unchanged", "set_aside", "deleted"])
+        return finish(run, exc)
+    return finish(run)
+
+
+atomic = transaction.atomic

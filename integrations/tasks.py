@@ -1,0 +1,58 @@
+"""Background tasks (django-q2) and their schedules. Tasks take plain values, are queued
+after the transaction commits, and call the same functions as the management command."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+
+from integrations.conf import setting
+
+log = logging.getLogger(__name__)
+SCHEDULE_SETTINGS = {"superops": "SYNC_SUPEROPS_EVERY_MINUTES", "quickbooks": "SYNC_QUICKBOOKS_EVERY_MINUTES"}
+
+
+def sync_source_task(source: str, trigger: str = "schedule", full: bool = False) -> int:
+    from integrations.sync.runs import sync_source
+
+    run = sync_source(source, trigger, full=full)
+    return run.pk
+
+
+def process_webhook_events(event_ids: list[int]) -> int | None:
+    from integrations.quickbooks.webhooks import process
+
+    run = process(event_ids)
+    return run.pk if run else None
+
+
+def _async(func: str, *args, **kwargs) -> None:
+    from django_q.tasks import async_task
+
+    async_task(func, *args, **kwargs)
+
+
+def enqueue_sync(source: str, trigger: str = "admin", full: bool = False) -> None:
+    transaction.on_commit(lambda: _async("integrations.tasks.sync_source_task", source, trigger, full))
+
+
+def enqueue_webhook_events(event_ids: list[int]) -> None:
+    _async("integrations.tasks.process_webhook_events", event_ids)
+
+
+def ensure_schedules(**_) -> None:
+    """One django-q2 schedule per source, every SYNC_<SOURCE>_EVERY_MINUTES (0: none)."""
+    from django_q.models import Schedule
+
+    for source, name in SCHEDULE_SETTINGS.items():
+        minutes = setting(name)
+        label = f"sync {source}"
+        if not minutes:
+            Schedule.objects.filter(name=label).delete()
+            continue
+        Schedule.objects.update_or_create(
+            name=label,
+            defaults={"func": "integrations.tasks.sync_source_task", "args": repr(source),
+                      "kwargs": "{'trigger': 'schedule'}", "schedule_type": Schedule.MINUTES, "minutes": minutes,
+                      "repeats": -1})

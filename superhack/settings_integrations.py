@@ -1,0 +1,65 @@
+"""Settings of the live SuperOps and QuickBooks Online sync, read from the environment.
+
+Imported at the end of settings.py. INTEGRATIONS_SANDBOX_URL points both clients at the
+project's sandbox server (`manage.py runsandbox`), so a demo or a test talks to it over real
+HTTP exactly as it would to the real services.
+"""
+
+from __future__ import annotations
+
+from .env import env_int, env_str
+
+# --- SuperOps (GraphQL). EU tenants use https://euapi.superops.ai/msp.
+SUPEROPS_API_URL = env_str("SUPEROPS_API_URL", "https://api.superops.ai/msp")
+SUPEROPS_API_TOKEN = env_str("SUPEROPS_API_TOKEN")
+SUPEROPS_SUBDOMAIN = env_str("SUPEROPS_SUBDOMAIN")
+# SuperOps allows 800 requests a minute per tenant; 0 turns our own throttle off.
+SUPEROPS_REQUESTS_PER_MINUTE = env_int("SUPEROPS_REQUESTS_PER_MINUTE", 800, minimum=0)
+SUPEROPS_TIMEOUT_SECONDS = env_int("SUPEROPS_TIMEOUT_SECONDS", 30, minimum=1)
+
+# --- QuickBooks Online (OAuth 2.0 through intuit-oauth).
+QUICKBOOKS_CLIENT_ID = env_str("QUICKBOOKS_CLIENT_ID")
+QUICKBOOKS_CLIENT_SECRET = env_str("QUICKBOOKS_CLIENT_SECRET")
+QUICKBOOKS_REDIRECT_URI = env_str(
+    "QUICKBOOKS_REDIRECT_URI", "http://127.0.0.1:8000/integrations/quickbooks/callback/"
+)
+# "production", "sandbox" (Intuit's own sandbox companies) or the URL of an OpenID discovery
+# document, which is how our sandbox server is reached.
+QUICKBOOKS_ENVIRONMENT = env_str("QUICKBOOKS_ENVIRONMENT", "production")
+QUICKBOOKS_API_BASE = env_str("QUICKBOOKS_API_BASE", "https://quickbooks.api.intuit.com")
+QUICKBOOKS_MINOR_VERSION = env_int("QUICKBOOKS_MINOR_VERSION", 75, minimum=1)
+QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN = env_str("QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN")
+# Intuit allows 500 requests a minute per realm and 10 at once; 0 turns our throttle off.
+QUICKBOOKS_REQUESTS_PER_MINUTE = env_int("QUICKBOOKS_REQUESTS_PER_MINUTE", 500, minimum=0)
+QUICKBOOKS_MAX_CONCURRENT = env_int("QUICKBOOKS_MAX_CONCURRENT", 10, minimum=1)
+QUICKBOOKS_TIMEOUT_SECONDS = env_int("QUICKBOOKS_TIMEOUT_SECONDS", 30, minimum=1)
+
+# Fernet key (urlsafe base64, 32 bytes) for OAuth tokens at rest. Empty: derived from
+# SECRET_KEY, so rotating SECRET_KEY means reconnecting QuickBooks.
+INTEGRATIONS_TOKEN_KEY = env_str("INTEGRATIONS_TOKEN_KEY")
+
+# --- The sandbox. When set, both clients talk to it instead of the real services.
+INTEGRATIONS_SANDBOX_URL = env_str("INTEGRATIONS_SANDBOX_URL").rstrip("/")
+if INTEGRATIONS_SANDBOX_URL:
+    SUPEROPS_API_URL = f"{INTEGRATIONS_SANDBOX_URL}/msp"
+    SUPEROPS_API_TOKEN = SUPEROPS_API_TOKEN or "sandbox-token"
+    SUPEROPS_SUBDOMAIN = SUPEROPS_SUBDOMAIN or "sandbox"
+    QUICKBOOKS_API_BASE = INTEGRATIONS_SANDBOX_URL
+    QUICKBOOKS_ENVIRONMENT = f"{INTEGRATIONS_SANDBOX_URL}/.well-known/openid_configuration"
+    QUICKBOOKS_CLIENT_ID = QUICKBOOKS_CLIENT_ID or "sandbox-client"
+    QUICKBOOKS_CLIENT_SECRET = QUICKBOOKS_CLIENT_SECRET or "sandbox-secret"
+    QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN = QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN or "sandbox-verifier"
+
+# --- The sync engine.
+# Minutes between scheduled incremental runs (django-q2); 0 switches the schedule off.
+SYNC_SUPEROPS_EVERY_MINUTES = env_int("SYNC_SUPEROPS_EVERY_MINUTES", 15, minimum=0)
+SYNC_QUICKBOOKS_EVERY_MINUTES = env_int("SYNC_QUICKBOOKS_EVERY_MINUTES", 15, minimum=0)
+# Tries for one request before a transient failure (429, 5xx, timeout) fails the run,
+# and the first back-off in milliseconds (doubled each try, with jitter, capped at 60 s).
+SYNC_MAX_ATTEMPTS = env_int("SYNC_MAX_ATTEMPTS", 6, minimum=1)
+SYNC_BACKOFF_BASE_MS = env_int("SYNC_BACKOFF_BASE_MS", 500, minimum=0)
+
+# Fuzzy client matching: at or above AUTO the pair is linked; between REVIEW and AUTO it
+# waits for a person in the admin; below REVIEW it is not proposed.
+CLIENT_MATCH_AUTO_SCORE = env_int("CLIENT_MATCH_AUTO_SCORE", 90, minimum=0)
+CLIENT_MATCH_REVIEW_SCORE = env_int("CLIENT_MATCH_REVIEW_SCORE", 70, minimum=0)
