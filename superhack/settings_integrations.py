@@ -38,6 +38,12 @@ QUICKBOOKS_TIMEOUT_SECONDS = env_int("QUICKBOOKS_TIMEOUT_SECONDS", 30, minimum=1
 # SECRET_KEY, so rotating SECRET_KEY means reconnecting QuickBooks.
 INTEGRATIONS_TOKEN_KEY = env_str("INTEGRATIONS_TOKEN_KEY")
 
+# Page sizes: SuperOps' list pages (100 at most), QuickBooks' MAXRESULTS and the most
+# objects one CDC answer holds (1,000 each). Tests lower them to page through tiny worlds.
+SUPEROPS_PAGE_SIZE = env_int("SUPEROPS_PAGE_SIZE", 100, minimum=1)
+QUICKBOOKS_PAGE_SIZE = env_int("QUICKBOOKS_PAGE_SIZE", 1000, minimum=1)
+QUICKBOOKS_CDC_LIMIT = env_int("QUICKBOOKS_CDC_LIMIT", 1000, minimum=1)
+
 # --- The sandbox. When set, both clients talk to it instead of the real services.
 INTEGRATIONS_SANDBOX_URL = env_str("INTEGRATIONS_SANDBOX_URL").rstrip("/")
 if INTEGRATIONS_SANDBOX_URL:

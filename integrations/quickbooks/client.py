@@ -128,15 +128,16 @@ class QuickBooksClient:
     def query_pages(self, entity: str, updated_after: str | None = None) -> Iterator[tuple[list[dict], str]]:
         """(records, server time) for each page of SELECT * FROM entity, 1,000 at a time."""
         where = f" WHERE MetaData.LastUpdatedTime > '{updated_after}'" if updated_after else ""
+        size = min(setting("QUICKBOOKS_PAGE_SIZE"), MAX_RESULTS)
         start = 1
         while True:
-            statement = f"SELECT * FROM {entity}{where} STARTPOSITION {start} MAXRESULTS {MAX_RESULTS}"
+            statement = f"SELECT * FROM {entity}{where} STARTPOSITION {start} MAXRESULTS {size}"
             body = self.get("query", {"query": statement})
             records = (body.get("QueryResponse") or {}).get(entity) or []
             yield records, body.get("time", "")
-            if len(records) < MAX_RESULTS:
+            if len(records) < size:
                 return
-            start += MAX_RESULTS
+            start += size
 
     def cdc(self, entity: str, changed_since: str) -> tuple[list[dict], str]:
         """Changed and deleted records of one entity since changed_since (at most 1,000)."""

@@ -131,8 +131,13 @@ def map_customer(p: dict) -> Mapped:
 
 def map_item(p: dict) -> Mapped:
     name = parse_text(p.get("Name"), "Name", required=True)
-    kind = line_kind(name)
-    quantity_type = "block_hours" if re.search(r"\bblock\b", name, re.I) else "hours" if kind == "time" else "units"
+    # QuickBooks items have no quantity type; labour is sold by the hour, a block by the block.
+    if re.search(r"\bblock\b", name, re.I):
+        quantity_type = "block_hours"
+    elif line_kind(name) == "time" or re.search(r"labou?r|\bhours?\b|\bhourly\b", name, re.I):
+        quantity_type = "hours"
+    else:
+        quantity_type = "units"
     fields = {
         "name": name,
         "description": parse_text(p.get("Description"), "Description"),

@@ -23,12 +23,13 @@ from integrations.sandbox.world import parse_time
 from integrations.sync import engine
 from integrations.sync.errors import ChangedSinceTooOld, PermanentError
 
-from .client import MAX_RESULTS, QuickBooksClient
+from integrations.conf import setting
+
+from .client import QuickBooksClient
 
 log = logging.getLogger(__name__)
 SOURCE = "quickbooks"
 ENTITIES = [name for source, name in LOAD_ORDER if source == SOURCE]
-CDC_LIMIT = 1000
 
 
 def _id(record: dict) -> str:
@@ -83,7 +84,7 @@ def read_all(client: QuickBooksClient, run: SyncRun, entity: str, state, bar, to
     for records, server_time in client.query_pages(entity):
         started = started or server_time
         seen.update(_id(r) for r in records)
-        last = len(records) < MAX_RESULTS
+        last = len(records) < min(setting("QUICKBOOKS_PAGE_SIZE"), 1000)
         with transaction.atomic():
             counts = engine.load_page(run, SOURCE, entity, records, _id, today, bar)
             deleted = 0
@@ -106,7 +107,7 @@ def read_changes(client: QuickBooksClient, run: SyncRun, entity: str, state, bar
         started = started or server_time
         live = [r for r in records if r.get("status") != "Deleted"]
         gone = [r for r in records if r.get("status") == "Deleted"]
-        complete = len(records) < CDC_LIMIT
+        complete = len(records) < setting("QUICKBOOKS_CDC_LIMIT")
         with transaction.atomic():
             counts = engine.load_page(run, SOURCE, entity, live, _id, today, bar)
             deleted = 0

@@ -164,7 +164,7 @@ def cdc(sandbox: Sandbox, entities: str, changed_since: str) -> Response:
         return fault(400, "changedSince is not a date-time", "2020")
     if since < world.clock - CDC_LOOKBACK:
         return fault(400, "changedSince cannot be more than 30 days in the past", "2020", changed_since)
-    responses, left = [], CDC_LIMIT
+    responses, left = [], sandbox.cdc_limit
     for name in [n.strip() for n in entities.split(",") if n.strip()]:
         entity = _entity(name)
         if not entity:

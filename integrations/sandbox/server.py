@@ -38,6 +38,7 @@ class Sandbox:
         self.qb_client_id = qb_client_id
         self.qb_client_secret = qb_client_secret
         self.faults = faults or Faults()
+        self.cdc_limit = quickbooks_api.CDC_LIMIT  # objects in one CDC answer
         self.lock = threading.RLock()
         self.oauth_codes: dict[str, str] = {}
         self.access_tokens: set[str] = set()

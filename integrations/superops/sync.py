@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients.models import SyncRun
+from integrations.conf import setting
 from integrations.loader import ENTITIES, LOAD_ORDER, record_id
 from integrations.models import CustomerLink
 from integrations.sandbox.world import parse_time, so_time
@@ -55,7 +56,7 @@ def sync_list(client: SuperOpsClient, run: SyncRun, query: str, full: bool, prog
         since = so_time(newest - OVERLAP)
     seen: set[str] = set()
     bar = progress(f"SuperOps {query}", None) if progress else None
-    for page in client.pages(query, updated_after=since):
+    for page in client.pages(query, updated_after=since, page_size=setting("SUPEROPS_PAGE_SIZE")):
         if bar is not None and page.total is not None and bar.total != page.total:
             bar.total = page.total
             bar.refresh()

@@ -73,3 +73,14 @@ def differences(a: dict, b: dict, limit: int = 10) -> list[str]:
                 if len(out) > limit * 3:
                     return out
     return out
+
+
+def snapshot_text(sources: tuple[str, ...] = ("superops", "quickbooks")) -> str:
+    """The snapshot as canonical text, to compare databases of different processes."""
+    import json
+
+    data = snapshot(sources)
+    flat = {name: sorted([str(k), sorted((c, str(v)) for c, v in values.items()) if isinstance(values, dict)
+                          else str(values)] for k, values in rows.items()) if isinstance(rows, dict)
+            else [list(map(str, r)) for r in rows] for name, rows in data.items()}
+    return json.dumps(flat, sort_keys=True)

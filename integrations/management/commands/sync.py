@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sys
 
-import httpx
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -46,15 +45,8 @@ class Command(BaseCommand):
 
 
 def connect_sandbox() -> str:
-    """The OAuth authorization-code flow against the sandbox, without a browser: the sandbox
-    consents at once and redirects with a code, which the real callback code exchanges."""
-    from integrations.quickbooks import oauth
-
     if not setting("INTEGRATIONS_SANDBOX_URL"):
         raise CommandError("--connect-sandbox needs INTEGRATIONS_SANDBOX_URL")
-    answer = httpx.get(oauth.authorization_url("sandbox-connect"), follow_redirects=False, timeout=30)
-    if answer.status_code != 302:
-        raise CommandError(f"the sandbox did not redirect (HTTP {answer.status_code})")
-    params = httpx.URL(answer.headers["Location"]).params
-    oauth.complete_connection(params["code"], params["realmId"])
-    return params["realmId"]
+    from integrations.sandbox.testing import connect_quickbooks
+
+    return connect_quickbooks()
