@@ -1,0 +1,334 @@
+"""build_features: the one entry point that (re)computes the monthly KPI snapshot and then
+the genome, shared by the management command, the django-q2 task and the bench.
+
+How a build decides what to do (docs/kpis.md, "Incremental rebuilds"):
+1. Each client's month run is fixed: from onboarding or its first month with data (never
+   before the data's first month) to its churn month or the as-of month (the last month with
+   service-desk activity).
+2. Fingerprints (ml/features/fingerprints.py) are compared with those stored on each row; a
+   client is rebuilt from its earliest dirty month on, because open AR, endpoints, tenure and
+   last contact are cumulative and growth and trends look back up to 15 months.
+3. Tickets, worklogs and surveys (the large tables) are re-read only for their dirty months;
+   the other months keep their stored per-month values. The other tables are read whole for
+   the rebuilt clients (they are small and feed cumulative KPIs).
+4. Rows are replaced from the first rebuilt month, then the genome is rebuilt for every month
+   from the earliest rebuilt one (a genome is scaled against the whole month's portfolio).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.db.models import Max
+from django.utils import timezone
+
+from clients.models import Ticket, Worklog
+from ml.models import FeatureBuild
+
+from . import contract, engagement, financial, fingerprints, months, operations, payments, sources, store
+
+FEATURES_VERSION = 1
+MAX_LISTED_CLIENTS = 900  # above this a client filter costs more than it saves (and SQLite limits params)
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class BuildReport:
+    build_id: int | None = None
+    full: bool = False
+    as_of: date | None = None
+    clients_rebuilt: int = 0
+    rebuilt_from: date | None = None
+    kpi_rows_written: int = 0
+    kpi_rows_deleted: int = 0
+    genome_rows_written: int = 0
+    segments: int = 0
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def data_as_of() -> date | None:
+    """The last day with service-desk activity (worklog or ticket): the data's 'today'."""
+    day = Worklog.objects.aggregate(d=Max("work_date"))["d"]
+    created = Ticket.objects.aggregate(d=Max("created_at"))["d"]
+    days = [d for d in (day, created.date() if created else None) if d]
+    return max(days) if days else None
+
+
+def client_months(fp: pd.DataFrame, as_of: date) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+    """The month grid (client_id, mi) with a _partial flag, each client's tenure base month,
+    and the client rows."""
+    clients = sources.client_rows()
+    as_of_mi = months.to_index(as_of)
+    # Activity (tickets, worklogs, invoices) starts a client's run; an endpoint's purchase
+    # date or an old CRM note does not.
+    core = fp.reset_index()
+    core = core[((core["tickets"] != "") | (core["worklogs"] != "") | (core["invoices"] != ""))
+                & (core["mi"] >= 0) & (core["mi"] <= as_of_mi)]
+    world_start = int(core["mi"].min()) if len(core) else as_of_mi
+    first_data = core.groupby("client_id")["mi"].min()
+    rows, first_mi = [], {}
+    for c in clients.itertuples(index=False):
+        onboard = months.to_index(c.onboarded_on) if c.onboarded_on else None
+        candidates = [m for m in (onboard, first_data.get(c.client_id)) if m is not None and not pd.isna(m)]
+        if not candidates:
+            continue
+        first = int(min(candidates))
+        start = max(first, world_start)
+        end = as_of_mi if not c.churned_on else min(as_of_mi, months.to_index(c.churned_on))
+        if start > end:
+            continue
+        first_mi[c.client_id] = first
+        span = np.arange(start, end + 1)
+        partial = np.zeros(len(span), dtype=bool)
+        if as_of < months.month_end(as_of_mi):
+            partial |= span == as_of_mi
+        if c.onboarded_on and c.onboarded_on.day > 1:
+            partial |= span == onboard
+        if c.churned_on and c.churned_on < months.month_end(months.to_index(c.churned_on)):
+            partial |= span == months.to_index(c.churned_on)
+        rows.append((np.full(len(span), c.client_id), span, partial))
+    if not rows:
+        empty = pd.MultiIndex.from_arrays([[], []], names=["client_id", "mi"])
+        return pd.DataFrame({"_partial": []}, index=empty), pd.Series(dtype="int64"), clients
+    grid = pd.DataFrame(
+        {"_partial": np.concatenate([r[2] for r in rows])},
+        index=pd.MultiIndex.from_arrays(
+            [np.concatenate([r[0] for r in rows]).astype("int64"), np.concatenate([r[1] for r in rows]).astype("int64")],
+            names=["client_id", "mi"],
+        ),
+    ).sort_index()
+    return grid, pd.Series(first_mi, dtype="int64"), clients
+
+
+def align_fingerprints(fp: pd.DataFrame, grid: pd.DataFrame) -> pd.DataFrame:
+    """Fingerprints on the grid: rows dated before a client's first month (or undated) are
+    folded into its first month, since they feed that month's cumulative KPIs."""
+    starts = grid.reset_index().groupby("client_id")["mi"].min()
+    flat = fp.reset_index()
+    flat = flat[flat["client_id"].isin(starts.index)]
+    flat["mi"] = np.maximum(flat["mi"].to_numpy(), flat["client_id"].map(starts).to_numpy())
+    early = flat.duplicated(["client_id", "mi"], keep=False)
+    folded = pd.concat([flat[~early], flat[early].groupby(["client_id", "mi"], as_index=False).sum()])
+    return folded.set_index(["client_id", "mi"]).reindex(grid.index).fillna("")
+
+
+def plan(current: pd.DataFrame, stored: pd.DataFrame, since: date | None) -> tuple[pd.Series, dict, list]:
+    """(rebuild_from per client, dirty-row masks of the large tables, stale stored rows)."""
+    st = stored.reindex(current.index)
+    new_row = st["features_version"].isna() | (st["features_version"] != FEATURES_VERSION)
+    changed = {}
+    for key in current.columns:
+        old = st[key] if key in st.columns else pd.Series("", index=st.index)
+        changed[key] = new_row | (old.fillna("\0") != current[key])
+    dirty = np.logical_or.reduce([changed[k].to_numpy() for k in current.columns]) if len(current) else np.array([], bool)
+    mi = current.index.get_level_values(1)
+    large = {k: changed[k].to_numpy() | new_row.to_numpy() for k in fingerprints.LARGE}
+    large["worklogs"] |= changed["technicians"].to_numpy()
+    if since is not None:
+        forced = mi >= months.to_index(since)
+        dirty = dirty | forced
+        large = {k: v | forced for k, v in large.items()}
+    rebuild_from = pd.Series(mi[dirty], index=current.index.get_level_values(0)[dirty]).groupby(level=0).min()
+    stale = [key for key in stored.index.difference(current.index)]
+    return rebuild_from.astype("int64"), large, stale
+
+
+def build_features(since: date | None = None, progress: Progress | None = None, trigger: str = "command",
+                   with_genome: bool = True) -> BuildReport:
+    """Bring ClientMonthKPI (and the genome) up to date with the source tables.
+
+    since: also rebuild every client from this month on, changed or not (after a definition
+    fix, or to re-price labour). progress: called with a short message at each step.
+    """
+    started = time.perf_counter()
+    say = progress or (lambda message: None)
+    build = FeatureBuild.objects.create(trigger=trigger, since=since)
+    report = BuildReport(build_id=build.pk)
+    try:
+        _build(report, since, say, with_genome)
+    except Exception as exc:
+        build.status, build.error = FeatureBuild.Status.FAILED, f"{type(exc).__name__}: {exc}"
+        build.finished_at = timezone.now()
+        build.save()
+        raise
+    report.seconds = time.perf_counter() - started
+    build.status, build.finished_at, build.seconds = FeatureBuild.Status.SUCCEEDED, timezone.now(), report.seconds
+    build.full, build.clients_rebuilt = report.full, report.clients_rebuilt
+    build.kpi_rows_written, build.genome_rows_written = report.kpi_rows_written, report.genome_rows_written
+    build.save()
+    return report
+
+
+def _build(report: BuildReport, since: date | None, say: Progress, with_genome: bool) -> None:
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        report.timings[name] = round(now - clock, 3)
+        clock = now
+
+    as_of = data_as_of()
+    report.as_of = as_of
+    if as_of is None:
+        say("No tickets or worklogs yet: nothing to build.")
+        return
+    say(f"Fingerprinting source tables (data as of {as_of:%Y-%m-%d})")
+    fp = fingerprints.monthly()
+    grid, first_mi, clients = client_months(fp, as_of)
+    current = align_fingerprints(fp, grid)
+    current["client"] = grid.index.get_level_values(0).map(fingerprints.per_client()).to_numpy()
+    current["technicians"] = fingerprints.technicians()
+    stored = store.stored_state()
+    rebuild_from, large, stale = plan(current, stored, since)
+    lap("fingerprints")
+    starts = grid.reset_index().groupby("client_id")["mi"].min()
+    report.full = len(rebuild_from) == len(starts) and bool((rebuild_from == starts.reindex(rebuild_from.index)).all())
+    if rebuild_from.empty and not stale:
+        say("Nothing changed since the last build.")
+        if with_genome:
+            from ml.genome.build import build_genome, missing_months
+            gaps = missing_months()
+            if gaps is not None:
+                report.genome_rows_written, report.segments = build_genome(from_month=gaps, progress=say)
+        return
+    affected = rebuild_from.index.to_numpy()
+    report.clients_rebuilt = len(affected)
+    report.rebuilt_from = months.to_date(int(rebuild_from.min())) if len(rebuild_from) else None
+    say(f"Rebuilding {len(affected)} clients from {report.rebuilt_from or '-'}")
+    listed = list(map(int, affected)) if len(affected) <= MAX_LISTED_CLIENTS else None
+    f = grid[grid.index.get_level_values(0).isin(affected)].copy()
+    in_f = current.index.get_level_values(0).isin(affected)
+    masks = {k: v[in_f] for k, v in large.items()}
+
+    lines, invs = sources.invoice_lines(listed), sources.invoices(listed)
+    applied, expenses = sources.applications(listed), sources.expenses(listed)
+    cohorts, inter = sources.endpoints(listed), sources.interactions(listed)
+    contracts = sources.contracts(listed)
+    lap("small tables")
+
+    fx = _exchange_rates(invs, f, clients)
+    _large_tables(f, masks, fx, say)
+    lap("large tables")
+
+    say("Deriving KPIs")
+    f = f.join(financial.revenue(lines).reindex(f.index, fill_value=0))
+    f = f.join(financial.costs(expenses).reindex(f.index, fill_value=0))
+    for column in financial.KINDS:
+        f[f"revenue_{column}"] = f[f"revenue_{column}"].astype("int64")
+    f["active_endpoints"] = operations.active_endpoints(cohorts, f)
+    financial.derive(f)
+    payments.derive(f, invs, applied, as_of)
+    operations.derive(f)
+    engagement.derive(f, inter, as_of)
+    home = getattr(settings, "HOME_CURRENCY", "USD")
+    f = f.join(contract.contract_months(contracts, f, fx, home))
+    f = f.join(contract.seats_and_prices(lines, f))
+    contract.derive(f, first_mi)
+    f["_notes"] = _notes(f, fx.attrs.get("assumed", set()))
+    f["_fingerprint"] = current.loc[f.index].to_dict("records")
+    lap("derive")
+
+    say("Writing the snapshot")
+    written, deleted = store.replace_rows(
+        f, rebuild_from, stale if not listed else [s for s in stale if s[0] in set(listed)], FEATURES_VERSION,
+        timezone.now(),
+    )
+    report.kpi_rows_written, report.kpi_rows_deleted = written, deleted
+    lap("write")
+    if with_genome:
+        from ml.genome.build import build_genome
+
+        start = int(rebuild_from.min()) if len(rebuild_from) else min(s[1] for s in stale)
+        report.genome_rows_written, report.segments = build_genome(from_month=months.to_date(start), progress=say)
+        lap("genome")
+
+
+def _exchange_rates(invs: pd.DataFrame, f: pd.DataFrame, clients: pd.DataFrame) -> pd.Series:
+    """Per (client, month): home units per client-currency unit, from the client's invoices
+    (total-weighted, carried forward and back). Home-currency clients are 1. A foreign client
+    with no invoice at all is assumed at 1 and flagged."""
+    home = getattr(settings, "HOME_CURRENCY", "USD")
+    foreign = set(clients.loc[clients["currency"].fillna(home) != home, "client_id"])
+    fx = pd.Series(1.0, index=f.index)
+    fx.attrs["assumed"] = set()
+    if not foreign:
+        return fx
+    inv = invs[invs["client_id"].isin(foreign) & (invs["rate"] > 0)]
+    local = inv["total_cents"] / inv["rate"]
+    g = inv.assign(local=local).groupby(["client_id", "mi"])[["total_cents", "local"]].sum()
+    rate = (g["total_cents"] / g["local"].where(g["local"] > 0)).reindex(f.index)
+    rate = rate.groupby(level=0).ffill().groupby(level=0).bfill()
+    is_foreign = f.index.get_level_values(0).isin(list(foreign))
+    fx[is_foreign] = rate[is_foreign].fillna(1.0)
+    fx.attrs["assumed"] = foreign - set(inv["client_id"])
+    return fx
+
+
+def _large_tables(f: pd.DataFrame, masks: dict, fx: pd.Series, say: Progress) -> None:
+    """Fill the per-month columns of tickets, worklogs and surveys: re-read where dirty, the
+    stored values elsewhere."""
+    specs = {
+        "worklogs": (financial.WORKLOG_COLUMNS, lambda lo, hi, ids: financial.labour(
+            sources.worklogs(lo, hi, ids), sources.technician_costs(), fx)),
+        "tickets": (operations.TICKET_COLUMNS, lambda lo, hi, ids: operations.ticket_kpis(sources.tickets(lo, hi, ids))),
+        "surveys": (engagement.SURVEY_COLUMNS, lambda lo, hi, ids: engagement.survey_kpis(sources.surveys(lo, hi, ids))),
+    }
+    clean = [k for k in specs if not masks[k].all()]
+    kept = None
+    if clean:
+        columns = tuple(c for k in clean for c in specs[k][0] if c != "median_cost_minutes")
+        kept = store.stored_columns(None if len(f.index.levels[0]) > MAX_LISTED_CLIENTS else
+                                    list(map(int, f.index.get_level_values(0).unique())), columns)
+        kept = kept.reindex(f.index)
+    for key, (columns, query) in specs.items():
+        dirty = f.index[masks[key]]
+        values = pd.DataFrame(index=f.index, columns=list(columns), dtype="float64")
+        if kept is not None and key in clean:
+            for c in columns:
+                if c in kept.columns:
+                    values[c] = pd.to_numeric(kept[c], errors="coerce")
+            if key == "worklogs":
+                values["median_cost_minutes"] = kept["quality_notes"].map(
+                    lambda n: 1 if isinstance(n, list) and "labour_at_median_cost" in n else 0)
+        if len(dirty):
+            mis, ids = dirty.get_level_values(1), dirty.get_level_values(0).unique()
+            lo, hi = int(mis.min()), int(mis.max())
+            listed = list(map(int, ids)) if len(ids) <= MAX_LISTED_CLIENTS else None
+            say(f"Reading {key} {months.to_date(lo):%Y-%m}..{months.to_date(hi):%Y-%m}")
+            fresh = query(lo, hi, listed)
+            region = (f.index.get_level_values(1) >= lo) & (f.index.get_level_values(1) <= hi)
+            if listed is not None:
+                region &= f.index.get_level_values(0).isin(listed)
+            fresh = fresh.reindex(f.index[region])
+            for c in columns:
+                values.loc[region, c] = fresh[c].to_numpy(dtype="float64") if c in fresh else np.nan
+        for c in columns:
+            if c in store.COUNTS or c in store.MONEY or c == "median_cost_minutes":
+                values[c] = values[c].fillna(0).astype("int64")
+            f[c] = values[c]
+
+
+def _notes(f: pd.DataFrame, fx_assumed: set) -> list[list[str]]:
+    partial = f["_partial"].to_numpy()
+    median = f["median_cost_minutes"].to_numpy() > 0
+    assumed = f.index.get_level_values(0).isin(list(fx_assumed))
+    out = []
+    for p, m, a in zip(partial, median, assumed):
+        notes = []
+        if p:
+            notes.append("partial_month")
+        if m:
+            notes.append("labour_at_median_cost")
+        if a:
+            notes.append("exchange_rate_assumed_1")
+        out.append(notes)
+    return out

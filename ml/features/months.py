@@ -1,0 +1,93 @@
+"""Month arithmetic on the integer month index (year * 12 + month - 1) used by every frame,
+and trailing-window sums within one client's run of months."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+
+def to_index(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def to_date(index: int) -> date:
+    """First day of the month with this index."""
+    return date(int(index) // 12, int(index) % 12 + 1, 1)
+
+
+def month_end(index: int) -> date:
+    first = to_date(index)
+    return date(first.year, first.month, calendar.monthrange(first.year, first.month)[1])
+
+
+def days_in(index: int) -> int:
+    first = to_date(index)
+    return calendar.monthrange(first.year, first.month)[1]
+
+
+def parse(text: str) -> date:
+    """'YYYY-MM' -> first day of that month; raises ValueError with the bad text."""
+    try:
+        year, month = text.split("-")
+        return date(int(year), int(month), 1)
+    except (ValueError, AttributeError):
+        raise ValueError(f"{text!r} is not a month (use YYYY-MM)") from None
+
+
+def rolling(frame: pd.DataFrame, column: str, window: int, shift: int = 0, partial: bool = False) -> pd.Series:
+    """Sum of `column` over the `window` months ending `shift` months before each row, within
+    each client. The frame is sorted by (client_id, mi) and holds every month of a client's
+    run, so a row offset is a month offset. Missing (NaN) months count as 0. A window reaching
+    before the client's first month is NaN (not enough history is not zero) unless `partial`,
+    which sums what there is (for counts such as QBRs in the last 12 months).
+
+    Vectorised with one global cumulative sum: the window sum is cs[end] - cs[start], valid
+    whenever the window stays inside the client's rows.
+    """
+    values = frame[column].fillna(0).to_numpy(dtype="float64")
+    position = frame.groupby(level=0).cumcount().to_numpy()
+    n = len(values)
+    cs = np.concatenate([[0.0], np.cumsum(values)])
+    rows = np.arange(n)
+    end = rows - shift + 1
+    start = end - window
+    first = rows - position
+    if partial:
+        start = np.maximum(start, first)
+        valid = position >= shift
+    else:
+        valid = position >= shift + window - 1
+    out = np.full(n, np.nan)
+    out[valid] = cs[end[valid]] - cs[start[valid]]
+    return pd.Series(out, index=frame.index)
+
+
+def cumulative(events: pd.DataFrame, column: str, grid: pd.DataFrame) -> pd.Series:
+    """Running total over each client's months of `column` in events (client_id, mi, column).
+    Events before a client's first month count from that month; events after its last month
+    are dropped (they are not known at any month we report)."""
+    starts = grid.reset_index().groupby("client_id")["mi"].min()
+    ends = grid.reset_index().groupby("client_id")["mi"].max()
+    ev = events[events["client_id"].isin(starts.index)].copy()
+    ev["mi"] = np.maximum(ev["mi"].to_numpy(), ev["client_id"].map(starts).to_numpy())
+    ev = ev[ev["mi"] <= ev["client_id"].map(ends)]
+    summed = ev.groupby(["client_id", "mi"])[column].sum()
+    aligned = summed.reindex(grid.index, fill_value=0)
+    return aligned.groupby(level=0).cumsum()
+
+
+def lag(frame: pd.DataFrame, column: str, months: int) -> pd.Series:
+    return frame[column].groupby(level=0).shift(months)
+
+
+def safe_ratio(numerator, denominator, minimum: float = 0.0) -> pd.Series:
+    """numerator / denominator, NaN where the denominator is missing or not above `minimum`
+    (the documented rule: a ratio on a tiny base is missing, not huge)."""
+    numerator = pd.Series(numerator, dtype="float64")
+    denominator = pd.Series(denominator, dtype="float64")
+    out = numerator / denominator.where(denominator > minimum)
+    return out.replace([np.inf, -np.inf], np.nan)

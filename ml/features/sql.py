@@ -1,0 +1,97 @@
+"""The few SQL fragments that differ between SQLite and PostgreSQL, and a helper that runs a
+grouped query straight into a pandas frame.
+
+Why raw SQL and not the ORM's TruncMonth: on SQLite Django implements date truncation as a
+Python function called once per row, which is the slowest part of a grouped query over
+millions of worklogs. Here the month is computed by the database itself (substr on SQLite's
+ISO text dates, EXTRACT on PostgreSQL) as an integer month index `year * 12 + month - 1`,
+so grouping is on integers and the result maps straight onto numpy.
+
+Money is summed as integer cents (each amount converted to the home currency and rounded to
+the cent row by row, as the books do) so sums are exact on both databases: SQLite would
+otherwise add binary floats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+import pandas as pd
+from django.db import connection
+
+
+def vendor() -> str:
+    return connection.vendor
+
+
+def month_index(column: str) -> str:
+    """SQL for the integer month index of a date or (UTC) datetime column."""
+    if vendor() == "postgresql":
+        return f"(CAST(EXTRACT(YEAR FROM {column}) AS INTEGER) * 12 + CAST(EXTRACT(MONTH FROM {column}) AS INTEGER) - 1)"
+    # SQLite keeps dates as 'YYYY-MM-DD' and datetimes as 'YYYY-MM-DD HH:MM:SS' (UTC).
+    return f"(CAST(substr({column}, 1, 4) AS INTEGER) * 12 + CAST(substr({column}, 6, 2) AS INTEGER) - 1)"
+
+
+def hours_between(start: str, end: str) -> str:
+    if vendor() == "postgresql":
+        return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 3600.0)"
+    return f"((julianday({end}) - julianday({start})) * 24.0)"
+
+
+def days_between(start: str, end: str) -> str:
+    """Whole days from one date column to another."""
+    if vendor() == "postgresql":
+        return f"({end} - {start})"
+    return f"CAST(julianday({end}) - julianday({start}) AS INTEGER)"
+
+
+def cents(expr: str) -> str:
+    """An amount expression as integer cents, rounded half away from zero on both databases."""
+    return f"CAST(ROUND(({expr}) * 100) AS BIGINT)"
+
+
+def ten_thousandths(expr: str) -> str:
+    """A four-decimal price as an exact integer (price x 10,000)."""
+    return f"CAST(ROUND(({expr}) * 10000) AS BIGINT)"
+
+
+def flag(expr: str) -> str:
+    """1/0 for a boolean condition, so it can be summed on both databases."""
+    return f"(CASE WHEN {expr} THEN 1 ELSE 0 END)"
+
+
+def table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def in_clause(column: str, ids: Sequence[int] | None) -> tuple[str, list]:
+    """' AND column IN (...)' for a bounded list of ids, or nothing for all rows."""
+    if ids is None:
+        return "", []
+    if not ids:
+        return " AND 1 = 0", []
+    return f" AND {column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
+def real(expr: str) -> str:
+    """A float expression (PostgreSQL's EXTRACT and AVG give numeric, i.e. Decimal)."""
+    return f"CAST({expr} AS DOUBLE PRECISION)"
+
+
+def frame(sql: str, params: Sequence, columns: Sequence[str]) -> pd.DataFrame:
+    """Run a grouped query and return its rows as a DataFrame with the given columns.
+
+    Callers only send queries whose result is already aggregated in the database (tens of
+    thousands of rows at most), never raw ticket or worklog rows.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        rows = cursor.fetchall()
+    df = pd.DataFrame.from_records(rows, columns=list(columns))
+    for column in df.columns:
+        # PostgreSQL hands back Decimal for SUM(bigint) and numeric columns; these are
+        # counts, cents or rates, never money that is summed again in Python.
+        if df[column].dtype == object and df[column].map(lambda v: isinstance(v, Decimal)).any():
+            df[column] = pd.to_numeric(df[column].map(lambda v: None if v is None else float(v)))
+    return df

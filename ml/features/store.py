@@ -1,0 +1,115 @@
+"""Reading and writing the ClientMonthKPI snapshot: which columns hold money (cents in the
+frames, Decimal in the table), counts and ratios; loading the stored values a partial
+rebuild keeps; and replacing a client's rows from a month on."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from django.db import transaction
+
+from ml.models import ClientMonthKPI
+
+from . import months
+
+MONEY = (
+    "revenue_recurring", "revenue_time", "revenue_project", "revenue_product", "revenue_expense",
+    "revenue_other", "revenue_total", "invoiced_total", "labour_cost", "license_cost", "other_cost",
+    "gross_margin", "effective_hourly_rate", "contribution_per_hour", "billable_value", "mrr", "open_ar",
+)
+COUNTS = (
+    "labour_minutes", "invoices_due", "invoices_paid", "active_endpoints", "tickets", "reactive_tickets",
+    "reactive_minutes", "escalations", "surveys", "low_csat_surveys", "qbr_count", "qbr_last_12m", "interactions",
+)
+NULLABLE_INTS = ("days_since_contact", "tenure_months", "months_to_renewal", "months_since_price_change")
+QUANTITIES = ("billed_seats", "billed_devices")
+RATIOS = (
+    "margin_pct", "billing_efficiency", "revenue_growth_3m", "revenue_growth_12m", "dso_days",
+    "late_invoice_share", "avg_days_late", "tickets_per_endpoint", "rhem", "avg_resolution_hours",
+    "p90_resolution_hours", "first_response_sla", "resolution_sla", "reopen_rate", "after_hours_share",
+    "technician_concentration", "csat_avg", "csat_trend", "survey_response_rate", "interaction_sentiment",
+    "seat_growth_12m", "billed_vs_active",
+)
+KPI_COLUMNS = MONEY + COUNTS + NULLABLE_INTS + QUANTITIES + RATIOS
+
+
+def _cents(value) -> int | None:
+    return None if value is None else int((value * 100).to_integral_value())
+
+
+def stored_state() -> pd.DataFrame:
+    """(client_id, mi) -> features_version and the per-table fingerprint hashes of every row."""
+    rows = ClientMonthKPI.objects.values_list("client_id", "month", "features_version", "source_fingerprint")
+    records = [(c, months.to_index(m), v, fp) for c, m, v, fp in rows.iterator(chunk_size=5000)]
+    if not records:
+        return pd.DataFrame(columns=["features_version"], index=pd.MultiIndex.from_arrays([[], []], names=["client_id", "mi"]))
+    df = pd.DataFrame.from_records(records, columns=["client_id", "mi", "features_version", "fp"])
+    fps = pd.DataFrame.from_records(df["fp"].tolist()).fillna("")
+    out = pd.concat([df.drop(columns="fp"), fps], axis=1).set_index(["client_id", "mi"]).sort_index()
+    return out
+
+
+def stored_columns(client_ids, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Stored values (money as cents) of `columns` for the given clients, by (client_id, mi)."""
+    fields = ["client_id", "month", "quality_notes", *columns]
+    qs = ClientMonthKPI.objects.all()
+    if client_ids is not None:
+        qs = qs.filter(client_id__in=list(client_ids))
+    data = list(qs.values_list(*fields).iterator(chunk_size=5000))
+    df = pd.DataFrame.from_records(data, columns=fields)
+    if df.empty:
+        return df.set_index(["client_id", "month"])
+    df["mi"] = [months.to_index(m) for m in df["month"]]
+    for column in columns:
+        if column in MONEY:
+            df[column] = df[column].map(_cents)
+    return df.drop(columns="month").set_index(["client_id", "mi"])
+
+
+def _value(column: str, value):
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if column in MONEY:
+        return Decimal(int(value)).scaleb(-2)
+    if column in QUANTITIES:
+        return Decimal(str(round(float(value), 2)))
+    if column in COUNTS or column in NULLABLE_INTS:
+        return int(value)
+    return float(value)
+
+
+@transaction.atomic
+def replace_rows(frame: pd.DataFrame, rebuild_from: pd.Series, stale: list[tuple[int, int]],
+                 version: int, now: datetime) -> tuple[int, int]:
+    """Delete each rebuilt client's rows from its first rebuilt month (and stale rows), then
+    insert the frame's rows from that month on. Returns (written, deleted)."""
+    deleted = 0
+    for start_mi, clients in rebuild_from.groupby(rebuild_from).groups.items():
+        ids = list(clients)
+        for i in range(0, len(ids), 900):
+            deleted += ClientMonthKPI.objects.filter(
+                client_id__in=ids[i:i + 900], month__gte=months.to_date(int(start_mi))
+            ).delete()[0]
+    for client_id, mi in stale:
+        deleted += ClientMonthKPI.objects.filter(client_id=client_id, month=months.to_date(mi)).delete()[0]
+
+    client_level = frame.index.get_level_values(0)
+    keep = frame.index.get_level_values(1) >= client_level.map(rebuild_from).to_numpy()
+    rows = frame[keep]
+    columns = [c for c in KPI_COLUMNS if c in rows.columns]
+    values = {c: rows[c].to_numpy(dtype=object) for c in columns}
+    fingerprints = rows["_fingerprint"].to_numpy()
+    notes = rows["_notes"].to_numpy()
+    partial = rows["_partial"].to_numpy()
+    objs = []
+    for i, (client_id, mi) in enumerate(rows.index):
+        objs.append(ClientMonthKPI(
+            client_id=int(client_id), month=months.to_date(int(mi)), features_version=version, computed_at=now,
+            source_fingerprint=fingerprints[i], quality_notes=notes[i], partial_month=bool(partial[i]),
+            **{c: _value(c, values[c][i]) for c in columns},
+        ))
+    ClientMonthKPI.objects.bulk_create(objs, batch_size=500)
+    return len(objs), deleted

@@ -1,0 +1,106 @@
+"""Building genome vectors from the KPI snapshot: raw dimension values per (client, month),
+percentile-scaled within each month, written with the schema version and group scores;
+then the latest complete month is segmented."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from clients.models import Client
+from ml.features import months
+from ml.models import ClientMonthKPI, GenomeVector
+
+from .dimensions import DIMENSIONS, KPI_INPUTS, SCHEMA_VERSION, KPIs
+from .scaling import group_scores, scale
+from .segments import segment_month
+
+LOOKBACK_MONTHS = 12  # the longest window a dimension reads (12-month sums, 12-month lag)
+
+
+def kpi_frame(from_mi: int | None) -> pd.DataFrame:
+    """KPI rows (money as float: the genome ranks, it does not add money) from `from_mi` minus
+    the look-back, with the client's employee count, indexed by (client_id, mi)."""
+    qs = ClientMonthKPI.objects.all()
+    if from_mi is not None:
+        qs = qs.filter(month__gte=months.to_date(from_mi - LOOKBACK_MONTHS))
+    fields = ["client_id", "month", "partial_month", *KPI_INPUTS]
+    df = pd.DataFrame.from_records(list(qs.values_list(*fields).iterator(chunk_size=5000)), columns=fields)
+    if df.empty:
+        return df
+    df["mi"] = [months.to_index(m) for m in df["month"]]
+    for column in KPI_INPUTS:
+        df[column] = pd.to_numeric(df[column].map(lambda v: None if v is None else float(v)), errors="coerce")
+    employees = dict(Client.objects.values_list("id", "employee_count"))
+    df["employee_count"] = df["client_id"].map(employees).astype("float64")
+    return df.drop(columns="month").set_index(["client_id", "mi"]).sort_index()
+
+
+def raw_dimensions(frame: pd.DataFrame) -> pd.DataFrame:
+    """The 50 raw values per (client_id, mi), columns in dimension order."""
+    k = KPIs(frame.copy())
+    raw = pd.DataFrame({d.index: d.compute(k).astype("float64") for d in DIMENSIONS}, index=frame.index)
+    return raw.replace([np.inf, -np.inf], np.nan)
+
+
+def missing_months() -> date | None:
+    """The first month that has KPI rows but no genome of the current schema (None if none)."""
+    kpi = set(ClientMonthKPI.objects.values_list("month", flat=True).distinct())
+    have = set(GenomeVector.objects.filter(schema_version=SCHEMA_VERSION).values_list("month", flat=True).distinct())
+    gaps = kpi - have
+    return min(gaps) if gaps else None
+
+
+def build_genome(from_month: date | None = None, progress=None) -> tuple[int, int]:
+    """Rebuild genome vectors for every month from `from_month` (all months when None) and
+    segment the latest complete month. Returns (vectors written, segments made)."""
+    say = progress or (lambda message: None)
+    from_mi = months.to_index(from_month) if from_month else None
+    frame = kpi_frame(from_mi)
+    if frame.empty:
+        return 0, 0
+    say("Computing genome dimensions")
+    raw = raw_dimensions(frame)
+    if from_mi is not None:
+        keep = raw.index.get_level_values(1) >= from_mi
+        raw, frame = raw[keep], frame[keep]
+    values, missing = scale(raw)
+    scores = group_scores(values)
+    written = _write(raw, values, missing, scores, from_month)
+    complete = frame[~frame["partial_month"].astype(bool)]
+    latest = int(complete.index.get_level_values(1).max()) if len(complete) else int(frame.index.get_level_values(1).max())
+    say(f"Segmenting {months.to_date(latest):%Y-%m}")
+    k = segment_month(months.to_date(latest))
+    return written, k
+
+
+@transaction.atomic
+def _write(raw: pd.DataFrame, values: np.ndarray, missing: np.ndarray, scores: np.ndarray, from_month: date | None) -> int:
+    stale = GenomeVector.objects.filter(schema_version=SCHEMA_VERSION)
+    if from_month is not None:
+        stale = stale.filter(month__gte=from_month)
+    stale.delete()
+    now = timezone.now()
+    raw_values = raw.to_numpy(dtype="float64")
+    objs = []
+    for i, (client_id, mi) in enumerate(raw.index):
+        objs.append(GenomeVector(
+            client_id=int(client_id), month=months.to_date(int(mi)), schema_version=SCHEMA_VERSION,
+            values=[round(float(x), 4) for x in values[i]],
+            raw=[None if np.isnan(x) else round(float(x), 6) for x in raw_values[i]],
+            missing=[int(j) for j in np.flatnonzero(missing[i])],
+            financial_health=round(float(scores[i, 0]), 2), operational_efficiency=round(float(scores[i, 1]), 2),
+            engagement=round(float(scores[i, 2]), 2), growth_potential=round(float(scores[i, 3]), 2),
+            risk_factors=round(float(scores[i, 4]), 2), computed_at=now,
+        ))
+    GenomeVector.objects.bulk_create(objs, batch_size=500)
+    return len(objs)
+
+
+def latest_month() -> date | None:
+    return GenomeVector.objects.filter(schema_version=SCHEMA_VERSION).aggregate(m=Max("month"))["m"]

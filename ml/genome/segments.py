@@ -1,0 +1,98 @@
+"""Segments: k-means clusters of one month's genomes, named from what sets each apart.
+
+k is chosen by the silhouette score (cosine-free Euclidean on the centred vectors, which for
+percentile vectors ranks like cosine) over k = 3..8, fixed seed, so the same data gives the
+same segments. A cluster's name joins the labels of its two most distinctive dimensions — those
+whose mean scaled value is furthest from the portfolio mean, taken from different groups where
+possible — e.g. "High margin · slow payer". The description lists the top five with their
+direction, and the group scores of the centroid.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+from django.db import transaction
+from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
+
+from ml.models import GenomeVector, Segment
+
+from .dimensions import BY_CODE, DIMENSIONS, GROUPS, SCHEMA_VERSION
+from .scaling import group_scores
+
+K_RANGE = range(3, 9)
+SEED = 7
+
+
+def choose_k(values: np.ndarray) -> tuple[np.ndarray, int, float | None, np.ndarray]:
+    """(labels, k, silhouette, centroids) of the best k by silhouette."""
+    n = len(values)
+    if n < 4:
+        return np.zeros(n, dtype=int), 1, None, values.mean(axis=0, keepdims=True)
+    best = None
+    for k in K_RANGE:
+        if k >= n:
+            break
+        model = KMeans(n_clusters=k, n_init=4, random_state=SEED).fit(values)
+        if len(set(model.labels_)) < 2:
+            continue
+        score = silhouette_score(values, model.labels_, sample_size=min(n, 2000), random_state=SEED)
+        if best is None or score > best[2]:
+            best = (model.labels_, k, float(score), model.cluster_centers_)
+    if best is None:
+        return np.zeros(n, dtype=int), 1, None, values.mean(axis=0, keepdims=True)
+    return best
+
+
+def describe(centroid: np.ndarray, portfolio_mean: np.ndarray) -> tuple[str, str, list[dict]]:
+    delta = centroid - portfolio_mean
+    order = np.argsort(-np.abs(delta))
+    distinctive = [{"code": DIMENSIONS[i].code, "name": DIMENSIONS[i].name, "delta": round(float(delta[i]), 3)}
+                   for i in order[:5]]
+    picked = [order[0]]
+    for i in order[1:]:
+        if DIMENSIONS[i].group != DIMENSIONS[picked[0]].group:
+            picked.append(i)
+            break
+    labels = [DIMENSIONS[i].high if delta[i] > 0 else DIMENSIONS[i].low for i in picked]
+    name = " · ".join(labels)
+    name = name[:1].upper() + name[1:]
+    scores = group_scores(centroid[None, :])[0]
+    description = "; ".join(
+        f"{DIMENSIONS[i].name} {'above' if delta[i] > 0 else 'below'} the portfolio" for i in order[:5]
+    ) + ". Group scores: " + ", ".join(f"{label} {scores[g]:.0f}" for g, (_, label) in enumerate(GROUPS))
+    return name, description, distinctive
+
+
+@transaction.atomic
+def segment_month(month: date, schema_version: str = SCHEMA_VERSION) -> int:
+    """Cluster the month's genomes, replace its segments and link each vector. Returns k."""
+    vectors = list(GenomeVector.objects.filter(month=month, schema_version=schema_version).only("id", "values"))
+    Segment.objects.filter(month=month, schema_version=schema_version).delete()
+    if not vectors:
+        return 0
+    values = np.array([v.values for v in vectors], dtype="float64") - 0.5
+    labels, k, silhouette, centroids = choose_k(values)
+    mean = values.mean(axis=0)
+    segments, used = {}, set()
+    for key in range(len(centroids)):
+        members = labels == key
+        centroid = values[members].mean(axis=0) if members.any() else centroids[key]
+        name, description, distinctive = describe(centroid + 0.5, mean + 0.5)
+        if name in used:  # two clusters led by the same traits: add the third trait
+            third = BY_CODE[distinctive[2]["code"]]
+            name = f"{name} · {third.high if distinctive[2]['delta'] > 0 else third.low}"
+        if name in used:
+            name = f"{name} ({key + 1})"
+        used.add(name)
+        segments[key] = Segment.objects.create(
+            month=month, schema_version=schema_version, key=key, name=name, description=description,
+            size=int(members.sum()), centroid=[round(float(x) + 0.5, 4) for x in centroid],
+            distinctive=distinctive, silhouette=silhouette, k=k,
+        )
+    for vector, label in zip(vectors, labels):
+        vector.segment = segments[int(label)]
+    GenomeVector.objects.bulk_update(vectors, ["segment"], batch_size=500)
+    return k

@@ -1,0 +1,261 @@
+"""KPIs of a hand-made tiny client, checked against numbers worked out by hand, plus the
+incremental rebuild and the no-query-per-client rule."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone as tz
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from clients.models import (
+    Asset, Client, Contract, Customer, Expense, Interaction, Invoice, InvoiceLine, Payment, PaymentApplication,
+    SatisfactionSurvey, Technician, Ticket, Worklog,
+)
+from ml.features.build import build_features
+from ml.models import ClientMonthKPI, FeatureBuild
+
+pytestmark = pytest.mark.django_db
+
+_ids = iter(range(1, 10_000))
+
+
+def ext() -> str:
+    return str(next(_ids))
+
+
+def at(day: str, hm: str = "09:00") -> datetime:
+    return datetime.fromisoformat(f"{day}T{hm}:00").replace(tzinfo=tz.utc)
+
+
+def so(model, **fields):
+    return model.objects.create(source="superops", external_id=ext(), **fields)
+
+
+def qb(model, **fields):
+    return model.objects.create(source="quickbooks", external_id=ext(), **fields)
+
+
+def invoice(client, customer, day, due, lines, rate="1", currency="USD"):
+    total = sum(Decimal(a) for _, a, _ in lines)
+    inv = qb(Invoice, customer=customer, client=client, txn_date=date.fromisoformat(day),
+             due_date=date.fromisoformat(due), total=total, balance=total, currency=currency,
+             exchange_rate=Decimal(rate))
+    for n, (kind, amount, qty) in enumerate(lines, 1):
+        InvoiceLine.objects.create(invoice=inv, line_id=str(n), line_num=n, kind=kind, amount=Decimal(amount),
+                                   quantity=Decimal(qty), unit_price=Decimal(amount) / Decimal(qty))
+    return inv
+
+
+def pay(client, customer, day, applications):
+    total = sum(Decimal(a) for _, a in applications)
+    p = qb(Payment, customer=customer, client=client, txn_date=date.fromisoformat(day), total=total)
+    for inv, amount in applications:
+        PaymentApplication.objects.create(payment=p, invoice=inv, amount=Decimal(amount))
+        inv.balance -= Decimal(amount)
+        inv.save()
+    return p
+
+
+@pytest.fixture
+def world():
+    """Acme (USD, onboarded 2025-01-01) with a full March 2025, and Brie (EUR at 1.10)."""
+    t1 = so(Technician, name="Dana", burdened_hourly_cost=Decimal("50"))
+    t2 = so(Technician, name="Eli", burdened_hourly_cost=Decimal("40"))
+    so(Technician, name="Fay", burdened_hourly_cost=Decimal("0"))  # no cost set: not in the median
+    acme = so(Client, name="Acme Dental", onboarded_on=date(2025, 1, 1))
+    cust = qb(Customer, client=acme, display_name="Acme Dental")
+    so(Contract, client=acme, name="Managed WS", kind="per_device", start_date=date(2025, 1, 1),
+       end_date=date(2027, 12, 31), billed_quantity=Decimal("10"), unit_price=Decimal("200"))
+
+    # Endpoints: 8 long-standing, one retired 2025-02-15 (gone in March), one retired on
+    # 2025-03-01 (still active in March), one added 2025-03-31 (active), one added in April.
+    for _ in range(8):
+        so(Asset, client=acme, name=ext(), added_on=date(2024, 6, 1))
+    so(Asset, client=acme, name="old", added_on=date(2024, 6, 1), retired_on=date(2025, 2, 15))
+    so(Asset, client=acme, name="leaving", added_on=date(2024, 6, 1), retired_on=date(2025, 3, 1))
+    so(Asset, client=acme, name="new", added_on=date(2025, 3, 31))
+    so(Asset, client=acme, name="april", added_on=date(2025, 4, 1))
+
+    # March tickets
+    t_1 = so(Ticket, client=acme, subject="a", is_reactive=True, created_at=at("2025-03-03", "09:00"),
+             first_response_due_at=at("2025-03-03", "09:30"), first_response_at=at("2025-03-03", "09:15"),
+             resolved_at=at("2025-03-03", "11:00"), resolution_violated=False)
+    t_2 = so(Ticket, client=acme, subject="b", is_reactive=False, created_at=at("2025-03-10", "08:00"),
+             first_response_violated=True, resolved_at=at("2025-03-11", "08:00"), resolution_violated=False,
+             reopen_count=1)
+    t_3 = so(Ticket, client=acme, subject="c", is_reactive=True, created_at=at("2025-03-20", "10:00"),
+             first_response_violated=False, resolved_at=at("2025-03-20", "14:00"), resolution_violated=True,
+             escalated=True)
+    so(Ticket, client=acme, subject="d", is_reactive=True, created_at=at("2025-03-28", "12:00"),
+       first_response_due_at=at("2025-03-28", "12:30"), first_response_at=at("2025-03-28", "13:00"))
+
+    # March worklogs: Dana 600 min on the reactive ticket (billable, invoiced, $150/h), Eli
+    # 300 min after hours on the proactive one (under contract), 120 unassigned minutes.
+    so(Worklog, client=acme, ticket=t_1, technician=t1, work_date=date(2025, 3, 3), minutes=600,
+       billable=True, billing_status="invoiced", unit_price=Decimal("150"))
+    so(Worklog, client=acme, ticket=t_2, technician=t2, work_date=date(2025, 3, 10), minutes=300,
+       billable=True, billing_status="under_contract", after_hours=True, unit_price=Decimal("150"))
+    so(Worklog, client=acme, technician=None, work_date=date(2025, 3, 12), minutes=120)
+    # April: the data runs to 2025-04-30, so April is a complete month.
+    so(Worklog, client=acme, technician=t1, work_date=date(2025, 4, 30), minutes=60)
+
+    inv1 = invoice(acme, cust, "2025-01-01", "2025-01-31", [("recurring", "2000.00", "10")])
+    inv2 = invoice(acme, cust, "2025-02-01", "2025-02-28", [("recurring", "2000.00", "10")])
+    inv3 = invoice(acme, cust, "2025-03-01", "2025-03-31",
+                   [("recurring", "2000.00", "10"), ("time", "450.00", "3"), ("product", "300.00", "10")])
+    pay(acme, cust, "2025-01-20", [(inv1, "2000.00")])
+    pay(acme, cust, "2025-03-10", [(inv2, "2000.00")])
+    pay(acme, cust, "2025-03-25", [(inv3, "1000.00")])
+    qb(Expense, txn_type="Bill", document_id="1", customer=cust, client=acme, txn_date=date(2025, 3, 5),
+       category="license", amount=Decimal("250.00"))
+    qb(Expense, txn_type="Purchase", document_id="2", customer=cust, client=acme, txn_date=date(2025, 3, 6),
+       category="hardware", amount=Decimal("50.00"))
+
+    so(SatisfactionSurvey, client=acme, ticket=t_1, score=5, responded_at=at("2025-03-03", "12:00"))
+    so(SatisfactionSurvey, client=acme, ticket=t_3, score=2, responded_at=at("2025-03-20", "15:00"))
+    Interaction.objects.create(source="local", external_id="I-1", client=acme, kind="qbr",
+                               occurred_at=at("2025-02-14"))
+    Interaction.objects.create(source="local", external_id="I-2", client=acme, kind="call",
+                               occurred_at=at("2025-03-05"), sentiment=1)
+
+    brie = so(Client, name="Brie Bakery", onboarded_on=date(2025, 1, 1), currency="EUR")
+    bcust = qb(Customer, client=brie, display_name="Brie Bakery", currency="EUR")
+    invoice(brie, bcust, "2025-03-01", "2025-03-31", [("time", "1000.00", "10")], rate="1.10", currency="EUR")
+    so(Worklog, client=brie, technician=t1, work_date=date(2025, 3, 4), minutes=60, billable=True,
+       billing_status="approved", unit_price=Decimal("100"), currency="EUR")
+    qb(Expense, txn_type="Bill", document_id="3", customer=bcust, client=brie, txn_date=date(2025, 3, 7),
+       category="license", amount=Decimal("100.00"), currency="EUR", exchange_rate=Decimal("1.10"))
+    return {"acme": acme, "brie": brie, "dana": t1}
+
+
+def kpi(client, month: str) -> ClientMonthKPI:
+    return ClientMonthKPI.objects.get(client=client, month=date.fromisoformat(month + "-01"))
+
+
+def test_financial_kpis_match_hand_arithmetic(world):
+    build_features(trigger="test", with_genome=False)
+    m = kpi(world["acme"], "2025-03")
+    # Revenue: recurring 2000 + time 450 + product 300 = 2750.00
+    assert (m.revenue_recurring, m.revenue_time, m.revenue_product) == (Decimal("2000.00"), Decimal("450.00"), Decimal("300.00"))
+    assert m.revenue_total == Decimal("2750.00")
+    # Labour: Dana 10 h x $50 + Eli 5 h x $40 + 2 unassigned h x median($50, $40) = $45
+    #       = 500 + 200 + 90 = 790.00 (Fay's unset cost is not part of the median)
+    assert m.labour_minutes == 1020
+    assert m.labour_cost == Decimal("790.00")
+    assert (m.license_cost, m.other_cost) == (Decimal("250.00"), Decimal("50.00"))
+    # Gross margin = 2750 - 790 - 250 - 50 = 1660.00; margin % = 1660 / 2750 = 60.36 %
+    assert m.gross_margin == Decimal("1660.00")
+    assert m.margin_pct == pytest.approx(1660 / 2750)
+    # EHR = (2750 - 250 - 50) / 17 h = 2450 / 17 = 144.1176 -> 144.12
+    assert m.effective_hourly_rate == Decimal("144.12")
+    # Contribution per labour hour = 1660 / 17 = 97.647 -> 97.65
+    assert m.contribution_per_hour == Decimal("97.65")
+    # Billable time: only Dana's 10 h at $150 (Eli's is under contract) = 1500.00; billed T&M
+    # over Jan-Mar = 450 -> billing efficiency 0.30
+    assert m.billable_value == Decimal("1500.00")
+    assert m.billing_efficiency == pytest.approx(0.30)
+    assert m.mrr == Decimal("2000.00")  # 10 devices x $200
+    assert m.revenue_growth_3m is None  # needs 6 months of history
+    assert "labour_at_median_cost" in m.quality_notes
+
+
+def test_foreign_currency_client_is_converted_at_the_invoice_rate(world):
+    build_features(trigger="test", with_genome=False)
+    m = kpi(world["brie"], "2025-03")
+    assert m.revenue_time == Decimal("1100.00")      # EUR 1000 x 1.10
+    assert m.license_cost == Decimal("110.00")       # EUR 100 x 1.10
+    assert m.billable_value == Decimal("110.00")     # 1 h x EUR 100 x 1.10 (client's invoice rate)
+    assert m.labour_cost == Decimal("50.00")         # Dana, 1 h x $50 (costs are in home currency)
+    assert m.gross_margin == Decimal("940.00")       # 1100 - 110 - 50
+
+
+def test_operations_kpis_match_hand_arithmetic(world):
+    build_features(trigger="test", with_genome=False)
+    m = kpi(world["acme"], "2025-03")
+    # Active in March: 8 + the one retired on March 1 + the one added March 31 = 10
+    assert m.active_endpoints == 10
+    assert kpi(world["acme"], "2025-04").active_endpoints == 10  # -1 retired 2025-03-01, +1 added April
+    assert m.tickets == 4 and m.reactive_tickets == 3
+    assert m.tickets_per_endpoint == pytest.approx(0.4)
+    # RHEM: Dana's 600 reactive minutes = 10 h over 10 endpoints = 1.0
+    assert m.rhem == pytest.approx(1.0)
+    # Resolution hours of the resolved tickets: 2, 24, 4 -> mean 10; nearest-rank p90 of 3
+    # values is the 3rd smallest (ceil(0.9 x 3) = 3) = 24
+    assert m.avg_resolution_hours == pytest.approx(10.0)
+    assert m.p90_resolution_hours == pytest.approx(24.0)
+    # First response: t1 met (by times), t2 violated (flag), t3 met (flag), t4 late (13:00 > 12:30)
+    assert m.first_response_sla == pytest.approx(2 / 4)
+    # Resolution: t1 met, t2 met, t3 violated; t4 unresolved with no flag is not measured
+    assert m.resolution_sla == pytest.approx(2 / 3)
+    assert m.reopen_rate == pytest.approx(1 / 4)
+    assert m.escalations == 1
+    assert m.after_hours_share == pytest.approx(300 / 1020)
+    assert m.technician_concentration == pytest.approx(600 / 1020)
+
+
+def test_payment_kpis_match_hand_arithmetic(world):
+    build_features(trigger="test", with_genome=False)
+    m = kpi(world["acme"], "2025-03")
+    # Open AR at March end: invoiced 2000 + 2000 + 2750 - paid 2000 + 2000 + 1000 = 1750.00
+    assert m.open_ar == Decimal("1750.00")
+    # DSO = 1750 / (2000 + 2000 + 2750) x (31 + 28 + 31) days = 23.33
+    assert m.dso_days == pytest.approx(1750 / 6750 * 90)
+    # Due in March: INV-3, 1000 of 2750 paid by its due date -> late
+    assert (m.invoices_due, m.late_invoice_share) == (1, 1.0)
+    # Fully paid in March: INV-2, due 02-28, paid 03-10 -> 10 days late
+    assert (m.invoices_paid, m.avg_days_late) == (1, pytest.approx(10.0))
+    jan = kpi(world["acme"], "2025-01")
+    assert (jan.invoices_due, jan.late_invoice_share, jan.avg_days_late) == (1, 0.0, 0.0)
+    assert kpi(world["acme"], "2025-02").late_invoice_share == 1.0  # INV-2 unpaid on 02-28
+
+
+def test_engagement_and_contract_kpis(world):
+    build_features(trigger="test", with_genome=False)
+    m = kpi(world["acme"], "2025-03")
+    assert (m.surveys, m.low_csat_surveys, m.csat_avg) == (2, 1, pytest.approx(3.5))  # (5 + 2) / 2
+    assert m.survey_response_rate == pytest.approx(2 / 4)  # 2 surveys / 4 tickets over Jan-Mar
+    assert (m.interactions, m.qbr_count, m.qbr_last_12m) == (1, 0, 1)
+    assert m.days_since_contact == 26  # 2025-03-05 -> 2025-03-31
+    assert m.interaction_sentiment == pytest.approx(1.0)
+    assert m.tenure_months == 2
+    assert m.months_to_renewal == 33  # 2025-03 -> 2027-12
+    assert m.billed_seats == Decimal("10.00") and m.billed_devices == Decimal("10.00")
+    assert m.billed_vs_active == pytest.approx(1.0)
+    assert m.months_since_price_change == 2  # $200 since recurring billing began in January
+    assert not m.partial_month
+
+
+def test_incremental_build_rewrites_only_changed_months(world):
+    first = build_features(trigger="test", with_genome=False)
+    assert first.full and first.kpi_rows_written == 4 + 4  # both clients Jan-Apr 2025
+    again = build_features(trigger="test", with_genome=False)
+    assert (again.clients_rebuilt, again.kpi_rows_written) == (0, 0)
+    march_before = kpi(world["acme"], "2025-03").computed_at
+    so(Worklog, client=world["acme"], technician=world["dana"], work_date=date(2025, 4, 15), minutes=90)
+    step = build_features(trigger="test", with_genome=False)
+    assert (step.clients_rebuilt, step.rebuilt_from, step.kpi_rows_written) == (1, date(2025, 4, 1), 1)
+    assert kpi(world["acme"], "2025-04").labour_minutes == 150
+    assert kpi(world["acme"], "2025-03").computed_at == march_before
+    forced = build_features(since=date(2025, 3, 1), trigger="test", with_genome=False)
+    assert forced.kpi_rows_written == 2 + 2  # both clients' March and April
+    assert FeatureBuild.objects.filter(status="succeeded").count() == 4
+
+
+def test_build_runs_a_fixed_number_of_queries_whatever_the_number_of_clients(world):
+    def queries() -> int:
+        ClientMonthKPI.objects.all().delete()
+        with CaptureQueriesContext(connection) as ctx:
+            build_features(trigger="test", with_genome=False)
+        # Bulk inserts of the snapshot come in batches sized by the database's parameter limit;
+        # every other query must be independent of the number of clients.
+        return sum(1 for q in ctx.captured_queries if not q["sql"].startswith('INSERT INTO "ml_'))
+
+    few = queries()
+    for n in range(5):
+        c = so(Client, name=f"Extra {n}", onboarded_on=date(2025, 1, 1))
+        so(Worklog, client=c, technician=world["dana"], work_date=date(2025, 3, 2), minutes=30)
+        so(Ticket, client=c, subject="x", created_at=at("2025-03-02"))
+    assert queries() == few
