@@ -30,7 +30,7 @@ def tiny_world() -> World:
                           "updatedTime": f"2026-10-{1 + i % 28:02d}T15:00:00"} for i in range(250)}
     quickbooks = {entity: {} for entity in QUICKBOOKS_ENTITIES}
     quickbooks["Invoice"] = {
-        str(1000 + i): {"Id": str(1000 + i), "TxnDate": "2026-10-01", "CustomerRef": {"value": "58"},
+        str(1000 + i): {"Id": str(1000 + i), "TxnDate": "2026-10-01", "CustomerRef": {"value": "58"}, "TotalAmt": 100,
                         "MetaData": {"LastUpdatedTime": f"2026-10-{1 + i % 28:02d}T09:00:00-07:00"}}
         for i in range(2500)}
     return World({"seed": 1}, superops, quickbooks, {})
