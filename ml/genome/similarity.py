@@ -82,8 +82,7 @@ def similar_clients(client_id: int, month: date | None = None, k: int = 5,
     norms = np.linalg.norm(c, axis=1)
     norms[norms == 0] = 1.0
     sims = (c @ c[me]) / (norms * norms[me])
-    sims[me] = -np.inf
-    order = np.argsort(-sims)[:k]
+    order = [i for i in np.argsort(-sims) if i != me][:k]
     names = dict(Client.objects.filter(id__in=[ids[i] for i in order]).values_list("id", "name"))
     return [
         Similar(ids[i], names.get(ids[i], ""), round(float(sims[i]), 4), shared_dimensions(values[me], values[i]))
