@@ -26,6 +26,8 @@ def _missing(value: Any) -> bool:
 
 def parse_id(value: Any, field: str) -> str:
     """A record's own id: a non-empty string (QuickBooks and SuperOps ids are numeric text)."""
+    if type(value) is str and 0 < len(value) <= 64 and not value[0].isspace() and not value[-1].isspace():
+        return value  # the common case, checked cheaply: this runs for every ref of every record
     if _missing(value) or isinstance(value, bool):
         raise BadRecord(f"{field} is missing")
     if isinstance(value, (str, int)):
@@ -37,7 +39,12 @@ def parse_id(value: Any, field: str) -> str:
 
 
 def parse_text(value: Any, field: str, *, required: bool = False) -> str:
-    if _missing(value):
+    if type(value) is str:
+        text = value.strip()
+        if text or not required:
+            return text
+        raise BadRecord(f"{field} is missing")
+    if value is None:
         if required:
             raise BadRecord(f"{field} is missing")
         return ""
@@ -87,7 +94,8 @@ def parse_datetime(value: Any, field: str, *, required: bool = False) -> datetim
         return to_utc(value)
     if isinstance(value, str) and len(value) > 10:
         try:
-            return to_utc(datetime.fromisoformat(value.strip()))
+            moment = datetime.fromisoformat(value.strip())
+            return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
         except ValueError:
             pass
     raise BadRecord(f"{field} {value!r} is not a date and time")
@@ -183,7 +191,7 @@ def ref_id(payload: Any, key: str, field: str) -> str | None:
     if not isinstance(payload, dict):
         raise BadRecord(f"{field} {payload!r} is not an object")
     value = payload.get(key)
-    if _missing(value):
+    if value is None or (type(value) is str and not value.strip()):
         return None
     return parse_id(value, f"{field}.{key}")
 

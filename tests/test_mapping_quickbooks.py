@@ -103,6 +103,8 @@ def test_item_maps_every_field():
     assert map_item(variant(ITEM, Name="Remote support", PurchaseCost=None)).fields["quantity_type"] == "hours"
     assert map_item(variant(ITEM, Name="Remote support", PurchaseCost=None)).fields["cost_price"] is None
     assert map_item(variant(ITEM, Name="Block hours (10)")).fields["quantity_type"] == "block_hours"
+    assert map_item(variant(ITEM, Name="Project Labour")).fields["quantity_type"] == "hours"
+    assert map_item(variant(ITEM, Name="Reimbursable Hardware")).fields["quantity_type"] == "units"
 
 
 def test_invoice_maps_every_field_and_sales_lines_only():
@@ -140,6 +142,10 @@ def sales_line(line_id, item, amount, qty="1", price=None):
     ("Microsoft 365 Business Premium", "product"), ("Hardware: Dell Latitude laptop", "product"),
     ("Reimbursable travel", "expense"), ("Reimbursable hardware", "expense"),
     ("Late fee", "other"),
+    # The simulator's catalogue.
+    ("Managed User", "recurring"), ("Block Hours", "recurring"), ("Onsite Support", "time"),
+    ("Project Labour", "project"), ("Offboarding Labour", "time"), ("Reimbursable License", "expense"),
+    ("Reimbursable Subcontractor", "expense"),
 ])
 def test_invoice_line_kind_from_item(item, kind):
     assert line_kind(item) == kind

@@ -18,6 +18,7 @@ from clients.models import Invoice, InvoiceLine, Payment, PaymentApplication, Re
 from ..records import BadRecord, Mapped, Ref
 from .columns import fk_attname, fk_nullable, normalise
 from .counts import LoadCounts
+from .insert import insert_rows
 from .refs import MISSING, RefMap
 
 # Parent model -> (child model, the child's foreign key to the parent).
@@ -197,7 +198,7 @@ class BatchLoader:
         for external_id, row in latest.items():
             old = existing.get(external_id)
             if old is None:
-                creates.append((model(source=source, external_id=external_id, sync_run_id=run_id, **row.values), row))
+                creates.append(row)
                 continue
             changed = [name for name, value in row.values.items() if old[name] != value]
             if changed:
@@ -212,9 +213,11 @@ class BatchLoader:
             replace_children = [(pk, row) for pk, row in kept_parents if pk in changed_parents]
             for pk, row in replace_children:
                 updates.setdefault(pk, row)
+        created_pks: dict[str, Any] = {}
         if creates:
-            model.objects.bulk_create([obj for obj, _ in creates])
-            replace_children.extend((obj.pk, row) for obj, row in creates if row.children is not None)
+            created_pks = self._insert(model, source, creates)
+            replace_children.extend((created_pks[row.mapped.external_id], row) for row in creates
+                                    if row.children is not None)
         if updates:
             model.objects.bulk_update(
                 [model(pk=pk, sync_run_id=run_id, **row.values) for pk, row in updates.items()],
@@ -222,8 +225,8 @@ class BatchLoader:
             )
         if replace_children:
             self._replace_children(model, replace_children)
-        for obj, row in creates:
-            self.refs.remember(model, source, row.mapped.external_id, obj.pk, row.values)
+        for row in creates:
+            self.refs.remember(model, source, row.mapped.external_id, created_pks[row.mapped.external_id], row.values)
         for pk, row in updates.items():
             self.refs.remember(model, source, row.mapped.external_id, pk, row.values)
         delta = LoadCounts(
@@ -232,6 +235,18 @@ class BatchLoader:
         )
         counts.model(model.__name__).add(delta)
         counts.add(LoadCounts(delta.created, delta.updated, delta.unchanged, 0, delta.child_rows))
+
+    def _insert(self, model, source: str, rows: list[Row]) -> dict[str, Any]:
+        """Insert new rows; external id -> pk."""
+        run_id = self.run.pk
+        saved = insert_rows(model, [
+            {**row.values, "source": source, "external_id": row.mapped.external_id, "sync_run_id": run_id}
+            for row in rows
+        ])
+        if saved is not None:
+            return {obj.external_id: obj.pk for obj in saved}
+        ids = [row.mapped.external_id for row in rows]
+        return dict(model.objects.filter(source=source, external_id__in=ids).values_list("external_id", "pk"))
 
     def _children_changed(self, model, parents: list[tuple[Any, Row]]) -> set:
         child_model, parent_fk = CHILDREN[model]
@@ -259,9 +274,7 @@ class BatchLoader:
         pks = [pk for pk, _ in parents]
         for start in range(0, len(pks), 2000):
             child_model.objects.filter(**{f"{parent_attname}__in": pks[start:start + 2000]}).delete()
-        child_model.objects.bulk_create(
-            [child_model(**{parent_attname: pk}, **child) for pk, row in parents for child in row.children]
-        )
+        insert_rows(child_model, [{**child, parent_attname: pk} for pk, row in parents for child in row.children])
 
     def _set_aside(self, bad: list[Bad], counts: LoadCounts) -> None:
         if not bad:
