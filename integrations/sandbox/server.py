@@ -47,6 +47,7 @@ class Sandbox:
         self.api_requests = 0  # SuperOps and QuickBooks API requests, faulted ones included
         self.served = {"superops": 0, "quickbooks": 0}  # answered with data
         self.faults_served: dict[str, int] = {}
+        self.endpoints: dict[str, int] = {}  # answered API requests by kind: graphql, query, cdc, read
         self._token_expired_once = False
         self._windows = {"superops": deque(), "quickbooks": deque()}
         self.on_request: Callable[[int], None] | None = None  # called with api_requests (tests kill here)
@@ -118,6 +119,9 @@ class Sandbox:
         response = answer()
         if response.status == 200:
             self.served[api] += 1
+            kind = "graphql" if api == "superops" else request.path.rstrip("/").rsplit("/", 2)[-1]
+            kind = kind if kind in ("graphql", "query", "cdc") else "read"
+            self.endpoints[kind] = self.endpoints.get(kind, 0) + 1
         if action == "slow":
             response.delay = self.faults.slow_seconds
         return response

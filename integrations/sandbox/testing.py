@@ -56,3 +56,29 @@ def wipe_synced_data() -> None:
                   cm.ServiceItem, cm.Technician, cm.Client, cm.RejectedRecord, ClientMatchCandidate, CustomerLink,
                   SyncCursor, WebhookEvent):
         model.objects.all().delete()
+
+
+def simulated_world(folder, clients: int = 4, months: int = 3, seed: int = 7):
+    """A small simulated MSP (integrations.simulator) in `folder`, made once."""
+    from datetime import date
+    from pathlib import Path
+
+    from integrations.simulator import simulate
+
+    folder = Path(folder)
+    if not (folder / "manifest.json").exists():
+        simulate(clients=clients, months=months, seed=seed, leak_rate=0.1, churn_rate=0.2, out_dir=folder,
+                 end_month=date(2026, 10, 1))
+    return folder
+
+
+def import_snapshot(folder) -> dict:
+    """What import_dump makes of a world, as a snapshot; the database is left empty."""
+    from integrations.dump import import_dump
+    from integrations.sync.snapshot import snapshot
+
+    wipe_synced_data()
+    import_dump(folder, progress=False)
+    picture = snapshot()
+    wipe_synced_data()
+    return picture

@@ -183,11 +183,17 @@ class World:
                 self.qb_deleted[entity][record_id] = now
                 changes.deleted.setdefault(("quickbooks", entity), []).append(record_id)
                 changes.events.append(self._event(entity, record_id, "Delete", now))
-        worked = {str((w.get("workItem") or {}).get("workId")) for w in self.superops["getWorklogEntries"].values()}
-        for ticket_id in pick({k: v for k, v in tickets.items() if k not in worked}, 1 if deletions else 0):
+        # Deleting a ticket in SuperOps takes its worklog entries with it.
+        edited_tickets = set(changes.edited.get(("superops", "getTicketList"), []))
+        for ticket_id in pick({k: v for k, v in tickets.items() if k not in edited_tickets}, 1 if deletions else 0):
             del tickets[ticket_id]
             self.so_deleted["getTicketList"].add(ticket_id)
             changes.deleted.setdefault(("superops", "getTicketList"), []).append(ticket_id)
+            entries = self.superops["getWorklogEntries"]
+            for entry_id in [k for k, w in entries.items() if str((w.get("workItem") or {}).get("workId")) == ticket_id]:
+                del entries[entry_id]
+                self.so_deleted["getWorklogEntries"].add(entry_id)
+                changes.deleted.setdefault(("superops", "getWorklogEntries"), []).append(entry_id)
         worklogs = self.superops["getWorklogEntries"]
         templates = [t for t in tickets.values() if t.get("client")]
         for _ in range(new_tickets if templates else 0):

@@ -40,14 +40,20 @@ def snapshot(sources: tuple[str, ...] = ("superops", "quickbooks"), include_dele
         out[model.__name__] = rows
     invoices, payments = keys[cm.Invoice], keys[cm.Payment]
     items = keys[cm.ServiceItem]
+    if not include_deleted:  # children of a deleted invoice or payment went with it
+        live_invoices = set(cm.Invoice.objects.filter(deleted_at_source__isnull=True).values_list("pk", flat=True))
+        live_payments = set(cm.Payment.objects.filter(deleted_at_source__isnull=True).values_list("pk", flat=True))
+        invoices = {pk: key for pk, key in invoices.items() if pk in live_invoices}
+        payments = {pk: key for pk, key in payments.items() if pk in live_payments}
     out["InvoiceLine"] = {
         (invoices[line["invoice_id"]], line["line_id"]): {k: (items.get(v) if k == "service_item_id" else v)
                                                         for k, v in line.items() if k not in ("id", "invoice_id")}
         for line in cm.InvoiceLine.objects.values()
-        if invoices[line["invoice_id"]][0] in sources}
+        if line["invoice_id"] in invoices and invoices[line["invoice_id"]][0] in sources}
     out["PaymentApplication"] = {
         (payments[a["payment_id"]], invoices[a["invoice_id"]]): a["amount"]
-        for a in cm.PaymentApplication.objects.values() if payments[a["payment_id"]][0] in sources}
+        for a in cm.PaymentApplication.objects.values()
+        if a["payment_id"] in payments and a["invoice_id"] in invoices and payments[a["payment_id"]][0] in sources}
     out["RejectedRecord"] = sorted(
         (r.source, r.entity, r.external_id, r.reason) for r in cm.RejectedRecord.objects.filter(source__in=sources))
     return out
