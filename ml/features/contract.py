@@ -16,7 +16,8 @@ Definitions (also in docs/kpis.md):
   invoices differed from that item's previous invoiced price (or since recurring billing
   began, if it never changed).
 - billed_devices = billed quantity of per-device agreements in force; billed_vs_active =
-  billed_devices / active endpoints (below 1: endpoints managed but not billed).
+  billed_devices / active endpoints (below 1: endpoints managed but not billed); missing when
+  no per-device agreement is in force (per-user agreements bill people, not endpoints).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def _months_of(series: pd.Series) -> pd.Series:
 def contract_months(contracts: pd.DataFrame, grid: pd.DataFrame, fx: pd.Series, home: str) -> pd.DataFrame:
     """Per (client_id, mi): mrr (cents), billed_devices, months_to_renewal."""
     out = pd.DataFrame(index=grid.index)
-    out["mrr"], out["billed_devices"], out["months_to_renewal"] = 0, 0.0, np.nan
+    out["mrr"], out["billed_devices"], out["months_to_renewal"], out["_per_device"] = 0, 0.0, np.nan, 0
     c = contracts[contracts["client_id"].isin(out.index.get_level_values(0).unique())]
     c = c[(c["status"] != "draft") & c["start_date"].notna()]
     if c.empty:
@@ -77,18 +78,20 @@ def contract_months(contracts: pd.DataFrame, grid: pd.DataFrame, fx: pd.Series, 
             renewal = gap
         n = len(span)
         rows.append((np.full(n, r.client_id), span, np.full(n, monthly),
-                     np.full(n, qty if r.kind == "per_device" else 0.0), renewal, np.full(n, r.currency != home)))
+                     np.full(n, qty if r.kind == "per_device" else 0.0), renewal, np.full(n, r.currency != home),
+                     np.full(n, int(r.kind == "per_device"))))
     if not rows:
         return out
     m = pd.DataFrame({
         name: np.concatenate([row[i] for row in rows])
-        for i, name in enumerate(("client_id", "mi", "value", "devices", "renewal", "foreign"))
+        for i, name in enumerate(("client_id", "mi", "value", "devices", "renewal", "foreign", "per_device"))
     })
     rate = pd.Series(fx.reindex(pd.MultiIndex.from_frame(m[["client_id", "mi"]])).fillna(1.0).to_numpy())
     m["cents"] = np.rint(m["value"] * np.where(m["foreign"], rate, 1.0) * 100)
     g = m.groupby(["client_id", "mi"]).agg(mrr=("cents", "sum"), billed_devices=("devices", "sum"),
-                                           months_to_renewal=("renewal", "min"))
-    out.loc[g.index, ["mrr", "billed_devices", "months_to_renewal"]] = g[["mrr", "billed_devices", "months_to_renewal"]]
+                                           months_to_renewal=("renewal", "min"), _per_device=("per_device", "sum"))
+    columns = ["mrr", "billed_devices", "months_to_renewal", "_per_device"]
+    out.loc[g.index, columns] = g[columns]
     out["mrr"] = out["mrr"].astype("int64")
     return out
 
@@ -122,4 +125,6 @@ def derive(f: pd.DataFrame, first_mi: pd.Series) -> None:
     mi = pd.Series(f.index.get_level_values(1), index=f.index)
     f["tenure_months"] = (mi - f.index.get_level_values(0).map(first_mi).to_numpy()).to_numpy()
     f["seat_growth_12m"] = (months.safe_ratio(f["billed_seats"], months.lag(f, "billed_seats", 12)) - 1).to_numpy()
-    f["billed_vs_active"] = months.safe_ratio(f["billed_devices"], f["active_endpoints"]).to_numpy()
+    # Only per-device agreements bill endpoints; per-user agreements bill people.
+    ratio = months.safe_ratio(f["billed_devices"], f["active_endpoints"])
+    f["billed_vs_active"] = ratio.where(f["_per_device"].to_numpy() > 0).to_numpy()
