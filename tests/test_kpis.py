@@ -259,3 +259,25 @@ def test_build_runs_a_fixed_number_of_queries_whatever_the_number_of_clients(wor
         so(Worklog, client=c, technician=world["dana"], work_date=date(2025, 3, 2), minutes=30)
         so(Ticket, client=c, subject="x", created_at=at("2025-03-02"))
     assert queries() == few
+
+
+def test_command_task_and_portfolio_totals_share_one_build(world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from ml.features.queries import portfolio_kpis, portfolio_totals
+    from ml.tasks import build_features_task
+
+    out = StringIO()
+    call_command("build_features", "--no-genome", stdout=out)
+    assert "Full build: 2 clients from 2025-01-01, 8 KPI rows" in out.getvalue()
+    result = build_features_task("2025-04")
+    assert (result["rebuilt_from"], result["kpi_rows_written"]) == ("2025-04-01", 2)
+    totals = portfolio_totals(date(2025, 3, 1))
+    # Acme 2750.00 + Brie EUR 1000 x 1.10 = 3850.00; margins 1660.00 + 940.00
+    assert (totals["revenue"], totals["gross_margin"]) == (Decimal("3850.00"), Decimal("2600.00"))
+    assert totals["rhem"] == pytest.approx(10 / 10)  # Brie has no endpoints
+    assert [k.client.name for k in portfolio_kpis(date(2025, 3, 1))] == ["Acme Dental", "Brie Bakery"]
+    with pytest.raises(Exception, match="is not a month"):
+        call_command("build_features", "--since", "March")
