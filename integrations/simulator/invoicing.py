@@ -1,0 +1,271 @@
+"""Money in: recurring invoices in advance (1st of the month, Net 30), time and rebilled
+expenses in arrears (last day of the month), project invoices, a client's final invoice,
+and the payments that follow - with the billing leaks of leaks.py planted on the way.
+
+Every billable worklog and every recurring agreement-month is also "offered" for billing
+(SuperOps getOfferedItems), so the audit trail shows what should have been invoiced.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from . import priors
+from .agreements import expected_qty
+from .desk import Ticket, Worklog
+from .leaks import LeakPlanner
+from .timeline import month_end
+from .world import CatalogItem, Client, Contract, Ids, Technician, last_anniversary, money
+
+SIXTY = Decimal(60)
+
+
+@dataclass(slots=True)
+class Line:
+    item: CatalogItem
+    description: str
+    qty: Decimal
+    price: Decimal
+    amount: Decimal
+    service_date: date
+
+
+@dataclass(eq=False)
+class Invoice:
+    id: str
+    client: Client
+    txn_date: date
+    due_date: date
+    lines: list[Line]
+    note: str
+    kind: str
+    paid_on: date | None = None
+    voided: bool = False
+
+    @property
+    def total(self) -> Decimal:
+        return Decimal(0) if self.voided else sum((x.amount for x in self.lines), Decimal(0))
+
+
+@dataclass(eq=False, slots=True)
+class Payment:
+    id: str
+    client: Client
+    txn_date: date
+    amount: Decimal
+    invoice_id: str
+    ref: str
+
+
+@dataclass(eq=False, slots=True)
+class Offered:
+    id: str
+    type: str
+    bill_date: date
+    status: str
+    item: CatalogItem
+    client: Client
+    work_id: str
+    module: str
+    tech: Technician | None
+    after_hours: bool
+    price: Decimal
+    qty: Decimal
+    amount: Decimal
+
+
+@dataclass
+class ClientMonth:
+    """Billable lines waiting for the month-end invoices of one client."""
+
+    arrears: list[Line] = field(default_factory=list)
+    projects: dict[str, tuple[Contract, list[Line]]] = field(default_factory=dict)
+    lapsed: list[tuple[Contract, Decimal]] = field(default_factory=list)
+
+
+def hours(minutes: int) -> Decimal:
+    return (Decimal(minutes) / SIXTY).quantize(Decimal("0.01"))
+
+
+class Invoicing:
+    def __init__(self, rng: random.Random, ids: Ids, planner: LeakPlanner, items: dict[str, CatalogItem],
+                 window_end: date):
+        self.rng, self.ids, self.planner, self.items = rng, ids, planner, items
+        self.window_end = window_end
+        self.invoices: list[Invoice] = []  # this month's, drained by the engine
+        self.payments: list[Payment] = []
+        self.offered: list[Offered] = []
+        self.revenue = Decimal(0)
+        self.revenue_by_kind: dict[str, Decimal] = {}
+
+    # --- recurring, in advance ---------------------------------------------------------------
+    def recurring(self, client: Client, month: date, m: int, state: ClientMonth) -> None:
+        planner, period = self.planner, month
+        label = month.strftime("%b %Y")
+        lines, offered, leaks, expected_total, contracts = [], [], [], Decimal(0), []
+        for contract in client.contracts:
+            if not contract.recurring or contract.start > month:
+                continue
+            e_qty = expected_qty(contract, month)
+            if contract.lapse_until is not None:
+                state.lapsed.append((contract, money(e_qty * contract.expected_price)))
+                continue
+            if contract.status != "ACTIVE":
+                continue
+            item = self.items[contract.item]
+            c_qty = contract.billed_qty if contract.covers else 1
+            s_price, e_price = contract.price, contract.expected_price
+            c_price = s_price
+            cut = contract.rate_cut
+            if cut and cut[0] <= m <= cut[1] and s_price == e_price:
+                c_price = money(s_price * (1 - cut[2]))
+            o = self._offer("CONTRACT", month, "INVOICED", item, client, contract.contract_id, "CONTRACT", None,
+                            False, s_price, Decimal(c_qty))
+            offered.append(o)
+            contracts.append(contract.contract_id)
+            expected_total += money(e_qty * e_price)
+            desc = f"{item.name} x {c_qty} ({label})" if contract.covers else f"{contract.name} ({label})"
+            line = Line(item, desc, Decimal(c_qty), c_price, money(c_qty * c_price), month)
+            lines.append(line)
+            n = len(lines)
+            base = {"contract_id": contract.contract_id, "line_id": str(n), "offered_item_id": o.id}
+            if e_qty > c_qty:
+                leaks.append(("seat_underbilling", money((e_qty - c_qty) * e_price), dict(
+                    base, billed_quantity=c_qty, expected_quantity=e_qty, asset_class=contract.covers)))
+            if e_price > s_price:
+                leaks.append(("missed_escalator", money(c_qty * (e_price - s_price)), dict(
+                    base, unit_price=str(s_price), expected_unit_price=str(e_price),
+                    anniversary=last_anniversary(contract, month).isoformat())))
+            if s_price > c_price:
+                leaks.append(("rate_below_contract", money(c_qty * (s_price - c_price)), dict(
+                    base, invoiced_unit_price=str(c_price), contract_unit_price=str(s_price))))
+        self.offered.extend(offered)
+        if not lines:
+            return
+        if planner.plant("missing_recurring_invoice"):
+            for o in offered:
+                o.status = "PENDING"
+            planner.record("missing_recurring_invoice", client.account_id, period, expected_total,
+                           {"contract_ids": contracts, "offered_item_ids": [o.id for o in offered]})
+            return
+        if self.rng.random() < 0.004:
+            # A mistake voided and reissued the same day: QuickBooks keeps the void, zeroed.
+            void = self._invoice(client, month, [Line(x.item, x.description, Decimal(0), x.price, Decimal(0),
+                                                      x.service_date) for x in lines], "Voided", "recurring")
+            void.voided = True
+        invoice = self._issue(client, month, lines, f"Managed services {label}", "recurring")
+        for kind, amount, refs in leaks:
+            planner.record(kind, client.account_id, period, amount, dict(refs, invoice_id=invoice.id),
+                           key=refs["contract_id"])
+
+    # --- time, in arrears ----------------------------------------------------------------------
+    def bill_work(self, client: Client, tickets: list[Ticket], month: date, state: ClientMonth) -> None:
+        """Decide, worklog by worklog, whether the agreement covers it; offer and invoice the
+        rest (or, planted, leave it pending)."""
+        main = next((c for c in reversed(client.contracts) if c.kind != "project" and c.start <= month), None)
+        live = main is not None and main.live(month)
+        block_left = main.included_hours * 60 if live and main.kind == "block_hours" else 0
+        worklogs = sorted((w for t in tickets for w in t.worklogs), key=lambda w: (w.start, w.id))
+        unbilled: list[Worklog] = []
+        for w in worklogs:
+            t = w.ticket
+            rate = None
+            if t.project is not None:
+                rate = t.project.price
+            elif main is None:
+                continue
+            elif main.kind == "time_and_materials":
+                rate = main.hourly_rate
+            elif not live:
+                pass  # lapsed or cancelled: technicians log it as covered
+            elif main.kind == "block_hours" and block_left >= w.minutes:
+                block_left -= w.minutes
+            elif main.kind == "block_hours" or t.oos:
+                rate = main.hourly_rate
+            if rate is None:
+                w.status = "IGNORED" if self.rng.random() < 0.01 else "UNDER_CONTRACT"
+                continue
+            w.billable = True
+            if w.after_hours and t.project is None:
+                rate = money(rate * priors.AFTER_HOURS_MULTIPLIER)
+            w.price = rate
+            qty = hours(w.minutes)
+            item = self.items[w.item]
+            o = self._offer("WORK", date.fromordinal(w.start // 1440), "INVOICED", item, client, t.id, "TICKET",
+                            w.tech, w.after_hours, rate, qty)
+            self.offered.append(o)
+            w.offered_id = o.id
+            if self.planner.plant("unbilled_worklog"):
+                w.status = o.status = "PENDING" if self.rng.random() < 0.4 else "APPROVED"
+                unbilled.append(w)
+                continue
+            w.status = "INVOICED"
+            when = date.fromordinal(w.start // 1440)
+            line = Line(item, f"{t.display_id} {t.subject} - {w.tech.name} {when.isoformat()} (worklog {w.id})",
+                        qty, rate, money(qty * rate), when)
+            if t.project is not None:
+                state.projects.setdefault(t.project.contract_id, (t.project, []))[1].append(line)
+            else:
+                state.arrears.append(line)
+        if unbilled:
+            self.planner.record("unbilled_worklog", client.account_id, month,
+                                sum((money(hours(w.minutes) * w.price) for w in unbilled), Decimal(0)),
+                                {"worklog_ids": [w.id for w in unbilled],
+                                 "ticket_ids": sorted({w.ticket.id for w in unbilled})})
+
+    def month_end(self, client: Client, month: date, state: ClientMonth, rebills: list[Line],
+                  final: bool) -> None:
+        last = month_end(month)
+        for project, lines in state.projects.values():
+            self._issue(client, last, lines, f"{project.name} - {month.strftime('%b %Y')}", "project")
+        lines = state.arrears + rebills
+        if final:
+            item = self.items["offboard"]
+            qty = Decimal(self.rng.choice((2, 3, 4, 6)))
+            lines.append(Line(item, "Offboarding: documentation handover and credential transfer", qty,
+                              client.hourly_rate, money(qty * client.hourly_rate), last))
+        if lines:
+            note = "Final invoice" if final else f"Time and materials {month.strftime('%b %Y')}"
+            self._issue(client, last, lines, note, "final" if final else "arrears")
+
+    # --- documents ---------------------------------------------------------------------------
+    def _offer(self, kind: str, when: date, status: str, item: CatalogItem, client: Client, work_id: str,
+               module: str, tech: Technician | None, after_hours: bool, price: Decimal, qty: Decimal) -> Offered:
+        return Offered(self.ids.next("offered"), kind, when, status, item, client, work_id, module, tech,
+                       after_hours, price, qty, money(qty * price))
+
+    def _invoice(self, client: Client, when: date, lines: list[Line], note: str, kind: str) -> Invoice:
+        invoice = Invoice(self.ids.next("invoice"), client, when, when + timedelta(days=priors.NET_TERMS_DAYS),
+                          lines, note, kind)
+        self.invoices.append(invoice)
+        return invoice
+
+    def _issue(self, client: Client, when: date, lines: list[Line], note: str, kind: str) -> Invoice:
+        invoice = self._invoice(client, when, lines, note, kind)
+        total = invoice.total
+        self.revenue += total
+        for line in lines:
+            key = line.item.key
+            self.revenue_by_kind[key] = self.revenue_by_kind.get(key, Decimal(0)) + line.amount
+        self._pay(invoice, total, final=kind == "final")
+        return invoice
+
+    def _pay(self, invoice: Invoice, total: Decimal, final: bool) -> None:
+        rng, client = self.rng, invoice.client
+        bad = priors.BAD_DEBT_CHURNED if final else (
+            priors.BAD_DEBT_RATE_POOR if client.health < -1.0 else priors.BAD_DEBT_RATE)
+        paid = None
+        if rng.random() >= bad:
+            days = max(0.0, rng.gauss(client.payer_days, priors.PAYMENT_DAYS_SD) - 6 * client.health)
+            paid = invoice.txn_date + timedelta(days=int(days))
+        if paid is None or paid > self.window_end:
+            client.payments.append((invoice.due_date, None))
+            client.balance += total
+            return
+        client.payments.append((invoice.due_date, paid))
+        invoice.paid_on = paid
+        self.payments.append(Payment(self.ids.next("payment"), client, paid, total, invoice.id,
+                                     str(rng.randrange(1000, 99999))))
