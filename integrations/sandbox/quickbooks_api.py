@@ -131,6 +131,10 @@ def query(sandbox: Sandbox, text: str) -> Response:
     # Clients page with STARTPOSITION 1, 1+size, ...; the page index drives the fault window.
     lo, hi = sandbox.faults.window(len(ordered), (start - 1) // size, size)
     chunk = ordered[lo:hi]
+    if sandbox.faults.duplicate_records and lo > 0:
+        sandbox.note("duplicate")
+    if sandbox.faults.reorder and len(chunk) > 1:
+        sandbox.note("reorder")
     body: dict = {"QueryResponse": {"startPosition": start, "maxResults": len(chunk)}, "time": time_now}
     if chunk:
         body["QueryResponse"][entity] = chunk

@@ -67,6 +67,10 @@ class Sandbox:
         with self.lock:
             self.access_tokens.clear()
 
+    def note(self, fault: str) -> None:
+        with self.lock:
+            self.faults_served[fault] = self.faults_served.get(fault, 0) + 1
+
     # --- malformed records (fault switch)
     def malformed_superops(self, query: str) -> list[dict]:
         return superops_api.malformed(self.world, query, self.faults.malformed) if self.faults.malformed else []
@@ -216,6 +220,13 @@ class SandboxServer(ThreadingHTTPServer):
         handler = type("BoundHandler", (_Handler,), {"sandbox": sandbox})
         super().__init__((host, port), handler)
         self.sandbox = sandbox
+
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return  # a client that gave up or was killed: expected under the fault switches
+        super().handle_error(request, client_address)
 
     @property
     def url(self) -> str:

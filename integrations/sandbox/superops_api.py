@@ -59,6 +59,10 @@ def handle(sandbox: Sandbox, request: Request) -> Response:
     ordered = sandbox.faults.arrange(records, page_size, seed=page_size)
     lo, hi = sandbox.faults.window(len(ordered), page - 1, page_size)
     chunk = ordered[lo:hi]
+    if sandbox.faults.duplicate_records and lo > 0:
+        sandbox.note("duplicate")
+    if sandbox.faults.reorder and len(chunk) > 1:
+        sandbox.note("reorder")
     list_type = graphql.TYPES[root_type]
     data: dict = {}
     for child in root.children or []:
