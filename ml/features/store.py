@@ -4,16 +4,18 @@ rebuild keeps; and replacing a client's rows from a month on."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from django.db import transaction
+from django.db import connection, transaction
 
 from ml.models import ClientMonthKPI
 
 from . import months
+from .sql import insert_rows
 
 MONEY = (
     "revenue_recurring", "revenue_time", "revenue_project", "revenue_product", "revenue_expense",
@@ -69,18 +71,6 @@ def stored_columns(client_ids, columns: tuple[str, ...]) -> pd.DataFrame:
     return df.drop(columns="month").set_index(["client_id", "mi"])
 
 
-def _value(column: str, value):
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if column in MONEY:
-        return Decimal(int(value)).scaleb(-2)
-    if column in QUANTITIES:
-        return Decimal(str(round(float(value), 2)))
-    if column in COUNTS or column in NULLABLE_INTS:
-        return int(value)
-    return float(value)
-
-
 @transaction.atomic
 def replace_rows(frame: pd.DataFrame, rebuild_from: pd.Series, stale: list[tuple[int, int]],
                  version: int, now: datetime) -> tuple[int, int]:
@@ -100,16 +90,30 @@ def replace_rows(frame: pd.DataFrame, rebuild_from: pd.Series, stale: list[tuple
     keep = frame.index.get_level_values(1) >= client_level.map(rebuild_from).to_numpy()
     rows = frame[keep]
     columns = [c for c in KPI_COLUMNS if c in rows.columns]
-    values = {c: rows[c].to_numpy(dtype=object) for c in columns}
+    values = [rows[c].to_numpy(dtype=object) for c in columns]
     fingerprints = rows["_fingerprint"].to_numpy()
     notes = rows["_notes"].to_numpy()
     partial = rows["_partial"].to_numpy()
-    objs = []
+    converters = [_converter(c) for c in columns]
+    now = connection.ops.adapt_datetimefield_value(now)
+    out = []
     for i, (client_id, mi) in enumerate(rows.index):
-        objs.append(ClientMonthKPI(
-            client_id=int(client_id), month=months.to_date(int(mi)), features_version=version, computed_at=now,
-            source_fingerprint=fingerprints[i], quality_notes=notes[i], partial_month=bool(partial[i]),
-            **{c: _value(c, values[c][i]) for c in columns},
+        out.append((
+            int(client_id), months.to_date(int(mi)), version, now, json.dumps(fingerprints[i]), json.dumps(notes[i]),
+            bool(partial[i]), *(convert(v[i]) for convert, v in zip(converters, values)),
         ))
-    ClientMonthKPI.objects.bulk_create(objs, batch_size=500)
-    return len(objs), deleted
+    head = ["client", "month", "features_version", "computed_at", "source_fingerprint", "quality_notes", "partial_month"]
+    return insert_rows(ClientMonthKPI, head + columns, out), deleted
+
+
+def _converter(column: str):
+    def missing(value) -> bool:
+        return value is None or (isinstance(value, float) and np.isnan(value))
+
+    if column in MONEY:
+        return lambda v: None if missing(v) else Decimal(int(v)).scaleb(-2)
+    if column in QUANTITIES:
+        return lambda v: None if missing(v) else Decimal(str(round(float(v), 2)))
+    if column in COUNTS or column in NULLABLE_INTS:
+        return lambda v: None if missing(v) else int(v)
+    return lambda v: None if missing(v) else float(v)

@@ -4,16 +4,18 @@ then the latest complete month is segmented."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import numpy as np
 import pandas as pd
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from clients.models import Client
 from ml.features import months
+from ml.features.sql import insert_rows
 from ml.models import ClientMonthKPI, GenomeVector
 
 from .dimensions import DIMENSIONS, KPI_INPUTS, SCHEMA_VERSION, KPIs
@@ -85,21 +87,20 @@ def _write(raw: pd.DataFrame, values: np.ndarray, missing: np.ndarray, scores: n
     if from_month is not None:
         stale = stale.filter(month__gte=from_month)
     stale.delete()
-    now = timezone.now()
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     raw_values = raw.to_numpy(dtype="float64")
-    objs = []
+    rows = []
     for i, (client_id, mi) in enumerate(raw.index):
-        objs.append(GenomeVector(
-            client_id=int(client_id), month=months.to_date(int(mi)), schema_version=SCHEMA_VERSION,
-            values=[round(float(x), 4) for x in values[i]],
-            raw=[None if np.isnan(x) else round(float(x), 6) for x in raw_values[i]],
-            missing=[int(j) for j in np.flatnonzero(missing[i])],
-            financial_health=round(float(scores[i, 0]), 2), operational_efficiency=round(float(scores[i, 1]), 2),
-            engagement=round(float(scores[i, 2]), 2), growth_potential=round(float(scores[i, 3]), 2),
-            risk_factors=round(float(scores[i, 4]), 2), computed_at=now,
+        rows.append((
+            int(client_id), months.to_date(int(mi)), SCHEMA_VERSION,
+            json.dumps([round(float(x), 4) for x in values[i]]),
+            json.dumps([None if np.isnan(x) else round(float(x), 6) for x in raw_values[i]]),
+            json.dumps([int(j) for j in np.flatnonzero(missing[i])]),
+            *(round(float(s), 2) for s in scores[i]), now,
         ))
-    GenomeVector.objects.bulk_create(objs, batch_size=500)
-    return len(objs)
+    return insert_rows(GenomeVector, [
+        "client", "month", "schema_version", "values", "raw", "missing", "financial_health", "operational_efficiency",
+        "engagement", "growth_potential", "risk_factors", "computed_at"], rows)
 
 
 def latest_month() -> date | None:
