@@ -114,6 +114,7 @@ class Simulation:
         per_user = {c.account_id for c in active if any(k.kind == "per_user" for k in c.contracts)}
         endpoints = {c.account_id: accounts.endpoint_count(c, month) for c in active}
         self.expenses.licenses(active, month, per_user, endpoints)
+        self.expenses.client_extras(active, month, last)
         events = {}
         for c in active:
             events[c.account_id] = accounts.evolve(rng, ids, c, month, last)
@@ -152,7 +153,7 @@ class Simulation:
             self._leave(c, last, drivers, reason)
         for c in active:
             self.churn.drift(c)
-        self.expenses.month_extras(active, month, last, self.techs, sum(endpoints.values()))
+        self.expenses.overheads(month, last, self.techs, sum(endpoints.values()))
         for w in worklogs:
             self.expenses.onsite_time(w)
         self._emit_month(tickets, worklogs, interactions)

@@ -110,8 +110,8 @@ class Expenses:
         amount = Decimal(self.rng.randrange(lo * 100, hi * 100)) / 100
         self._line(doc, amount, f"{cls} hardware for {asset_name}", "hardware", client, True)
 
-    def month_extras(self, clients: list[Client], month: date, last: date, techs: list[Technician],
-                     endpoints_total: int) -> None:
+    def client_extras(self, clients: list[Client], month: date, last: date) -> None:
+        """Cabling jobs and small purchases for clients, before the month-end rebilling."""
         rng = self.rng
         days = (last - month).days + 1
         for client in clients:
@@ -123,6 +123,11 @@ class Expenses:
                 doc = self._doc("Purchase", month + timedelta(days=rng.randrange(days)), "Amazon Business")
                 self._line(doc, Decimal(rng.randrange(3000, 40000)) / 100, f"Accessories for {client.name}",
                            "hardware", client, rng.random() < 0.5)
+
+    def overheads(self, month: date, last: date, techs: list[Technician], endpoints_total: int) -> None:
+        """The MSP's own costs, with no customer: rent, insurance, tools, fuel."""
+        rng = self.rng
+        days = (last - month).days + 1
         n = len(techs)
         for name, per_tech in priors.OVERHEAD_PER_TECH.items():
             doc = self._doc("Bill", month, OVERHEAD_VENDOR[name])

@@ -1,0 +1,616 @@
+"""The simulated MSP: reproducible bytes, API-shaped pages, a truth.json that the payloads
+bear out, and a world whose figures look like a real MSP's (MSP_WORLD.md)."""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+import re
+import statistics
+from collections import Counter, defaultdict
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from integrations.quickbooks.mapping import MAPPERS as QB_MAPPERS
+from integrations.records import BadRecord
+from integrations.simulator import simulate
+from integrations.superops.mapping import MAPPERS as SO_MAPPERS
+
+SO_LISTS = {"getClientList": "clients", "getTechnicianList": "userList", "getServiceItemList": "items",
+            "getClientContractList": "clientContracts", "getAssetList": "assets", "getTicketList": "tickets",
+            "getWorklogEntries": "entries", "getOfferedItems": "items"}
+QB_ENTITIES = ["Customer", "Item", "Invoice", "Payment", "Bill", "Purchase", "TimeActivity"]
+RECURRING_ITEMS = {"Managed Workstation": "Workstation", "Managed Server": "Server", "Managed User": None,
+                   "Block Hours": None}
+
+# Every field integrations/PAYLOADS.md names, per list (dotted = nested).
+REQUIRED = {
+    "getClientList": ["accountId", "name", "stage", "status", "emailDomains", "accountManager.userId",
+                      "accountManager.name", "hqSite.id", "hqSite.name", "customFields.industry",
+                      "customFields.employeeCount", "customFields.onboardedOn", "customFields.churnedOn",
+                      "customFields.churnReason", "customFields.currency", "updatedTime"],
+    "getTechnicianList": ["userId", "firstName", "lastName", "name", "email", "designation.designationId",
+                          "designation.name", "team.teamId", "team.name", "role.roleId", "role.name",
+                          "customFields.burdenedHourlyCost", "customFields.tier"],
+    "getServiceItemList": ["itemId", "name", "description", "quantityType", "unitPrice", "businessHoursUnitPrice",
+                           "afterHoursUnitPrice", "category.categoryId", "category.name"],
+    "getClientContractList": [
+        "contractId", "client.accountId", "client.name", "startDate", "endDate", "contractStatus",
+        "contract.contractId", "contract.name", "contract.description", "contract.contractType",
+        "contract.billableContract.chargeItem", "contract.billableContract.quantityCalculationType",
+        "contract.billableContract.sellingPriceCalculationType", "contract.billableContract.provisionRule",
+        "contract.billableContract.sellingPriceOverridden", "contract.billableContract.sellingPrice.model",
+        "contract.billableContract.sellingPrice.details", "contract.billableContract.frequencyType",
+        "contract.billableContract.recurringContract", "contract.billableContract.perpetualContract",
+        "contract.billableContract.redeemableContract", "contract.billableContract.blockItemsInfo",
+        "contract.billableContract.changes", "customFields.includedHours", "customFields.hourlyRate",
+        "customFields.afterHoursRate", "customFields.cancelledOn", "customFields.cancellationReason",
+        "customFields.autoRenew", "updatedTime"],
+    "getAssetList": ["assetId", "name", "assetClass.classId", "assetClass.name", "client.accountId", "client.name",
+                     "site.id", "site.name", "platform", "status", "purchasedDate", "lastCommunicatedTime",
+                     "customFields.retiredOn"],
+    "getTicketList": [
+        "ticketId", "displayId", "subject", "ticketType", "requestType", "source", "client.accountId", "client.name",
+        "technician.userId", "technician.name", "status", "priority", "category", "subcategory", "sla.id", "sla.name",
+        "createdTime", "updatedTime", "firstResponseDueTime", "firstResponseTime", "firstResponseViolated",
+        "resolutionDueTime", "resolutionTime", "resolutionViolated", "worklogTimespent", "customFields.reopenCount",
+        "customFields.escalated", "customFields.assetId", "customFields.csatScore", "customFields.csatComment",
+        "customFields.csatRespondedAt", "customFields.description"],
+    "getWorklogEntries": ["itemId", "status", "serviceItem.itemId", "serviceItem.name", "billable", "afterHours", "qty",
+                          "unitPrice", "billDateTime", "technician.userId", "technician.name", "notes",
+                          "workItem.workId", "workItem.module", "workItem.client.accountId"],
+    "getOfferedItems": ["itemId", "type", "billDate", "status", "serviceItem", "client", "workItem", "technician",
+                        "afterHours", "unitPrice", "qty", "amount"],
+    "Customer": ["Id", "DisplayName", "CompanyName", "PrimaryEmailAddr.Address", "Active", "CurrencyRef.value",
+                 "Balance", "SalesTermRef.name", "MetaData.CreateTime", "MetaData.LastUpdatedTime"],
+    "Item": ["Id", "Name", "Description", "Type", "UnitPrice", "PurchaseCost", "Active", "MetaData"],
+    "Invoice": ["Id", "DocNumber", "TxnDate", "DueDate", "CustomerRef.value", "CustomerRef.name", "CurrencyRef.value",
+                "ExchangeRate", "TotalAmt", "Balance", "PrivateNote", "Line", "MetaData.CreateTime",
+                "MetaData.LastUpdatedTime"],
+    "Payment": ["Id", "TxnDate", "CustomerRef.value", "TotalAmt", "UnappliedAmt", "CurrencyRef.value", "ExchangeRate",
+                "PaymentRefNum", "Line"],
+    "Bill": ["Id", "TxnDate", "DueDate", "VendorRef.value", "VendorRef.name", "TotalAmt", "CurrencyRef.value", "Line"],
+    "Purchase": ["Id", "TxnDate", "PaymentType", "EntityRef.value", "EntityRef.name", "TotalAmt", "CurrencyRef.value",
+                 "Line"],
+    "TimeActivity": ["Id", "TxnDate", "NameOf", "EmployeeRef.value", "EmployeeRef.name", "CustomerRef.value",
+                     "ItemRef.value", "ItemRef.name", "BillableStatus", "HourlyRate", "Hours", "Minutes",
+                     "Description"],
+    "interactions": ["id", "clientId", "kind", "occurredAt", "owner", "summary", "sentiment"],
+}
+INVOICE_LINE = ["Id", "LineNum", "Amount", "Description", "DetailType", "SalesItemLineDetail.ItemRef.value",
+                "SalesItemLineDetail.ItemRef.name", "SalesItemLineDetail.Qty", "SalesItemLineDetail.UnitPrice",
+                "SalesItemLineDetail.ServiceDate"]
+EXPENSE_LINE = ["Id", "Amount", "Description", "DetailType", "AccountBasedExpenseLineDetail.AccountRef.value",
+                "AccountBasedExpenseLineDetail.AccountRef.name", "AccountBasedExpenseLineDetail.BillableStatus"]
+
+
+def has(record: dict, dotted: str) -> bool:
+    node = record
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def D(x) -> Decimal:
+    return Decimal(str(x))
+
+
+class Dump:
+    """A dump folder read back the way a client of the APIs would see it."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.manifest = json.loads((root / "manifest.json").read_text())
+        self.truth = json.loads((root / "truth.json").read_text())
+        self.pages: dict[str, list[tuple[Path, dict]]] = {}
+        self.records: dict[str, list[dict]] = {}
+        for query, key in SO_LISTS.items():
+            self._load(query, sorted((root / "superops" / query).glob("page-*.json")), lambda b, q=query, k=key: b["data"][q][k])
+        for entity in QB_ENTITIES:
+            self._load(entity, sorted((root / "quickbooks" / entity).glob("page-*.json")),
+                       lambda b, e=entity: b["QueryResponse"][e])
+        self._load("interactions", sorted((root / "local" / "interactions").glob("page-*.json")),
+                   lambda b: b["interactions"])
+        bad = {(b["entity"], b["file"], b["index"]) for b in self.truth["bad_records"]}
+        self.bad = bad
+        self.clean = {name: [r for i, r in self._indexed(name) if i not in bad] for name in self.records}
+
+    def _load(self, name, files, extract):
+        self.pages[name] = [(f, json.loads(f.read_text())) for f in files]
+        self.records[name] = [r for _, body in self.pages[name] for r in extract(body)]
+        self._positions = getattr(self, "_positions", {})
+        self._positions[name] = [(name, str(f.relative_to(self.root)), i)
+                                 for f, body in self.pages[name] for i, _ in enumerate(extract(body))]
+
+    def _indexed(self, name):
+        return zip(self._positions[name], self.records[name])
+
+    def by_id(self, name: str, key: str) -> dict:
+        return {r[key]: r for r in self.clean[name] if key in r}
+
+
+def month_bounds(period: str) -> tuple[str, str]:
+    y, m = map(int, period.split("-"))
+    return f"{period}-01", f"{period}-{calendar.monthrange(y, m)[1]:02d}"
+
+
+def active_in(asset: dict, start: str, end: str) -> bool:
+    retired = asset["customFields"]["retiredOn"]
+    return asset["purchasedDate"] <= end and (retired is None or retired >= start)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    return simulate(clients=8, months=6, seed=7, leak_rate=0.05, churn_rate=0.12,
+                    out_dir=tmp_path_factory.mktemp("tiny"), end_month=date(2025, 6, 1))
+
+
+@pytest.fixture(scope="module")
+def leaky(tmp_path_factory) -> Dump:
+    """A small world with many leaks, churn and broken records, for truth checks."""
+    root = simulate(clients=30, months=15, seed=11, leak_rate=0.4, churn_rate=0.35,
+                    out_dir=tmp_path_factory.mktemp("leaky"), end_month=date(2025, 12, 1), bad_records=7)
+    return Dump(root)
+
+
+@pytest.fixture(scope="module")
+def honest(tmp_path_factory) -> Dump:
+    root = simulate(clients=14, months=14, seed=5, leak_rate=0.0, churn_rate=0.12,
+                    out_dir=tmp_path_factory.mktemp("honest"), end_month=date(2025, 12, 1))
+    return Dump(root)
+
+
+@pytest.fixture(scope="module")
+def medium(tmp_path_factory) -> Dump:
+    root = simulate(clients=60, months=24, seed=3, leak_rate=0.05, churn_rate=0.12,
+                    out_dir=tmp_path_factory.mktemp("medium"), end_month=date(2025, 12, 1))
+    return Dump(root)
+
+
+# --- reproducibility --------------------------------------------------------------------------
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.json"))}
+
+
+def test_same_seed_gives_byte_identical_files_and_another_seed_differs(tiny, tmp_path):
+    again = simulate(clients=8, months=6, seed=7, leak_rate=0.05, churn_rate=0.12, out_dir=tmp_path / "again",
+                     end_month=date(2025, 6, 1))
+    first, second = _files(tiny), _files(again)
+    assert first.keys() == second.keys()
+    assert [name for name in first if first[name] != second[name]] == []
+    other = _files(simulate(clients=8, months=6, seed=8, leak_rate=0.05, churn_rate=0.12, out_dir=tmp_path / "other",
+                            end_month=date(2025, 6, 1)))
+    assert other["superops/getTicketList/page-0001.json"] != first["superops/getTicketList/page-0001.json"]
+    assert other["superops/getClientList/page-0001.json"] != first["superops/getClientList/page-0001.json"]
+
+
+def test_manifest_describes_the_world_and_hashes_every_file(tiny):
+    manifest = json.loads((tiny / "manifest.json").read_text())
+    assert (manifest["seed"], manifest["clients"], manifest["months"]) == (7, 8, 6)
+    assert (manifest["start"], manifest["end"]) == ("2025-01-01", "2025-06-30")
+    assert (manifest["leak_rate"], manifest["churn_rate"]) == (0.05, 0.12)
+    on_disk = {str(p.relative_to(tiny)) for p in tiny.rglob("*.json")} - {"manifest.json"}
+    assert set(manifest["files"]) == on_disk
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256((tiny / name).read_bytes()).hexdigest() == digest, name
+
+
+# --- API shapes ----------------------------------------------------------------------------------
+
+def test_superops_pages_are_graphql_bodies_with_consistent_paging(leaky):
+    for query, key in SO_LISTS.items():
+        pages = leaky.pages[query]
+        total = len(leaky.records[query])
+        assert pages, query
+        for n, (path, body) in enumerate(pages, 1):
+            assert path.name == f"page-{n:04d}.json"
+            assert list(body) == ["data"] and list(body["data"]) == [query]
+            page = body["data"][query]
+            assert list(page) == [key, "listInfo"]
+            last = n == len(pages)
+            assert page["listInfo"] == {"page": n, "pageSize": 100, "hasMore": not last, "totalCount": total}
+            assert len(page[key]) == 100 or last
+    assert leaky.manifest["counts"]["getTicketList"] == len(leaky.records["getTicketList"]) > 1000
+
+
+def test_quickbooks_pages_are_query_responses_with_consistent_positions(leaky):
+    for entity in QB_ENTITIES:
+        pages = leaky.pages[entity]
+        total = len(leaky.records[entity])
+        for n, (path, body) in enumerate(pages, 1):
+            assert path.name == f"page-{n:04d}.json"
+            response = body["QueryResponse"]
+            assert set(body) == {"QueryResponse", "time"}
+            assert response["startPosition"] == (n - 1) * 1000 + 1
+            assert response["maxResults"] == len(response[entity])
+            assert response["totalCount"] == total
+            assert len(response[entity]) == 1000 or n == len(pages)
+    interactions = leaky.pages["interactions"]
+    assert [body["page"] for _, body in interactions] == list(range(1, len(interactions) + 1))
+    assert interactions[-1][1]["hasMore"] is False
+
+
+def test_every_record_carries_the_fields_the_contract_names(leaky):
+    for name, fields in REQUIRED.items():
+        records = leaky.clean[name]
+        assert records or name == "TimeActivity", name
+        for record in records:
+            missing = [f for f in fields if not has(record, f)]
+            assert missing == [], (name, record.get("Id") or record.get("id"), missing)
+    for invoice in leaky.clean["Invoice"]:
+        for line in invoice["Line"]:
+            if line["DetailType"] == "SalesItemLineDetail":
+                assert [f for f in INVOICE_LINE if not has(line, f)] == []
+    for entity in ("Bill", "Purchase"):
+        for doc in leaky.clean[entity]:
+            for line in doc["Line"]:
+                assert [f for f in EXPENSE_LINE if not has(line, f)] == []
+    customers = {c["DisplayName"]: c for c in leaky.clean["Customer"]}
+    for client in leaky.clean["getClientList"]:
+        customer = customers[client["name"]]
+        assert customer["PrimaryEmailAddr"]["Address"].endswith("@" + client["emailDomains"][0])
+
+
+def test_every_clean_record_maps_and_every_broken_one_is_rejected(leaky):
+    rejected = Counter()
+    for name, (key, mapper) in SO_MAPPERS.items():
+        for position, record in leaky._indexed(name):
+            try:
+                mapper(record)
+            except BadRecord:
+                assert position in leaky.bad, (name, position)
+                rejected[name] += 1
+    for name, mapper in QB_MAPPERS.items():
+        for position, record in leaky._indexed(name):
+            try:
+                mapper(record)
+            except BadRecord:
+                assert position in leaky.bad, (name, position)
+                rejected[name] += 1
+    listed = leaky.truth["bad_records"]
+    assert len(listed) == 7
+    unknown = [b for b in listed if b["reason"] == "unknown client"]
+    # Broken ids, dates and hours fail in the mapper; an unknown client fails when its
+    # reference is resolved.
+    assert sum(rejected.values()) == len(listed) - len(unknown)
+    clients = {c["accountId"] for c in leaky.clean["getClientList"]}
+    for b in unknown:
+        record = leaky.records[b["entity"]][[p[1:] for p in leaky._positions[b["entity"]]].index((b["file"], b["index"]))]
+        account = (record.get("client") or record["workItem"].get("client"))["accountId"]
+        assert account not in clients
+
+
+# --- truth.json against the payloads ------------------------------------------------------------------
+
+class Books:
+    def __init__(self, dump: Dump):
+        self.dump = dump
+        self.clients = dump.by_id("getClientList", "accountId")
+        customers = {c["DisplayName"]: c["Id"] for c in dump.clean["Customer"]}
+        self.customer = {cid: customers[c["name"]] for cid, c in self.clients.items()}
+        self.invoices = dump.by_id("Invoice", "Id")
+        self.invoices_of = defaultdict(list)
+        for inv in dump.clean["Invoice"]:
+            self.invoices_of[inv["CustomerRef"]["value"]].append(inv)
+        self.worklogs = dump.by_id("getWorklogEntries", "itemId")
+        self.tickets = dump.by_id("getTicketList", "ticketId")
+        self.contracts = dump.by_id("getClientContractList", "contractId")
+        self.offered = dump.by_id("getOfferedItems", "itemId")
+        self.descriptions = "\n".join(line.get("Description", "") for inv in dump.clean["Invoice"]
+                                      for line in inv["Line"])
+
+    def recurring_invoices(self, client_id: str, period: str) -> list[dict]:
+        return [inv for inv in self.invoices_of[self.customer[client_id]]
+                if inv["TxnDate"] == f"{period}-01" and inv["PrivateNote"] != "Voided"
+                and any(line.get("SalesItemLineDetail", {}).get("ItemRef", {}).get("name") in RECURRING_ITEMS
+                        for line in inv["Line"])]
+
+    def line(self, invoice_id: str, line_id: str) -> dict:
+        return next(x for x in self.invoices[invoice_id]["Line"] if x.get("Id") == line_id)
+
+
+def test_every_leak_type_is_planted_and_amounts_add_up(leaky):
+    leaks = leaky.truth["leaks"]
+    summary = leaky.truth["summary"]
+    assert {leak["type"] for leak in leaks} == set(summary["leak_amount_by_type"])
+    totals = defaultdict(Decimal)
+    for leak in leaks:
+        assert re.fullmatch(r"\d+\.\d\d", leak["amount"]) and Decimal(leak["amount"]) > 0
+        assert re.fullmatch(r"\d{4}-\d\d", leak["period"])
+        totals[leak["type"]] += Decimal(leak["amount"])
+    assert {t: str(v) for t, v in totals.items()} == summary["leak_amount_by_type"]
+    assert sum(totals.values()) == Decimal(summary["leak_amount_total"])
+
+
+def test_unbilled_worklogs_are_billable_pending_and_on_no_invoice(leaky):
+    books = Books(leaky)
+    leaks = [x for x in leaky.truth["leaks"] if x["type"] == "unbilled_worklog"]
+    assert leaks
+    for leak in leaks:
+        amount = Decimal(0)
+        for wid in leak["refs"]["worklog_ids"]:
+            w = books.worklogs[wid]
+            assert w["billable"] is True and w["status"] in ("PENDING", "APPROVED")
+            assert w["workItem"]["client"]["accountId"] == leak["client_id"]
+            assert w["billDateTime"][:7] == leak["period"]
+            assert f"(worklog {wid})" not in books.descriptions
+            amount += (D(w["qty"]) * D(w["unitPrice"])).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        assert amount == Decimal(leak["amount"])
+
+
+def test_seat_underbilling_bills_fewer_seats_than_active_endpoints(leaky):
+    books = Books(leaky)
+    assets = defaultdict(list)
+    for a in leaky.clean["getAssetList"]:
+        assets[a["client"]["accountId"]].append(a)
+    leaks = [x for x in leaky.truth["leaks"] if x["type"] == "seat_underbilling"]
+    assert leaks
+    for leak in leaks:
+        refs = leak["refs"]
+        line = books.line(refs["invoice_id"], refs["line_id"])["SalesItemLineDetail"]
+        assert books.invoices[refs["invoice_id"]]["CustomerRef"]["value"] == books.customer[leak["client_id"]]
+        start, end = month_bounds(leak["period"])
+        active = sum(1 for a in assets[leak["client_id"]]
+                     if a["assetClass"]["name"] == refs["asset_class"] and active_in(a, start, end))
+        assert line["Qty"] == refs["billed_quantity"] < refs["expected_quantity"] <= active
+        offered = books.offered[refs["offered_item_id"]]
+        assert D(offered["qty"]) == line["Qty"] and offered["workItem"]["workId"] == refs["contract_id"]
+
+
+def test_rate_below_contract_invoices_under_the_offered_price(leaky):
+    books = Books(leaky)
+    leaks = [x for x in leaky.truth["leaks"] if x["type"] == "rate_below_contract"]
+    assert leaks
+    for leak in leaks:
+        refs = leak["refs"]
+        line = books.line(refs["invoice_id"], refs["line_id"])["SalesItemLineDetail"]
+        offered = books.offered[refs["offered_item_id"]]
+        assert D(line["UnitPrice"]) == D(refs["invoiced_unit_price"]) < D(offered["unitPrice"])
+        assert D(offered["unitPrice"]) == D(refs["contract_unit_price"])
+        assert D(refs["contract_unit_price"]) <= D(
+            books.contracts[refs["contract_id"]]["contract"]["billableContract"]["sellingPrice"]["details"][0]["value"])
+
+
+def test_missed_escalator_keeps_last_years_price_after_the_anniversary(leaky):
+    books = Books(leaky)
+    offered_by_contract = defaultdict(dict)
+    for o in leaky.clean["getOfferedItems"]:
+        if o["type"] == "CONTRACT":
+            offered_by_contract[o["workItem"]["workId"]][o["billDate"][:7]] = o
+    leaks = [x for x in leaky.truth["leaks"] if x["type"] == "missed_escalator"]
+    assert leaks
+    for leak in leaks:
+        refs = leak["refs"]
+        contract = books.contracts[refs["contract_id"]]
+        escalator = int(re.search(r"escalator: (\d+)%", contract["contract"]["description"]).group(1))
+        assert escalator > 0
+        anniversary = date.fromisoformat(refs["anniversary"])
+        assert anniversary.strftime("%m-%d") == contract["startDate"][5:] and refs["anniversary"] <= f"{leak['period']}-01"
+        before = date(anniversary.year - (anniversary.month == 1), (anniversary.month - 2) % 12 + 1, 1).strftime("%Y-%m")
+        assert D(offered_by_contract[refs["contract_id"]][before]["unitPrice"]) == D(refs["unit_price"])
+        line = books.line(refs["invoice_id"], refs["line_id"])["SalesItemLineDetail"]
+        assert D(line["UnitPrice"]) == D(refs["unit_price"]) < D(refs["expected_unit_price"])
+        expected = D(refs["unit_price"]) * (100 + escalator) / 100
+        assert abs(expected - D(refs["expected_unit_price"])) <= Decimal("0.01") or \
+            D(refs["expected_unit_price"]) > expected  # compounded when a prior year was escalated
+
+
+def test_missing_recurring_invoice_months_have_no_recurring_invoice(leaky):
+    books = Books(leaky)
+    leaks = [x for x in leaky.truth["leaks"] if x["type"] == "missing_recurring_invoice"]
+    assert leaks
+    for leak in leaks:
+        assert books.recurring_invoices(leak["client_id"], leak["period"]) == []
+        for oid in leak["refs"]["offered_item_ids"]:
+            offered = books.offered[oid]
+            assert offered["status"] == "PENDING" and offered["billDate"] == f"{leak['period']}-01"
+            assert offered["client"]["accountId"] == leak["client_id"]
+
+
+def test_expired_contract_work_goes_unbilled_after_the_end_date(leaky):
+    books = Books(leaky)
+    leaks = [x for x in leaky.truth["leaks"] if x["type"] == "expired_contract_work"]
+    assert leaks
+    for leak in leaks:
+        refs = leak["refs"]
+        contract = books.contracts[refs["contract_id"]]
+        assert contract["client"]["accountId"] == leak["client_id"]
+        assert contract["endDate"] == refs["end_date"] < f"{leak['period']}-01"
+        assert contract["contractStatus"] == "INACTIVE"
+        item = contract["contract"]["billableContract"]["chargeItem"]["name"]
+        for inv in books.recurring_invoices(leak["client_id"], leak["period"]):
+            assert all(line.get("SalesItemLineDetail", {}).get("ItemRef", {}).get("name") != item
+                       for line in inv["Line"])
+        for wid in refs["worklog_ids"]:
+            w = books.worklogs[wid]
+            assert w["status"] == "UNDER_CONTRACT" and w["billDateTime"][:10] > refs["end_date"]
+            assert f"(worklog {wid})" not in books.descriptions
+        assert all(books.tickets[t]["createdTime"][:7] == leak["period"] for t in refs["ticket_ids"])
+
+
+def test_unbilled_expenses_stay_billable_and_are_never_rebilled(leaky):
+    books = Books(leaky)
+    docs = {("Bill", b["Id"]): b for b in leaky.clean["Bill"]}
+    docs.update({("Purchase", p["Id"]): p for p in leaky.clean["Purchase"]})
+    leaks = [x for x in leaky.truth["leaks"] if x["type"] == "unbilled_expense"]
+    assert leaks
+    for leak in leaks:
+        amount = Decimal(0)
+        for ref in leak["refs"]["expenses"]:
+            doc = docs[(ref["txn_type"], ref["id"])]
+            line = next(x for x in doc["Line"] if x["Id"] == ref["line_id"])
+            detail = line["AccountBasedExpenseLineDetail"]
+            assert detail["BillableStatus"] == "Billable"
+            assert detail["CustomerRef"]["value"] == books.customer[leak["client_id"]]
+            assert f"({ref['txn_type']} {ref['id']} line {ref['line_id']})" not in books.descriptions
+            amount += D(line["Amount"])
+        assert amount == Decimal(leak["amount"])
+
+
+def test_churned_clients_are_inactive_with_cancelled_contracts_and_no_new_tickets(leaky):
+    books = Books(leaky)
+    churn = leaky.truth["churn"]
+    assert churn
+    last_ticket = defaultdict(str)
+    for t in leaky.clean["getTicketList"]:
+        last_ticket[t["client"]["accountId"]] = max(last_ticket[t["client"]["accountId"]], t["createdTime"][:10])
+    customers = leaky.by_id("Customer", "Id")
+    for event in churn:
+        client = books.clients[event["client_id"]]
+        assert client["status"] == "Inactive" and client["customFields"]["churnedOn"] == event["churned_on"]
+        assert client["customFields"]["churnReason"] == event["reason"]
+        contracts = [k for k in books.contracts.values() if k["client"]["accountId"] == event["client_id"]]
+        assert contracts and all(k["contractStatus"] == "INACTIVE" for k in contracts)
+        assert any(k["customFields"]["cancelledOn"] == event["churned_on"] for k in contracts) or all(
+            k["endDate"] and k["endDate"] < event["churned_on"] for k in contracts)
+        assert last_ticket[event["client_id"]] <= event["churned_on"]
+        assert customers[books.customer[event["client_id"]]]["Active"] is False
+        assert any(inv["PrivateNote"] == "Final invoice" and inv["TxnDate"] == event["churned_on"]
+                   for inv in books.invoices_of[books.customer[event["client_id"]]])
+        assert {"sla_violation_rate_3m", "csat_avg_6m", "avg_days_late_6m", "months_since_qbr"} <= set(event["drivers"])
+
+
+def test_a_world_without_leaks_bills_everything_it_should(honest):
+    """With --leak-rate 0 nothing in the payloads looks like a leak: truth.json is complete."""
+    assert honest.truth["leaks"] == []
+    books = Books(honest)
+    worklogs = honest.clean["getWorklogEntries"]
+    assert all(w["status"] in ("INVOICED",) for w in worklogs if w["billable"])
+    for wid in (w["itemId"] for w in worklogs if w["billable"]):
+        assert f"(worklog {wid})" in books.descriptions
+    for entity in ("Bill", "Purchase"):
+        for doc in honest.clean[entity]:
+            assert all(x["AccountBasedExpenseLineDetail"]["BillableStatus"] != "Billable" for x in doc["Line"])
+    assets = defaultdict(list)
+    for a in honest.clean["getAssetList"]:
+        assets[a["client"]["accountId"]].append(a)
+    checked = 0
+    for o in honest.clean["getOfferedItems"]:
+        if o["type"] != "CONTRACT":
+            continue
+        assert o["status"] == "INVOICED"
+        period = o["billDate"][:7]
+        invoices = books.recurring_invoices(o["client"]["accountId"], period)
+        lines = [x["SalesItemLineDetail"] for inv in invoices for x in inv["Line"]
+                 if x.get("SalesItemLineDetail", {}).get("ItemRef", {}).get("name") == o["serviceItem"]["name"]]
+        assert any(D(x["UnitPrice"]) == D(o["unitPrice"]) and D(x["Qty"]) == D(o["qty"]) for x in lines)
+        cls = RECURRING_ITEMS[o["serviceItem"]["name"]]
+        if cls:
+            on = o["billDate"]
+            enrolled = sum(1 for a in assets[o["client"]["accountId"]] if a["assetClass"]["name"] == cls
+                           and a["purchasedDate"] < on and (a["customFields"]["retiredOn"] is None
+                                                            or a["customFields"]["retiredOn"] >= on))
+            assert D(o["qty"]) == enrolled
+            checked += 1
+    assert checked > 50
+
+
+# --- a world that behaves like an MSP (a 60 x 24 world: a few seconds, marked slow) ------------------
+
+@pytest.mark.slow
+def test_ticket_volume_follows_the_week_and_the_holidays(medium):
+    tickets = medium.clean["getTicketList"]
+    weekday = Counter(date.fromisoformat(t["createdTime"][:10]).weekday() for t in tickets)
+    assert weekday[0] > weekday[4] > weekday[5] * 3
+    days = Counter(t["createdTime"][:10] for t in tickets)
+    for year in (2024, 2025):
+        working_mid = [days[f"{year}-12-{d:02d}"] for d in range(8, 21)
+                       if date(year, 12, d).weekday() < 5]
+        christmas = [days[f"{year}-12-{d:02d}"] for d in range(24, 32) if date(year, 12, d).weekday() < 5]
+        assert statistics.mean(christmas) < 0.7 * statistics.mean(working_mid)
+
+
+@pytest.mark.slow
+def test_service_desk_figures_match_the_published_ranges(medium):
+    tickets = medium.clean["getTicketList"]
+    n = len(tickets)
+    violated = sum(bool(t["firstResponseViolated"] or t["resolutionViolated"]) for t in tickets) / n
+    assert 0.03 < violated < 0.12  # SLA compliance 88-97%
+    reopened = sum(t["customFields"]["reopenCount"] != "0" for t in tickets) / n
+    assert 0.015 < reopened < 0.05  # 3.1% published
+    closed = [t for t in tickets if t["status"] == "Closed"]
+    scores = [int(t["customFields"]["csatScore"]) for t in closed if t["customFields"]["csatScore"]]
+    assert 0.15 < len(scores) / len(closed) < 0.25  # ~20% response rate
+    assert 0.78 < sum(s >= 4 for s in scores) / len(scores) < 0.96  # MSP median 85%, IT 95%
+    priorities = Counter(t["priority"] for t in tickets)
+    assert priorities["Medium"] > priorities["Low"] > priorities["High"] > priorities["Urgent"] > 0
+    worklogs = medium.clean["getWorklogEntries"]
+    hours = [float(w["qty"]) for w in worklogs]
+    assert statistics.mean(hours) < 1.0  # < 1 h per ticket on average
+    by_ticket = {t["ticketId"]: t for t in tickets}
+    passwords = [float(w["qty"]) * 60 for w in worklogs
+                 if by_ticket.get(w["workItem"]["workId"], {}).get("category") == "Passwords"]
+    assert 9 <= statistics.median(passwords) <= 16  # L1 10-15 minutes
+    after_hours = sum(w["afterHours"] for w in worklogs) / len(worklogs)
+    assert 0.03 < after_hours < 0.15
+
+
+@pytest.mark.slow
+def test_a_typical_client_logs_half_to_one_and_a_half_tickets_per_endpoint(medium):
+    assets, tickets = medium.clean["getAssetList"], medium.clean["getTicketList"]
+    start, end = month_bounds("2025-03")
+    endpoints = Counter(a["client"]["accountId"] for a in assets if active_in(a, start, end))
+    raised = Counter(t["client"]["accountId"] for t in tickets if t["createdTime"][:7] == "2025-03")
+    rates = sorted(raised[c] / n for c, n in endpoints.items())
+    assert 0.5 <= statistics.median(rates) <= 1.5
+
+
+@pytest.mark.slow
+def test_revenue_is_heavy_tailed_and_leaks_are_a_plausible_share(medium):
+    recurring = defaultdict(Decimal)
+    for inv in medium.clean["Invoice"]:
+        for line in inv["Line"]:
+            if line.get("SalesItemLineDetail", {}).get("ItemRef", {}).get("name") in RECURRING_ITEMS:
+                recurring[inv["CustomerRef"]["value"]] += D(line["Amount"])
+    shares = sorted(recurring.values(), reverse=True)
+    top = shares[: max(1, len(shares) // 10)]
+    assert sum(top) / sum(shares) > Decimal("0.35")
+    clients = medium.clean["getClientList"]
+    small = sum(int(c["customFields"]["employeeCount"]) < 10 for c in clients) / len(clients)
+    assert 0.3 < small < 0.65  # ~50% of an MSP's clients have < 10 users
+    summary = medium.truth["summary"]
+    revenue = sum(D(inv["TotalAmt"]) for inv in medium.clean["Invoice"])
+    assert revenue == Decimal(summary["revenue_total"])
+    assert 0.02 < Decimal(summary["leak_amount_total"]) / revenue < 0.12  # 5% of opportunities
+
+
+@pytest.mark.slow
+def test_annual_churn_is_near_the_requested_rate(medium):
+    churn = medium.truth["churn"]
+    observed = medium.truth["summary"]["annual_churn_rate_observed"]
+    assert 0.05 < observed < 0.22
+    assert len(churn) == medium.truth["summary"]["clients_churned"]
+    # Churners look worse than the book on the drivers we can observe.
+    drivers = [e["drivers"] for e in churn]
+    assert statistics.mean(d["health"] for d in drivers) < 0.3
+
+
+@pytest.mark.slow
+def test_payments_follow_net_30_with_late_payers(medium):
+    invoices = medium.by_id("Invoice", "Id")
+    days = [(date.fromisoformat(p["TxnDate"]) - date.fromisoformat(invoices[p["Line"][0]["LinkedTxn"][0]["TxnId"]]
+                                                                        ["TxnDate"])).days
+            for p in medium.clean["Payment"]]
+    assert 28 < statistics.mean(days) < 50  # DSO-like: Net 30 terms, B2B average 35 days
+    assert 0.3 < sum(d > 30 for d in days) / len(days) < 0.7
+
+
+# --- the command -------------------------------------------------------------------------------------
+
+def test_simulate_msp_command_writes_a_dump_with_bad_records(tmp_path, capsys):
+    out = tmp_path / "cmd"
+    call_command("simulate_msp", "--clients", "5", "--months", "3", "--seed", "2", "--leak-rate", "0.1",
+                 "--churn-rate", "0.2", "--end", "2025-03", "--bad-records", "3", "--out", str(out))
+    assert "5 clients x 3 months" in capsys.readouterr().out
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert (manifest["end"], manifest["bad_records"]) == ("2025-03-31", 3)
+    truth = json.loads((out / "truth.json").read_text())
+    assert sorted(b["reason"] for b in truth["bad_records"]) == ["missing id", "negative hours", "unparseable date"]
