@@ -176,7 +176,8 @@ class World:
             changes.events.append(self._event("Invoice", invoice_id, "Update", now))
         paid = {str(l["TxnId"]) for p in self.quickbooks["Payment"].values()
                 for line in p.get("Line") or [] for l in line.get("LinkedTxn") or []}
-        unpaid = {k: v for k, v in invoices.items() if k not in paid}
+        edited_invoices = set(changes.edited.get(("quickbooks", "Invoice"), []))
+        unpaid = {k: v for k, v in invoices.items() if k not in paid and k not in edited_invoices}
         for entity, pool in (("Invoice", unpaid), ("Payment", self.quickbooks["Payment"])):
             for record_id in pick(pool, deletions):
                 del self.quickbooks[entity][record_id]
