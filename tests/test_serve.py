@@ -29,6 +29,8 @@ def test_serve_answers_and_stops_on_ctrl_c(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--port", str(port)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        # As when started from a background shell job: Ctrl-C ignored unless serve handles it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
         deadline = time.monotonic() + 60
@@ -48,7 +50,11 @@ def test_serve_answers_and_stops_on_ctrl_c(tmp_path):
         out, _ = proc.communicate(timeout=40)
     finally:
         if proc.poll() is None:
-            proc.kill()
+            proc.send_signal(signal.SIGINT)  # lets serve stop its children before we give up
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
     assert proc.returncode == 0, out
     assert "Stopped." in out
     assert "killing it" not in out  # both children obeyed SIGINT

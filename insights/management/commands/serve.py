@@ -25,6 +25,17 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="Serve only, without the django-q2 worker")
 
     def handle(self, *args, host: str, port: int, no_worker: bool, **options):
+        stop = {"requested": False}
+
+        def request_stop(signum, frame):
+            stop["requested"] = True
+
+        # Installed before the children start: a handler resets to the default on exec,
+        # whereas an inherited "ignore" (as in a background shell job) would make the
+        # children deaf to Ctrl-C.
+        signal.signal(signal.SIGINT, request_stop)
+        signal.signal(signal.SIGTERM, request_stop)
+
         children: list[tuple[str, subprocess.Popen]] = []
         daphne = [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "superhack.asgi:application"]
         children.append(("web server", subprocess.Popen(daphne, cwd=settings.BASE_DIR, start_new_session=True)))
@@ -33,13 +44,6 @@ class Command(BaseCommand):
             children.append(("task worker", subprocess.Popen(worker, cwd=settings.BASE_DIR, start_new_session=True)))
         self.stdout.write(self.style.SUCCESS(f"SuperHack is at http://{host}:{port}/  (Ctrl-C to stop)"))
 
-        stop = {"requested": False}
-
-        def request_stop(signum, frame):
-            stop["requested"] = True
-
-        signal.signal(signal.SIGINT, request_stop)
-        signal.signal(signal.SIGTERM, request_stop)
         exit_code = 0
         while not stop["requested"]:
             for name, proc in children:
