@@ -9,6 +9,7 @@ every planted leak - loads exactly as without them.
 from __future__ import annotations
 
 import copy
+import json
 import random
 
 # (source, entity, id field, reason)
@@ -41,8 +42,9 @@ class BadRecords:
         self.seen: dict[str, int] = {}
         self.listed: list[dict] = []
 
-    def after(self, entity: str, record: dict) -> dict | None:
-        """The broken copy to emit after `record`, if this is a chosen one."""
+    def after(self, entity: str, record: dict | str) -> dict | None:
+        """The broken copy to emit after `record` (a dict or its JSON text), if this is a
+        chosen one."""
         targets = self.targets.get(entity)
         if not targets:
             return None
@@ -52,6 +54,7 @@ class BadRecords:
         if kind is None:
             return None
         source, _, id_field, reason = kind
+        record = json.loads(record) if isinstance(record, str) else record
         bad = copy.deepcopy(record)
         new_id = str(self.fresh)
         self.fresh += 1

@@ -228,7 +228,7 @@ class Invoicing:
             lines.append(Line(item, "Offboarding: documentation handover and credential transfer", qty,
                               client.hourly_rate, money(qty * client.hourly_rate), last))
         if lines:
-            note = "Final invoice" if final else f"Time and materials {month.strftime('%b %Y')}"
+            note = "Final invoice" if final else f"Time and expenses {month.strftime('%b %Y')}"
             self._issue(client, last, lines, note, "final" if final else "arrears")
 
     # --- documents ---------------------------------------------------------------------------

@@ -116,6 +116,11 @@ WORKLOG_NOTES = {
     "Engineering": ["Investigated logs, applied fix", "Freed disk space, extended volume",
                     "Reran backup, verified restore point", "Rebooted appliance, monitored"],
     "Maintenance": ["Applied patches, rebooted servers", "Checked health, updated firmware"],
+    "User Onboarding": ["Created account, licensed, set up laptop", "Disabled account, converted mailbox"],
+    "Hardware": ["Imaged and enrolled device, migrated profile", "Installed and tested peripherals"],
+    "Change Request": ["Made change, confirmed with requester", "Deployed package to group"],
+    "Security Review": ["Reviewed accounts, removed stale admins", "Compiled report for client"],
+    "Project": ["Project work per plan", "Migration tasks, verified with client", "Configured and documented"],
 }
 GENERIC_NOTES = ["Worked with user to resolve", "Configured and tested", "Followed up with user",
                  "Documented in IT Glue"]

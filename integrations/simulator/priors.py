@@ -183,7 +183,7 @@ DEFAULT_CHURN_RATE = 0.12
 # overloaded techs. §6 Lead signals: falling engagement, late payments, skipped QBRs,
 # clustered negative CSAT, reopens. Weights of the logistic hazard (per standardised driver).
 HAZARD_WEIGHTS = {"sla": 1.0, "csat": 1.1, "reactive": 0.9, "late": 0.7, "qbr": 0.5,
-                  "renewal": 1.1, "noise": 0.6}
+                  "renewal": 1.6, "noise": 0.6}
 # Chosen: hidden health is an AR(1) around the client's own level with rare shocks
 # (champion leaves, botched PC install: §6 Drivers).
 HEALTH_MEAN = (0.3, 0.8)

@@ -78,14 +78,14 @@ def minute(d: date, hour: int = 0, minute_: int = 0) -> int:
 
 def is_business(t: int) -> bool:
     day, m = divmod(t, DAY)
-    return weekday(day) < 5 and BUSINESS_START <= m < BUSINESS_END
+    return (day - 1) % 7 < 5 and BUSINESS_START <= m < BUSINESS_END
 
 
 def add_business_minutes(t: int, minutes: int) -> int:
     """The time `minutes` business minutes (Mon-Fri 08-18) after t."""
     day, m = divmod(t, DAY)
     while True:
-        if weekday(day) >= 5 or m >= BUSINESS_END:
+        if (day - 1) % 7 >= 5 or m >= BUSINESS_END:
             day, m = day + 1, BUSINESS_START
             continue
         if m < BUSINESS_START:
@@ -102,7 +102,7 @@ def business_minutes_between(a: int, b: int) -> int:
     total = 0
     day = a // DAY
     while day * DAY < b:
-        if weekday(day) < 5:
+        if (day - 1) % 7 < 5:
             lo = max(a, day * DAY + BUSINESS_START)
             hi = min(b, day * DAY + BUSINESS_END)
             if hi > lo:

@@ -27,13 +27,14 @@ class PagedList:
     def __init__(self, root: Path, rel_dir: str, page_size: int, head: str, tail):
         self.root, self.rel_dir, self.page_size = root, rel_dir, page_size
         self.head, self.tail = head, tail  # tail(page, count_on_page, total, has_more) -> str
-        self.buffer: list = []
+        self.buffer: list[str] = []
         self.pages: list[tuple[str, object, int]] = []  # (relative path, sha256, records)
         self.count = 0
         (root / rel_dir).mkdir(parents=True, exist_ok=True)
 
-    def add(self, record: dict) -> None:
-        self.buffer.append(record)
+    def add(self, record: dict | str) -> None:
+        """Queue a record: a dict, or its JSON text already encoded."""
+        self.buffer.append(record if isinstance(record, str) else encode(record))
         self.count += 1
         if len(self.buffer) >= self.page_size:
             self._flush()
@@ -49,7 +50,7 @@ class PagedList:
 
     def _flush(self) -> None:
         path = self._path(len(self.pages) + 1)
-        data = (self.head + encode(self.buffer)).encode()
+        data = f"{self.head}[{','.join(self.buffer)}]".encode()
         digest = hashlib.sha256(data)
         with open(self.root / path, "wb") as fh:
             fh.write(data)
