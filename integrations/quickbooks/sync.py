@@ -81,12 +81,13 @@ def sync_entity(client: QuickBooksClient, run: SyncRun, entity: str, full: bool,
 def read_all(client: QuickBooksClient, run: SyncRun, entity: str, state, bar, today) -> None:
     started: str | None = None
     seen: set[str] = set()
+    revive = engine.has_deleted_rows(SOURCE, entity)
     for records, server_time in client.query_pages(entity):
         started = started or server_time
         seen.update(_id(r) for r in records)
         last = len(records) < min(setting("QUICKBOOKS_PAGE_SIZE"), 1000)
         with transaction.atomic():
-            counts = engine.load_page(run, SOURCE, entity, records, _id, today, bar)
+            counts = engine.load_page(run, SOURCE, entity, records, _id, today, bar, revive)
             deleted = 0
             if last:
                 deleted = engine.mark_missing(run, SOURCE, entity, seen - {""})

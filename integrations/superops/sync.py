@@ -55,8 +55,11 @@ def sync_list(client: SuperOpsClient, run: SyncRun, query: str, full: bool, prog
     if filterable and newest and not full:
         since = so_time(newest - OVERLAP)
     seen: set[str] = set()
+    revive = engine.has_deleted_rows(SOURCE, query)
     bar = progress(f"SuperOps {query}", None) if progress else None
-    for page in client.pages(query, updated_after=since, page_size=setting("SUPEROPS_PAGE_SIZE")):
+    pending: list = []
+    pages = client.pages(query, updated_after=since, page_size=setting("SUPEROPS_PAGE_SIZE"))
+    for page in engine.prefetched(pages):
         if bar is not None and page.total is not None and bar.total != page.total:
             bar.total = page.total
             bar.refresh()
@@ -69,10 +72,13 @@ def sync_list(client: SuperOpsClient, run: SyncRun, query: str, full: bool, prog
                 except ValueError:
                     continue  # the loader sets the record aside and says why
                 newest = moment if newest is None or moment > newest else newest
+        pending.extend(page.records)
+        if page.has_more and len(pending) < engine.FLUSH_RECORDS:
+            continue
         with transaction.atomic():
-            counts = engine.load_page(run, SOURCE, query, page.records, id_of, today, bar)
+            counts = engine.load_page(run, SOURCE, query, pending, id_of, today, bar, revive)
             if query == "getClientList":
-                remember_customer_links(page.records)
+                remember_customer_links(pending)
             deleted = 0
             if not page.has_more:
                 if since is None:
@@ -84,6 +90,7 @@ def sync_list(client: SuperOpsClient, run: SyncRun, query: str, full: bool, prog
                 state.save()
             engine.add_counts(run, counts, deleted)
             engine.heartbeat(SOURCE, run)
+        pending = []
     if bar is not None:
         bar.close()
 

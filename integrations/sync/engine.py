@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import secrets
 import socket
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from typing import TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -43,6 +46,10 @@ from integrations.models import SyncCursor, SyncLease
 from .errors import PermanentError, SyncBusy, SyncError, TransientError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+# Records written per transaction: pages are gathered up to this many, so small pages do
+# not each pay for a transaction and the loader's per-batch queries.
+FLUSH_RECORDS = 2000
 LEASE_STALE = timedelta(minutes=30)  # a lease of another host not renewed this long is dead
 
 # (source, entity) -> the models whose rows it writes, with the column that holds the
@@ -125,11 +132,11 @@ def add_counts(run: SyncRun, counts: LoadCounts, deleted: int = 0) -> None:
 
 
 def load_page(run: SyncRun, source: str, entity: str, records: list[dict], id_of: Callable[[dict], str],
-              today: date | None, progress=None) -> LoadCounts:
+              today: date | None, progress=None, revive: bool = True) -> LoadCounts:
     """Write one page; call inside the page's transaction. Rows the source had deleted and
-    now sends again are live again."""
+    now sends again are live again (skipped with revive=False when none is marked)."""
     counts = load_records(source, entity, records, run, progress, today=today)
-    ids = {id_of(r) for r in records if isinstance(r, dict) and id_of(r)}
+    ids = {id_of(r) for r in records if isinstance(r, dict) and id_of(r)} if revive else set()
     for model, column, extra in ROWS[(source, entity)]:
         if ids:
             model.objects.filter(source=source, deleted_at_source__isnull=False, **extra,
@@ -196,3 +203,47 @@ def execute(run: SyncRun, body: Callable[[], None]) -> SyncRun:
 
 
 atomic = transaction.atomic
+
+
+def prefetched(pages: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """The same items, fetched by a background thread up to `depth` ahead, so the next
+    page travels over HTTP while this one is written. The thread does HTTP only, never
+    touches the database; its exceptions are raised here, in order."""
+    box: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            for item in pages:
+                while not stop.is_set():
+                    try:
+                        box.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            box.put((done, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            box.put((done, exc))
+
+    worker = threading.Thread(target=fetch, name="sync-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = box.get()
+            if item is done:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+
+
+def has_deleted_rows(source: str, entity: str) -> bool:
+    """Whether any row of this entity is marked deleted (else there is nothing to revive)."""
+    return any(model.objects.filter(source=source, deleted_at_source__isnull=False, **extra).exists()
+               for model, _, extra in ROWS[(source, entity)])
