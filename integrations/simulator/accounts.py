@@ -92,16 +92,17 @@ def touchpoints(rng: random.Random, ids: Ids, client: Client, first: date, last:
         client.qbr_cadence)
     kinds = []
     if m - due_from >= client.qbr_cadence:
-        skip = 1 / (1 + math.exp(1.4 + 1.6 * h))
+        a, b = priors.QBR_SKIP
+        skip = 1 / (1 + math.exp(a + b * h))
         if rng.random() >= skip:
             kinds.append("qbr")
             client.last_qbr_idx = m
         elif client.last_qbr_idx is None:
             client.last_qbr_idx = due_from
-    kinds += ["call"] * poisson(rng, 0.4 + (0.3 if h < 0 else 0.0))
-    kinds += ["email"] * poisson(rng, 0.8)
-    if client.users >= 25:
-        kinds += ["onsite"] * poisson(rng, 0.15)
+    kinds += ["call"] * poisson(rng, priors.CALLS + (priors.CALLS_UNHAPPY if h < 0 else 0.0))
+    kinds += ["email"] * poisson(rng, priors.EMAILS)
+    if client.users >= priors.SITE_VISIT_USERS:
+        kinds += ["onsite"] * poisson(rng, priors.SITE_VISITS)
     for kind in kinds:
         day = _day_in(rng, first, last)
         while day.weekday() >= 5:

@@ -14,7 +14,16 @@ from datetime import date, timedelta
 from . import priors
 from .leaks import LeakPlanner
 from .timeline import add_months, month_end
-from .world import Change, Client, Contract, Ids, last_anniversary, money, pick, price_step
+from .world import (
+    Change,
+    Client,
+    Contract,
+    Ids,
+    last_anniversary,
+    money,
+    pick,
+    price_step,
+)
 
 
 def expected_qty(contract: Contract, on: date) -> int:
@@ -55,7 +64,8 @@ class Agreements:
             if contract.covers:
                 baseline(contract, month, expected_qty(contract, month))
             self._plan_rate_cut(contract, m)
-        hours = (4 + client.users * 0.6) * self.rng.uniform(0.8, 1.3)
+        base, per_user = priors.ONBOARDING_HOURS
+        hours = (base + client.users * per_user) * self.rng.uniform(0.8, 1.3)
         self.start_project(client, month, "Onboarding", hours, months=1 if client.users < 30 else 2)
 
     def start_project(self, client: Client, month: date, name: str, hours: float, months: int) -> Contract:
@@ -175,7 +185,8 @@ class Agreements:
         chance = priors.PROJECT_RATE_PER_YEAR / 12 * math.sqrt(client.users / 20)
         if rng.random() < chance:
             name = rng.choice(priors.PROJECT_NAMES)
-            hours = (12 + client.users * 1.2) * rng.uniform(0.6, 1.6)
+            base, per_user = priors.PROJECT_HOURS
+            hours = (base + client.users * per_user) * rng.uniform(0.6, 1.6)
             self.start_project(client, month, name, hours, months=pick(rng, [(1, 40), (2, 40), (3, 20)]))
 
     # --- leaving ------------------------------------------------------------------------------

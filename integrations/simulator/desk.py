@@ -17,18 +17,25 @@ from datetime import date
 
 from . import names, priors
 from .timeline import (
-    BUSINESS_DAY, BUSINESS_START, DAY, HOUR_CUM, WEEKEND_HOUR_CUM, MonthDays, add_business_minutes,
-    business_minutes_between, is_business, weekday,
+    BUSINESS_DAY,
+    BUSINESS_START,
+    DAY,
+    HOUR_CUM,
+    WEEKEND_HOUR_CUM,
+    MonthDays,
+    add_business_minutes,
+    business_minutes_between,
+    is_business,
+    weekday,
 )
 from .world import Asset, Client, Contract, Technician
-
 
 
 class Weighted:
     """A fixed weighted choice: one random number and a bisect (random.choices rebuilds its
     cumulative weights on every call, which shows up at a million tickets)."""
 
-    __slots__ = ("values", "cum", "total")
+    __slots__ = ("cum", "total", "values")
 
     def __init__(self, values, weights):
         self.values = list(values)
@@ -47,13 +54,8 @@ def one_of(rng: random.Random, seq):
 
 
 _PRIORITY_NAMES = [p for p, _ in priors.PRIORITIES]
-_PRIORITY_BY_GROUP = {g: Weighted(_PRIORITY_NAMES, w) for g, w in
-                      {"engineering": (14, 35, 41, 10), "incident": (3, 20, 57, 20), "request": (0, 8, 45, 47)}.items()}
-_SOURCES = {
-    "engineering": Weighted(["AGENT", "EMAIL", "PHONE"], (45, 25, 30)),
-    "incident": Weighted(["EMAIL", "PHONE", "FORM"], (45, 35, 20)),
-    "request": Weighted(["FORM", "EMAIL", "PHONE"], (50, 40, 10)),
-}
+_PRIORITY_BY_GROUP = {g: Weighted(_PRIORITY_NAMES, w) for g, w in priors.PRIORITY_BY_GROUP.items()}
+_SOURCES = {g: Weighted(*sources) for g, sources in priors.SOURCES_BY_GROUP.items()}
 _REACTIVE = [c for c, _ in priors.REACTIVE_CATEGORIES]
 _REACTIVE_W = [w for _, w in priors.REACTIVE_CATEGORIES]
 _REACTIVE_PICK = Weighted(_REACTIVE, _REACTIVE_W)
@@ -63,8 +65,8 @@ _CSAT_W = [w for _, w in priors.CSAT_BASE]
 
 
 class Worklog:
-    __slots__ = ("id", "ticket", "tech", "start", "minutes", "after_hours", "item", "billable", "price",
-                 "status", "offered_id", "notes", "onsite")
+    __slots__ = ("after_hours", "billable", "id", "item", "minutes", "notes", "offered_id", "onsite",
+                 "price", "start", "status", "tech", "ticket")
 
     def __init__(self, ticket: Ticket, tech: Technician, start: int, minutes: int, item: str, notes: str):
         self.id = ""
@@ -76,10 +78,10 @@ class Worklog:
 
 
 class Ticket:
-    __slots__ = ("id", "client", "created", "ttype", "source", "category", "subcategory", "subject",
-                 "description", "priority", "tech", "fr_due", "fr_at", "fr_viol", "res_due", "res_at",
-                 "res_viol", "reopen", "escalated", "asset_id", "csat", "worklogs", "oos", "project", "status",
-                 "updated")
+    __slots__ = ("asset_id", "category", "client", "created", "csat", "description", "escalated", "fr_at",
+                 "fr_due", "fr_viol", "id", "oos", "priority", "project", "reopen", "res_at", "res_due",
+                 "res_viol", "source", "status", "subcategory", "subject", "tech", "ttype", "updated",
+                 "worklogs")
 
     @property
     def display_id(self) -> str:
@@ -94,7 +96,7 @@ def poisson(rng: random.Random, lam: float) -> int:
     if lam <= 0:
         return 0
     if lam > 40:
-        return max(0, int(round(rng.gauss(lam, math.sqrt(lam)))))
+        return max(0, round(rng.gauss(lam, math.sqrt(lam))))
     limit, k, p = math.exp(-lam), 0, rng.random()
     while p > limit:
         k += 1
@@ -164,7 +166,7 @@ class Desk:
     def _time(self, day: int, around_the_clock: bool) -> int:
         rng = self.rng
         ordinal = self.days.ordinals[day]
-        if around_the_clock and rng.random() < 0.3:
+        if around_the_clock and rng.random() < priors.ALERTS_AROUND_THE_CLOCK:
             return ordinal * DAY + int(rng.random() * DAY)
         cum = HOUR_CUM if weekday(ordinal) < 5 else WEEKEND_HOUR_CUM
         hour = bisect_left(cum, rng.random() * cum[-1])
@@ -218,13 +220,14 @@ class Desk:
 
     def _tech(self, client: Client, tier: int) -> Technician:
         # Big clients are served by a pod, small ones mostly by their primary technician.
-        if self.rng.random() < (0.6 if client.users < 50 else 0.3):
+        share = priors.PRIMARY_TECH_SHARE[client.users >= priors.PRIMARY_POD_USERS]
+        if self.rng.random() < share:
             return client.techs[tier]
         return one_of(self.rng, self.pools[tier])
 
     def _sla(self, t: Ticket, health: float) -> None:
         rng = self.rng
-        busy = 1.25 if self.days.weights[t.created // DAY - self.days.ordinals[0]] > 1.2 else 1.0
+        busy = priors.BUSY_DAY_SLA if self.days.weights[t.created // DAY - self.days.ordinals[0]] > 1.2 else 1.0
         target, business = priors.FIRST_RESPONSE_TARGET[t.priority]
         t.fr_due = add_business_minutes(t.created, target) if business else t.created + target
         t.fr_viol = rng.random() < priors.FR_VIOLATION_BASE * self.viol_mult * busy
@@ -260,9 +263,9 @@ class Desk:
         if minutes is None:
             minutes = priors.MINUTES_BY_CATEGORY[category] * t.tech.speed * math.exp(rng.gauss(0, priors.WORK_SIGMA))
             if t.escalated:
-                minutes *= 1.6
+                minutes *= priors.ESCALATED_WORK
             if t.priority == "Urgent":
-                minutes *= 1.4
+                minutes *= priors.URGENT_WORK
         n = 1 + (1 if t.escalated else 0) + t.reopen + (1 if minutes > 90 and rng.random() < 0.5 else 0)
         begin = t.fr_at if t.fr_at is not None else t.created
         stop = min(t.res_at if t.res_at is not None else self.now, self.month_end, self.now)
@@ -277,7 +280,7 @@ class Desk:
         business_span = business_minutes_between(begin, stop) if office else 0
         for i in range(n):
             share = minutes / n * (0.6 + 0.8 * rng.random())
-            m = max(step, int(round(share / step)) * step)
+            m = max(step, round(share / step) * step)
             tech = t.tech
             if i > 0 and t.escalated and i == 1:
                 tech = tech2 or self._tech(t.client, min(3, t.tech.tier + 1))
@@ -296,8 +299,10 @@ class Desk:
         t.updated = t.res_at or t.fr_at or t.created
         if t.res_at is None or t.status != "Closed" or rng.random() >= priors.CSAT_RESPONSE_RATE:
             return
-        quality = 0.5 * health - 1.6 * t.violated - 0.9 * t.reopen + rng.gauss(0, 0.5)
-        weights = [w * math.exp(0.45 * quality * (s - 3)) for s, w in zip(_CSAT_SCORES, _CSAT_W)]
+        k = priors.CSAT_QUALITY
+        quality = (k["health"] * health + k["violated"] * t.violated + k["reopen"] * t.reopen
+                   + rng.gauss(0, k["noise"]))
+        weights = [w * math.exp(k["slope"] * quality * (s - 3)) for s, w in zip(_CSAT_SCORES, _CSAT_W)]
         score = rng.choices(_CSAT_SCORES, weights)[0]
         at = t.res_at + 10 + int(rng.random() * 2 * DAY)
         if at > self.now:

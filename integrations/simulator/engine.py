@@ -24,9 +24,23 @@ from .invoicing import ClientMonth, Invoicing
 from .leaks import LeakPlanner
 from .timeline import DAY, MonthDays, add_months, month_end, months_between, qb_ts
 from .world import (
-    Client, Ids, build_technicians, catalog, draw_users, new_client, sign_contracts, target_counts,
+    Client,
+    Ids,
+    build_technicians,
+    catalog,
+    draw_users,
+    new_client,
+    sign_contracts,
+    target_counts,
 )
-from .writer import PagedList, local_list, prepare, quickbooks_list, superops_list, write_json
+from .writer import (
+    PagedList,
+    local_list,
+    prepare,
+    quickbooks_list,
+    superops_list,
+    write_json,
+)
 
 GENERATOR = "superhack-simulator/1"
 

@@ -118,11 +118,11 @@ class Expenses:
             if rng.random() < priors.SUBCONTRACT_RATE_PER_YEAR / 12:
                 doc = self._doc("Bill", month + timedelta(days=rng.randrange(days)), "Metro Cabling Co")
                 self._line(doc, Decimal(rng.randrange(400, 3000)), f"Cabling job at {client.name}", "sub", client,
-                           rng.random() < 0.7)
-            if rng.random() < 0.1:
+                           rng.random() < priors.SUBCONTRACT_BILLABLE)
+            if rng.random() < priors.ACCESSORY_PURCHASE_RATE:
                 doc = self._doc("Purchase", month + timedelta(days=rng.randrange(days)), "Amazon Business")
                 self._line(doc, Decimal(rng.randrange(3000, 40000)) / 100, f"Accessories for {client.name}",
-                           "hardware", client, rng.random() < 0.5)
+                           "hardware", client, rng.random() < priors.ACCESSORY_BILLABLE)
 
     def overheads(self, month: date, last: date, techs: list[Technician], endpoints_total: int) -> None:
         """The MSP's own costs, with no customer: rent, insurance, tools, fuel."""
@@ -162,7 +162,7 @@ class Expenses:
 
     def onsite_time(self, w: Worklog) -> None:
         """Half the onsite visits are also entered as QuickBooks time (payroll/billing)."""
-        if not w.onsite or self.rng.random() >= 0.5:
+        if not w.onsite or self.rng.random() >= priors.ONSITE_TIME_ACTIVITY_SHARE:
             return
         status = {"INVOICED": "HasBeenBilled", "PENDING": "Billable", "APPROVED": "Billable"}.get(w.status,
                                                                                                   "NotBillable")

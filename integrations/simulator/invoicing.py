@@ -18,7 +18,15 @@ from .agreements import expected_qty
 from .desk import Ticket, Worklog
 from .leaks import LeakPlanner
 from .timeline import month_end
-from .world import CatalogItem, Client, Contract, Ids, Technician, last_anniversary, money
+from .world import (
+    CatalogItem,
+    Client,
+    Contract,
+    Ids,
+    Technician,
+    last_anniversary,
+    money,
+)
 
 SIXTY = Decimal(60)
 
@@ -151,7 +159,7 @@ class Invoicing:
             planner.record("missing_recurring_invoice", client.account_id, period, expected_total,
                            {"contract_ids": contracts, "offered_item_ids": [o.id for o in offered]})
             return
-        if self.rng.random() < 0.004:
+        if self.rng.random() < priors.VOID_RATE:
             # A mistake voided and reissued the same day: QuickBooks keeps the void, zeroed.
             void = self._invoice(client, month, [Line(x.item, x.description, Decimal(0), x.price, Decimal(0),
                                                       x.service_date) for x in lines], "Voided", "recurring")
@@ -186,7 +194,7 @@ class Invoicing:
             elif main.kind == "block_hours" or t.oos:
                 rate = main.hourly_rate
             if rate is None:
-                w.status = "IGNORED" if self.rng.random() < 0.01 else "UNDER_CONTRACT"
+                w.status = "IGNORED" if self.rng.random() < priors.GOODWILL_SHARE else "UNDER_CONTRACT"
                 continue
             w.billable = True
             if w.after_hours and t.project is None:
@@ -199,7 +207,7 @@ class Invoicing:
             self.offered.append(o)
             w.offered_id = o.id
             if self.planner.plant("unbilled_worklog"):
-                w.status = o.status = "PENDING" if self.rng.random() < 0.4 else "APPROVED"
+                w.status = o.status = "PENDING" if self.rng.random() < priors.PENDING_SHARE else "APPROVED"
                 unbilled.append(w)
                 continue
             w.status = "INVOICED"
@@ -259,7 +267,8 @@ class Invoicing:
             priors.BAD_DEBT_RATE_POOR if client.health < -1.0 else priors.BAD_DEBT_RATE)
         paid = None
         if rng.random() >= bad:
-            days = max(0.0, rng.gauss(client.payer_days, priors.PAYMENT_DAYS_SD) - 6 * client.health)
+            days = max(0.0, rng.gauss(client.payer_days, priors.PAYMENT_DAYS_SD)
+                       - priors.PAYMENT_HEALTH_DAYS * client.health)
             paid = invoice.txn_date + timedelta(days=int(days))
         if paid is None or paid > self.window_end:
             client.payments.append((invoice.due_date, None))

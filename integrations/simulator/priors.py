@@ -76,6 +76,7 @@ NET_TERMS_DAYS = 30
 # half of the invoices are paid after their Net 30 due date.
 PAYER_PROFILES = [("prompt", 35, 18), ("normal", 40, 34), ("slow", 18, 55), ("very_slow", 7, 85)]
 PAYMENT_DAYS_SD = 6
+PAYMENT_HEALTH_DAYS = 6  # chosen: an unhappy client pays ~6 days later per unit of lost health
 # §5 Bad debt: MSP figure not found; professional services 1-3%, US B2B 2.7-8% written off.
 # Chosen: ~0.4% of invoices of healthy clients never paid, 2.5% when health is poor, and a
 # quarter of churned clients leave their last invoices unpaid.
@@ -106,6 +107,16 @@ PROACTIVE_CATEGORIES = [("User Onboarding", 18), ("Hardware", 20), ("Maintenance
                         ("Change Request", 30), ("Security Review", 10)]
 # §3 Priority mix: not found; illustrative P1-P4 5/20/50/25 (KPI Tree), used as is.
 PRIORITIES = [("Urgent", 5), ("High", 20), ("Medium", 50), ("Low", 25)]
+# Chosen: priority by kind of ticket so the overall mix lands on 5/20/50/25: engineering
+# incidents (servers, network) run hotter, service requests cooler. (Urgent, High, Medium, Low)
+PRIORITY_BY_GROUP = {"engineering": (14, 35, 41, 10), "incident": (3, 20, 57, 20), "request": (0, 8, 45, 47)}
+# Chosen: how tickets arrive; RMM alerts open engineering tickets, some around the clock.
+SOURCES_BY_GROUP = {
+    "engineering": (("AGENT", "EMAIL", "PHONE"), (45, 25, 30)),
+    "incident": (("EMAIL", "PHONE", "FORM"), (45, 35, 20)),
+    "request": (("FORM", "EMAIL", "PHONE"), (50, 40, 10)),
+}
+ALERTS_AROUND_THE_CLOCK = 0.3
 # §3 First response: P1 15-60 min; P2 1-2 h; P3 4 business h; P4 1 business day.
 # (minutes, business-hours clock?)
 FIRST_RESPONSE_TARGET = {"Urgent": (30, False), "High": (90, False), "Medium": (240, True), "Low": (600, True)}
@@ -118,9 +129,13 @@ SLA_HEALTH_SLOPE = 0.55     # chosen: violations ~1.7x per unit of lost client h
 # §3 Reopens: 3.1% (260 firms); target < 5%.
 REOPEN_RATE = 0.031
 ESCALATION_RATE = {"Urgent": 0.35, "High": 0.2, "Medium": 0.07, "Low": 0.03}  # chosen
+BUSY_DAY_SLA = 1.25  # chosen: SLA misses are a quarter likelier on Mondays and Crash Wednesdays
 # §3 CSAT: IT services 95% positive; MSP median 85%; response rate ~20%.
 CSAT_RESPONSE_RATE = 0.2
 CSAT_BASE = [(5, 74), (4, 17), (3, 5), (2, 2), (1, 2)]
+# Chosen: a ticket's experienced quality shifts the scores (log-odds per score step):
+# client health helps, an SLA miss or a reopen hurts (§6 clustered negative CSAT).
+CSAT_QUALITY = {"health": 0.5, "violated": -1.6, "reopen": -0.9, "noise": 0.5, "slope": 0.45}
 # §3 Weekly/seasonal: Monday peak, Friday low, Christmas week lowest, early-January peak,
 # "Crash Wednesday" after Patch Tuesday, post-holiday password resets. No MSP numbers:
 # chosen multipliers (call-centre shape).
@@ -141,6 +156,8 @@ WORK_SIGMA = 0.55
 WORK_STEP_MINUTES = 3       # qty is written in 0.05 h steps
 # §3 Reactive effort target <= 0.25 h/endpoint/month: the rates and minutes above give
 # ~0.2-0.3 for a typical client.
+ESCALATED_WORK = 1.6  # chosen: an escalated ticket takes 60% longer
+URGENT_WORK = 1.4
 ONSITE_SHARE = {"Printers": 0.06, "Engineering": 0.06, "Hardware": 0.25, "User Onboarding": 0.1}
 # Chosen: a tenth of change requests/hardware work is outside a per-seat agreement.
 OUT_OF_SCOPE_SHARE = 0.1
@@ -155,6 +172,10 @@ TIER_SHARES = [(1, 55), (2, 30), (3, 15)]
 BURDENED_COST = {1: (41, 47), 2: (47, 53), 3: (53, 58)}
 TECH_SPEED_SIGMA = 0.2      # chosen: minutes-per-ticket multiplier, lognormal
 CLIENTS_PER_ACCOUNT_MANAGER = 80  # chosen
+# Chosen: share of a client's tickets its primary technician takes (small clients, and
+# clients of PRIMARY_POD_USERS users or more who are served by a pod).
+PRIMARY_TECH_SHARE = (0.6, 0.3)
+PRIMARY_POD_USERS = 50
 
 # --- §5 Finances ---------------------------------------------------------------------------
 # §5 Tool costs: Defender for Business $3/user, security training $0.45-1.25/user; RMM/EDR/
@@ -172,9 +193,19 @@ PROJECT_NAMES = ["Server migration", "Microsoft 365 migration", "Network refresh
                  "Firewall replacement", "Backup and DR implementation", "Wi-Fi upgrade",
                  "Windows 11 upgrade", "VoIP installation"]
 SUBCONTRACT_RATE_PER_YEAR = 0.08  # chosen: cabling and courier jobs
+SUBCONTRACT_BILLABLE = 0.7
+ACCESSORY_PURCHASE_RATE = 0.1  # chosen: card purchases for a client in a month
+ACCESSORY_BILLABLE = 0.5
+ONSITE_TIME_ACTIVITY_SHARE = 0.5  # chosen: onsite visits also entered as QuickBooks time
+VOID_RATE = 0.004  # chosen: recurring invoices voided and reissued
+GOODWILL_SHARE = 0.01  # chosen: covered worklogs marked IGNORED (no charge)
+PENDING_SHARE = 0.4  # chosen: an unbilled worklog left PENDING rather than APPROVED
+# Project sizes (hours = base + per user, times a spread), chosen.
+ONBOARDING_HOURS = (4, 0.6)
+PROJECT_HOURS = (12, 1.2)
 # Chosen monthly overheads with no customer (rent etc.) scale with technicians.
-OVERHEAD_PER_TECH = {"Rent": Decimal("650"), "Insurance": Decimal("120"), "Utilities": Decimal("90"),
-                     "SuperOps PSA": Decimal("129"), "Training": Decimal("60")}
+OVERHEAD_PER_TECH = {"Rent": Decimal(650), "Insurance": Decimal(120), "Utilities": Decimal(90),
+                     "SuperOps PSA": Decimal(129), "Training": Decimal(60)}
 
 # --- §6 Churn ------------------------------------------------------------------------------
 # §6 Annual churn ~12% (the --churn-rate default); renewal benchmark 85-90%.
@@ -200,6 +231,11 @@ CHURN_REASONS = {
 }
 # QBR cadence (months) by size: quarterly for >= 25 users, twice a year for 10-24, yearly below.
 QBR_CADENCE = ((25, 3), (10, 6), (0, 12))
+# Chosen: a due QBR is skipped with probability sigmoid(-(a + b * health)): rarely for a
+# healthy client, often for an unhappy one (§6 lead signal: skipped QBRs).
+QBR_SKIP = (1.4, 1.6)
+# Chosen: other touchpoints a month (Poisson means); unhappy clients call more.
+CALLS, CALLS_UNHAPPY, EMAILS, SITE_VISITS, SITE_VISIT_USERS = 0.4, 0.3, 0.8, 0.15, 25
 
 # --- §7 Revenue leakage -------------------------------------------------------------------
 # §7 MSP billing 5-15% of revenue; unbilled time 10-30%; ~15% of chargeable hours unbilled;

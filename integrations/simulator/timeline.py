@@ -8,7 +8,7 @@ adding and comparing them is integer arithmetic and formatting is two table look
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cache
 
 from . import priors
 
@@ -47,7 +47,7 @@ def weekday(ordinal: int) -> int:
     return (ordinal - 1) % 7
 
 
-@lru_cache(maxsize=None)
+@cache
 def day_str(ordinal: int) -> str:
     return date.fromordinal(ordinal).isoformat()
 
@@ -57,7 +57,7 @@ def ts(t: int) -> str:
     return f"{day_str(t // DAY)}T{_TIME_OF_DAY[t % DAY]}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def qb_offset(ordinal: int) -> str:
     # Pacific time, as a QuickBooks company in California; DST from the 2nd Sunday of March
     # to the 1st Sunday of November.
@@ -88,8 +88,7 @@ def add_business_minutes(t: int, minutes: int) -> int:
         if (day - 1) % 7 >= 5 or m >= BUSINESS_END:
             day, m = day + 1, BUSINESS_START
             continue
-        if m < BUSINESS_START:
-            m = BUSINESS_START
+        m = max(m, BUSINESS_START)
         room = BUSINESS_END - m
         if minutes <= room:
             return day * DAY + m + minutes
@@ -122,7 +121,7 @@ def _last_weekday(year: int, month: int, wd: int) -> date:
     return d - timedelta(days=(d.weekday() - wd) % 7)
 
 
-@lru_cache(maxsize=None)
+@cache
 def holidays(year: int) -> frozenset[date]:
     thanksgiving = _nth_weekday(year, 11, 3, 4)
     return frozenset({

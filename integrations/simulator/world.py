@@ -9,6 +9,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import ClassVar
 
 from . import names, priors
 from .timeline import add_months, months_between
@@ -26,14 +27,14 @@ def pick(rng: random.Random, weighted: list) -> object:
 
 
 def price_step(rng: random.Random, lo: float, hi: float, step: int = 5) -> Decimal:
-    return Decimal(int(round(rng.uniform(lo, hi) / step)) * step)
+    return Decimal(round(rng.uniform(lo, hi) / step) * step)
 
 
 class Ids:
     """Per-entity id counters: ids are handed out in creation order, so the same seed gives
     the same ids."""
 
-    START = {"client": 40001, "site": 50001, "contract": 60001, "change": 1, "asset": 300001,
+    START: ClassVar[dict[str, int]] = {"client": 40001, "site": 50001, "contract": 60001, "change": 1, "asset": 300001,
              "tech": 9001, "ticket": 100001, "worklog": 2000001, "offered": 8000001, "customer": 58,
              "invoice": 1001, "payment": 3001, "bill": 501, "purchase": 20001, "time": 9001,
              "employee": 55, "interaction": 1}
