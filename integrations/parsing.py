@@ -55,6 +55,11 @@ def parse_text(value: Any, field: str, *, required: bool = False) -> str:
 
 def parse_date(value: Any, field: str, *, required: bool = False) -> date | None:
     """A calendar date "YYYY-MM-DD" (a full timestamp is accepted and cut to its UTC date)."""
+    if type(value) is str and len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
     if _missing(value):
         if required:
             raise BadRecord(f"{field} is missing")
@@ -86,6 +91,13 @@ def to_utc(moment: datetime) -> datetime:
 
 def parse_datetime(value: Any, field: str, *, required: bool = False) -> datetime | None:
     """An ISO 8601 timestamp, with or without "Z" or an offset, as an aware UTC datetime."""
+    if type(value) is str and len(value) > 10:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            pass  # maybe padded with spaces; the slow path below decides
+        else:
+            return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     if _missing(value):
         if required:
             raise BadRecord(f"{field} is missing")
@@ -105,6 +117,8 @@ def parse_decimal(
     value: Any, field: str, *, required: bool = False, default: Decimal | None = None
 ) -> Decimal | None:
     """A Decimal from a string, int, Decimal or float; never via binary float arithmetic."""
+    if type(value) is Decimal and value.is_finite():
+        return value  # a dump read with parse_float=Decimal
     if _missing(value):
         if required:
             raise BadRecord(f"{field} is missing")

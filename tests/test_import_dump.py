@@ -380,3 +380,90 @@ def test_duplicate_payloads_are_one_reject(tmp_path):
     run, _ = run_import(write_dump(tmp_path / "d", data))
     assert run.set_aside == 2
     assert RejectedRecord.objects.count() == 1
+
+
+# -- simulated worlds (integrations/simulator) ------------------------------------------------
+
+def payload_counts(folder: Path, skip: set[tuple[str, int]] = frozenset()) -> dict[str, int]:
+    """Rows the payload files should give, counted straight from the pages, leaving out the
+    records at `skip` ((file relative to the folder, index in its list))."""
+    counts: dict[str, int] = {}
+
+    def records(source, entity):
+        for page in sorted((folder / source / entity).glob("page-*.json")):
+            body = json.loads(page.read_text())
+            if source == "superops":
+                found = body["data"][entity][SUPEROPS_LIST_KEYS[entity]]
+            else:
+                found = body["QueryResponse"].get(entity, [])
+            name = str(page.relative_to(folder))
+            yield from (record for i, record in enumerate(found) if (name, i) not in skip)
+
+    for entity, key in SUPEROPS_LIST_KEYS.items():
+        counts[entity] = sum(1 for _ in records("superops", entity))
+    counts["surveys"] = sum(1 for t in records("superops", "getTicketList") if (t.get("customFields") or {}).get("csatScore"))
+    for entity in ("Customer", "Item", "Invoice", "Payment", "TimeActivity"):
+        counts[entity] = sum(1 for _ in records("quickbooks", entity))
+    counts["lines"] = sum(1 for inv in records("quickbooks", "Invoice") for line in inv["Line"]
+                          if line["DetailType"] == "SalesItemLineDetail")
+    counts["applications"] = sum(1 for pay in records("quickbooks", "Payment") for line in pay["Line"]
+                                 for txn in line.get("LinkedTxn", []) if txn["TxnType"] == "Invoice")
+    counts["expenses"] = sum(1 for entity in ("Bill", "Purchase") for doc in records("quickbooks", entity)
+                             for line in doc["Line"] if line["DetailType"].endswith("ExpenseLineDetail"))
+    counts["interactions"] = sum(len(json.loads(p.read_text())["interactions"])
+                                 for p in (folder / "local" / "interactions").glob("page-*.json"))
+    return counts
+
+
+def rows_by_payload() -> dict[str, int]:
+    return {
+        "getClientList": Client.objects.count(), "getTechnicianList": Technician.objects.count(),
+        "getServiceItemList": ServiceItem.objects.filter(source="superops").count(),
+        "getClientContractList": Contract.objects.count(), "getAssetList": Asset.objects.count(),
+        "getTicketList": Ticket.objects.count(), "surveys": SatisfactionSurvey.objects.count(),
+        "getWorklogEntries": Worklog.objects.filter(source="superops").count(),
+        "Customer": Customer.objects.count(), "Item": ServiceItem.objects.filter(source="quickbooks").count(),
+        "Invoice": Invoice.objects.count(), "lines": InvoiceLine.objects.count(), "Payment": Payment.objects.count(),
+        "applications": PaymentApplication.objects.count(), "expenses": Expense.objects.count(),
+        "TimeActivity": Worklog.objects.filter(source="quickbooks").count(),
+        "interactions": Interaction.objects.count(),
+    }
+
+
+def simulated(tmp_path, **kwargs) -> Path:
+    from integrations.simulator import simulate
+
+    return simulate(clients=6, months=4, seed=11, leak_rate=0.05, churn_rate=0.12, out_dir=tmp_path / "sim",
+                    end_month=date(2026, 10, 1), **kwargs)
+
+
+def test_simulated_world_loads_every_record(tmp_path):
+    folder = simulated(tmp_path)
+    run, output = run_import(folder)
+    assert (run.status, run.set_aside, RejectedRecord.objects.count()) == ("succeeded", 0, 0)
+    expected = payload_counts(folder)
+    assert expected["getTicketList"] > 50 and expected["lines"] > 10  # a real, if tiny, world
+    assert rows_by_payload() == expected
+    # Every QuickBooks customer of the simulated MSP is one of its clients.
+    assert not Customer.objects.filter(client__isnull=True).exists()
+    assert not Invoice.objects.filter(client__isnull=True).exists()
+    again, _ = run_import(folder)
+    assert (again.created, again.updated, again.set_aside) == (0, 0, 0)
+
+
+def test_simulated_bad_records_are_exactly_the_ones_set_aside(tmp_path):
+    folder = simulated(tmp_path, bad_records=7)
+    planted = json.loads((folder / "truth.json").read_text())["bad_records"]
+    assert len(planted) == 7
+    run, output = run_import(folder)
+    assert (run.status, run.set_aside) == ("partial", 7)
+    rejects = {(r.source, r.entity, r.external_id): r.reason for r in RejectedRecord.objects.all()}
+    assert set(rejects) == {(b["source"], b["entity"], b["id"] or "") for b in planted}
+    expected_reason = {"missing id": "is missing", "unparseable date": "is not a date",
+                       "negative hours": "is not positive", "unknown client": "unknown client 999999"}
+    for bad in planted:
+        assert expected_reason[bad["reason"]] in rejects[(bad["source"], bad["entity"], bad["id"] or "")]
+    # Everything else loads: the bad copies (and a bad ticket's survey, a bad payment's
+    # applications) are the only records missing from the tables.
+    assert rows_by_payload() == payload_counts(folder, skip={(b["file"], b["index"]) for b in planted})
+    assert payload_counts(folder)["getTicketList"] == Ticket.objects.count() + 3

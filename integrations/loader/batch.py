@@ -18,7 +18,7 @@ from clients.models import Invoice, InvoiceLine, Payment, PaymentApplication, Re
 from ..records import BadRecord, Mapped, Ref
 from .columns import fk_attname, fk_nullable, normalise
 from .counts import LoadCounts
-from .insert import insert_rows
+from .insert import insert_rows, pairs_by_key
 from .refs import MISSING, RefMap
 
 # Parent model -> (child model, the child's foreign key to the parent).
@@ -31,7 +31,6 @@ SHAPE_ERRORS = (KeyError, TypeError, AttributeError, IndexError, ValueError, Ari
 @dataclass
 class Record:
     payload: dict
-    external_id: str
     rows: list[Mapped]
 
 
@@ -65,6 +64,9 @@ class BatchLoader:
         self.refs = RefMap()
         self.counts = LoadCounts()
         self._old_rejects = RejectedRecord.objects.filter(source=source, entity=entity, resolved=False).exists()
+        # (model, source) -> external ids created by this call when the table had no rows of
+        # the source at its first write; None when it had some.
+        self._fresh: dict[tuple, set[str] | None] = {}
 
     # -- public -------------------------------------------------------------------------
     def load(self, payloads: list[Any]) -> None:
@@ -83,16 +85,15 @@ class BatchLoader:
         records: list[Record] = []
         bad: list[Bad] = []
         for payload in payloads:
-            external_id = self.id_of(payload)
             try:
                 if not isinstance(payload, dict):
                     raise BadRecord(f"record {payload!r:.80} is not an object")
                 out = self.mapper(payload)
-                records.append(Record(payload, external_id, out if isinstance(out, list) else [out]))
+                records.append(Record(payload, out if isinstance(out, list) else [out]))
             except BadRecord as exc:
-                bad.append((payload, external_id, str(exc)))
+                bad.append((payload, self.id_of(payload), str(exc)))
             except SHAPE_ERRORS as exc:
-                bad.append((payload, external_id, f"unexpected shape ({type(exc).__name__}: {exc})"))
+                bad.append((payload, self.id_of(payload), f"unexpected shape ({type(exc).__name__}: {exc})"))
         return records, bad
 
     def _lookup(self, model, name: str, ref: Ref | None) -> Any:
@@ -148,7 +149,7 @@ class BatchLoader:
             try:
                 rows = [Row(record, m, *self._resolve(m, in_batch)) for m in record.rows]
             except BadRecord as exc:
-                bad.append((record.payload, record.external_id, str(exc)))
+                bad.append((record.payload, self.id_of(record.payload), str(exc)))
                 continue
             for row in rows:
                 groups.setdefault((row.mapped.model, row.mapped.source), []).append(row)
@@ -158,7 +159,7 @@ class BatchLoader:
         self._set_aside(bad, counts)
         if self._old_rejects and groups:
             # A record that loads now no longer needs a person's attention.
-            loaded = sorted({row.record.external_id for rows in groups.values() for row in rows})
+            loaded = sorted({self.id_of(row.record.payload) for rows in groups.values() for row in rows})
             for start in range(0, len(loaded), 2000):
                 RejectedRecord.objects.filter(
                     source=self.source, entity=self.entity, resolved=False, external_id__in=loaded[start:start + 2000]
@@ -177,7 +178,7 @@ class BatchLoader:
                 extra = {fk_attname(model, name): self._lookup(model, name, ref)
                          for name, ref in row.mapped.refs.items() if ref is not None and ref.model in in_batch}
             except BadRecord as exc:
-                bad.append((row.record.payload, row.record.external_id, str(exc)))
+                bad.append((row.record.payload, self.id_of(row.record.payload), str(exc)))
                 continue
             row.values.update(extra)
             kept.append(row)
@@ -188,10 +189,19 @@ class BatchLoader:
         for row in rows:
             latest[row.mapped.external_id] = row  # the same record twice in a batch: the later copy wins
         columns = sorted({name for row in latest.values() for name in row.values})
-        existing = {
-            r["external_id"]: r
-            for r in model.objects.filter(source=source, external_id__in=list(latest)).values("pk", "external_id", *columns)
-        }
+        key = (model, source)
+        if key not in self._fresh:
+            # A table with no rows of this source (a first import) needs no look-up of
+            # existing rows, beyond the ones this call created itself.
+            self._fresh[key] = None if model.objects.filter(source=source).exists() else set()
+        created_here = self._fresh[key]
+        existing = {}
+        if created_here is None or not created_here.isdisjoint(latest):
+            existing = {
+                r["external_id"]: r
+                for r in model.objects.filter(source=source, external_id__in=list(latest)).values(
+                    "pk", "external_id", *columns)
+            }
         run_id = self.run.pk
         creates, updates, fields_changed = [], {}, set()
         kept_parents: list[tuple[Any, Row]] = []
@@ -216,6 +226,8 @@ class BatchLoader:
         created_pks: dict[str, Any] = {}
         if creates:
             created_pks = self._insert(model, source, creates)
+            if created_here is not None:
+                created_here.update(created_pks)
             replace_children.extend((created_pks[row.mapped.external_id], row) for row in creates
                                     if row.children is not None)
         if updates:
@@ -245,8 +257,7 @@ class BatchLoader:
         ])
         if saved is not None:
             return {obj.external_id: obj.pk for obj in saved}
-        ids = [row.mapped.external_id for row in rows]
-        return dict(model.objects.filter(source=source, external_id__in=ids).values_list("external_id", "pk"))
+        return pairs_by_key(model, source, "external_id", [row.mapped.external_id for row in rows], "pk")
 
     def _children_changed(self, model, parents: list[tuple[Any, Row]]) -> set:
         child_model, parent_fk = CHILDREN[model]
@@ -305,7 +316,7 @@ class BatchLoader:
                     counts.add(self._write([record], []))
             except DatabaseError as exc:
                 self.refs.clear()
-                bad.append((record.payload, record.external_id, f"the database refused it: {exc}"))
+                bad.append((record.payload, self.id_of(record.payload), f"the database refused it: {exc}"))
         with transaction.atomic():
             counts.add(self._write([], bad))
         return counts

@@ -9,7 +9,7 @@ batch instead of one record.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
@@ -32,9 +32,10 @@ def _decimal(field: models.DecimalField) -> Normaliser:
     limit = Decimal(10) ** (field.max_digits - field.decimal_places)
 
     def normalise(value: Any) -> Any:
-        if value is None:
-            return None
-        quantized = Decimal(value).quantize(exponent, rounding=ROUND_HALF_UP)
+        try:
+            quantized = Decimal(value).quantize(exponent, rounding=ROUND_HALF_UP)
+        except InvalidOperation:  # more digits than the decimal context holds
+            raise BadRecord(f"{field.name} {value} is too large") from None
         if abs(quantized) >= limit:
             raise BadRecord(f"{field.name} {value} is too large")
         return quantized
@@ -44,67 +45,55 @@ def _decimal(field: models.DecimalField) -> Normaliser:
 
 def _integer(field: models.Field, low: int, high: int) -> Normaliser:
     def normalise(value: Any) -> Any:
-        if value is not None and not low <= value <= high:
+        if not low <= value <= high:
             raise BadRecord(f"{field.name} {value} is out of range ({low} to {high})")
         return value
 
     return normalise
 
 
-def _char(field: models.CharField) -> Normaliser:
-    length = field.max_length
-
-    def normalise(value: Any) -> Any:
-        # PostgreSQL refuses an over-long varchar; a subject cut at 300 characters is better
-        # than a ticket lost.
-        if value is not None and len(value) > length:
-            return value[:length]
-        return value
-
-    return normalise
-
-
-def _required(field: models.Field, inner: Normaliser | None) -> Normaliser:
-    def normalise(value: Any) -> Any:
-        if value is None:
-            raise BadRecord(f"{field.name} is missing")
-        return inner(value) if inner else value
-
-    return normalise
-
-
 @cache
-def normalisers(model: type[models.Model]) -> dict[str, Normaliser]:
-    """Column name (attname) -> normaliser, for the columns that need one."""
-    result: dict[str, Normaliser] = {}
+def _plan(model: type[models.Model]) -> tuple[dict[str, Normaliser], dict[str, int], dict[str, str]]:
+    """Per model: converters (decimals, bounded integers), varchar lengths, and the columns
+    that may not be NULL (attname -> field name for the message)."""
+    converters: dict[str, Normaliser] = {}
+    lengths: dict[str, int] = {}
+    required: dict[str, str] = {}
     for field in model._meta.concrete_fields:
         if field.primary_key:
             continue
-        inner: Normaliser | None = None
         if isinstance(field, models.DecimalField):
-            inner = _decimal(field)
+            converters[field.attname] = _decimal(field)
         elif isinstance(field, models.CharField) and field.max_length:
-            inner = _char(field)
+            lengths[field.attname] = field.max_length
         else:
             for kind, (low, high) in _INT_LIMITS.items():
                 if type(field) is kind:
-                    inner = _integer(field, low, high)
+                    converters[field.attname] = _integer(field, low, high)
                     break
         if not field.null and not field.is_relation:
-            result[field.attname] = _required(field, inner)
-        elif inner:
-            result[field.attname] = inner
-    return result
+            required[field.attname] = field.name
+    return converters, lengths, required
 
 
 def normalise(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
-    """Values ready to write and to compare with what `.values()` reads back."""
-    table = normalisers(model)
-    out = {}
+    """Values ready to write and to compare with what `.values()` reads back (in place)."""
+    converters, lengths, required = _plan(model)
     for name, value in values.items():
-        fn = table.get(name)
-        out[name] = fn(value) if fn else value
-    return out
+        if value is None:
+            if name in required:
+                raise BadRecord(f"{required[name]} is missing")
+            continue
+        convert = converters.get(name)
+        if convert is not None:
+            values[name] = convert(value)
+        else:
+            length = lengths.get(name)
+            # PostgreSQL refuses an over-long varchar; a subject cut at 300 characters is
+            # better than a ticket lost.
+            if length is not None and len(value) > length:
+                values[name] = value[:length]
+    return values
 
 
 @cache

@@ -23,7 +23,9 @@ _ADAPTED = (models.DateTimeField, models.DateField, models.TimeField, models.Dec
 
 def _sqlite_datetime(value: Any) -> Any:
     # What SQLite's adapt_datetimefield_value writes with USE_TZ: naive UTC text.
-    if isinstance(value, datetime):
+    if type(value) is datetime:
+        if value.tzinfo is UTC:
+            return str(value)[:-6]  # "2026-10-05 09:12:00+00:00" without the offset
         if value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
         return str(value)
@@ -69,15 +71,38 @@ def insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> list[m
     if connection.vendor != "sqlite":
         return model.objects.bulk_create([model(**row) for row in rows])
     sql, columns = _plan(model)
-    params = []
-    for row in rows:
-        values = []
-        for attname, default, adapter in columns:
-            value = row.get(attname, default)
-            if adapter is not None and value is not None:
-                value = adapter(value)
-            values.append(value)
-        params.append(values)
+    plain = [(attname, default) for attname, default, adapter in columns if adapter is None]
+    if len(plain) == len(columns):
+        params = [[row.get(attname, default) for attname, default in plain] for row in rows]
+    else:
+        params = [
+            [value if adapter is None or value is None else adapter(value)
+             for attname, default, adapter in columns
+             for value in (row.get(attname, default),)]
+            for row in rows
+        ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
     return None
+
+
+def pairs_by_key(model: type[models.Model], source: str, column: str, keys: list[str], target: str) -> dict[str, Any]:
+    """{key: target} for this source's rows whose `column` is in keys (chunks of 2,000).
+
+    Plain SQL: the ORM's per-parameter processing of a 2,000-item IN list costs more than
+    the indexed query itself, and this runs once per batch and referenced model."""
+    meta = model._meta
+    quote = connection.ops.quote_name
+    key_col = quote(meta.get_field(column).column)
+    target_col = quote(meta.pk.column if target == "pk" else meta.get_field(target).column)
+    found: dict[str, Any] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), 2000):
+            chunk = keys[start:start + 2000]
+            cursor.execute(
+                f"SELECT {key_col}, {target_col} FROM {quote(meta.db_table)} "
+                f"WHERE {quote(meta.get_field('source').column)} = %s AND {key_col} IN ({', '.join(['%s'] * len(chunk))})",
+                [source, *chunk],
+            )
+            found.update(cursor.fetchall())
+    return found

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..parsing import fold_name
 from ..records import Ref
+from .insert import pairs_by_key
 
 MISSING = object()
 CacheKey = tuple  # (model, source, key, via)
@@ -56,11 +57,9 @@ class RefMap:
             known.update({name: value for name, value in seen.items() if value is not MISSING})
             return
         id_list = sorted(ids)
-        for start in range(0, len(id_list), 2000):
-            chunk = id_list[start:start + 2000]
-            found = dict(model.objects.filter(source=source, external_id__in=chunk).values_list(column, target))
-            for external_id in chunk:
-                known[external_id] = found.get(external_id, MISSING)
+        found = pairs_by_key(model, source, column, id_list, via or "pk")
+        for external_id in id_list:
+            known[external_id] = found.get(external_id, MISSING)
 
     def get(self, ref: Ref) -> Any:
         """The pk (or via column value), MISSING when no such row exists."""
