@@ -288,6 +288,28 @@ def test_every_clean_record_maps_and_every_broken_one_is_rejected(leaky):
         assert account not in clients
 
 
+def test_ticket_times_tell_one_story(leaky):
+    """SLA flags are exactly "time past due", work happens between response and resolution,
+    and the ticket's time spent is the sum of its worklogs."""
+    window_end = leaky.manifest["end"] + "T23:59:00"
+    work = defaultdict(list)
+    for w in leaky.clean["getWorklogEntries"]:
+        work[w["workItem"]["workId"]].append(w)
+    for t in leaky.clean["getTicketList"]:
+        created, first, resolved = t["createdTime"], t["firstResponseTime"], t["resolutionTime"]
+        assert t["firstResponseViolated"] == ((first or window_end) > t["firstResponseDueTime"])
+        assert t["resolutionViolated"] == ((resolved or window_end) > t["resolutionDueTime"])
+        assert created <= (first or window_end) <= (resolved or window_end)
+        assert (resolved is None) == (t["status"] in ("Open", "In Progress"))
+        if t["customFields"]["csatScore"]:
+            assert t["status"] == "Closed" and t["customFields"]["csatRespondedAt"] >= resolved
+        entries = work[t["ticketId"]]
+        assert entries and sum(D(w["qty"]) for w in entries) == D(t["worklogTimespent"])
+        for w in entries:
+            assert created <= w["billDateTime"] <= (resolved or window_end)
+            assert w["workItem"]["client"]["accountId"] == t["client"]["accountId"]
+
+
 # --- truth.json against the payloads ------------------------------------------------------------------
 
 class Books:

@@ -60,6 +60,8 @@ _REACTIVE = [c for c, _ in priors.REACTIVE_CATEGORIES]
 _REACTIVE_W = [w for _, w in priors.REACTIVE_CATEGORIES]
 _REACTIVE_PICK = Weighted(_REACTIVE, _REACTIVE_W)
 _GENERIC_REQUESTS = Weighted(["Change Request", "Hardware", "Security Review"], (60, 25, 15))
+_REQUESTERS = names.FIRST_NAMES
+_OUT_OF_SCOPE = frozenset(("Hardware", "Change Request", "User Onboarding"))
 _CSAT_SCORES = [s for s, _ in priors.CSAT_BASE]
 _CSAT_W = [w for _, w in priors.CSAT_BASE]
 
@@ -186,33 +188,33 @@ class Desk:
     def _ticket(self, client: Client, created: int, ttype: str, category: str, group: str,
                 subject_index: int | None = None, asset: Asset | None = None) -> Ticket:
         rng = self.rng
+        rand = rng.random
         t = Ticket()
         t.id = ""
         t.client, t.created, t.ttype, t.category = client, created, ttype, category
         options = names.SUBJECTS[category]
-        t.subcategory, t.subject = options[subject_index] if subject_index is not None else one_of(rng, options)
+        t.subcategory, t.subject = options[subject_index if subject_index is not None else int(rand() * len(options))]
         t.priority = _PRIORITY_BY_GROUP[group](rng)
         t.source = _SOURCES[group](rng)
-        t.tech = self._tech(client, 2 if group == "engineering" or category in ("Change Request", "Security Review") else 1)
+        t.tech = self._tech(client, 2 if group == "engineering" or category == "Security Review" else 1)
         if asset is None:
             pool = self.assets["other" if group == "engineering" and self.assets["other"] else "Workstation"]
-            asset = one_of(rng, pool) if pool and rng.random() < 0.8 else None
+            asset = pool[int(rand() * len(pool))] if pool and rand() < 0.8 else None
         t.asset_id = asset.asset_id if asset else None
-        requester = one_of(rng, names.FIRST_NAMES)
-        template = one_of(rng, names.DESCRIPTION[ttype])
-        t.description = template.format(subject=t.subject, subject_l=t.subject[0].lower() + t.subject[1:], name=requester)
-        t.oos = ttype == "SERVICE_REQUEST" and category in ("Hardware", "Change Request", "User Onboarding") \
-            and rng.random() < priors.OUT_OF_SCOPE_SHARE
+        requester = _REQUESTERS[int(rand() * len(_REQUESTERS))]
+        templates = names.DESCRIPTION[ttype]
+        t.description = templates[int(rand() * len(templates))].format(
+            subject=t.subject, subject_l=t.subject[0].lower() + t.subject[1:], name=requester)
+        t.oos = ttype == "SERVICE_REQUEST" and category in _OUT_OF_SCOPE and rand() < priors.OUT_OF_SCOPE_SHARE
         t.project = None
-        self._sla(t, client.health)
-        t.escalated = rng.random() < priors.ESCALATION_RATE[t.priority] * (1.5 if group == "engineering" else 1.0)
+        self._sla(t)
+        t.escalated = rand() < priors.ESCALATION_RATE[t.priority] * (1.5 if group == "engineering" else 1.0)
         t.reopen = 0
-        if rng.random() < priors.REOPEN_RATE * math.exp(-0.3 * client.health):
-            t.reopen = 2 if rng.random() < 0.1 else 1
+        if rand() < priors.REOPEN_RATE * math.exp(-0.3 * client.health):
+            t.reopen = 2 if rand() < 0.1 else 1
             if t.res_at is not None:
-                t.res_at = min(t.res_at + rng.randrange(120, 2 * DAY), self.now + 1)
-                if t.res_at > self.now:
-                    t.res_at = None
+                t.res_at = t.res_at + 120 + int(rand() * 2 * DAY)
+                t.res_viol = t.res_at > t.res_due
         self._close(t)
         self._work(t, category)
         self._survey(t, client.health)
@@ -225,7 +227,9 @@ class Desk:
             return client.techs[tier]
         return one_of(self.rng, self.pools[tier])
 
-    def _sla(self, t: Ticket, health: float) -> None:
+    def _sla(self, t: Ticket) -> None:
+        """Due times by priority (24x7 or business clock) and when the desk actually answered
+        and resolved; a miss is exactly a time past its due time."""
         rng = self.rng
         busy = priors.BUSY_DAY_SLA if self.days.weights[t.created // DAY - self.days.ordinals[0]] > 1.2 else 1.0
         target, business = priors.FIRST_RESPONSE_TARGET[t.priority]
@@ -247,6 +251,8 @@ class Desk:
             t.res_at = max(t.res_at, t.res_due + 1)
         elif t.res_at > t.res_due:
             t.res_at = t.res_due - 1
+        if t.res_at < t.fr_at + 5:  # answered so late that resolution came after its due time
+            t.res_at, t.res_viol = t.fr_at + 5, t.fr_at + 5 > t.res_due
 
     def _close(self, t: Ticket) -> None:
         now = self.now
