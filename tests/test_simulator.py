@@ -192,6 +192,16 @@ def test_same_seed_gives_byte_identical_files_and_another_seed_differs(tiny, tmp
     assert other["superops/getClientList/page-0001.json"] != first["superops/getClientList/page-0001.json"]
 
 
+def test_the_leak_rate_changes_the_billing_not_the_service_desk(tmp_path):
+    worlds = [_files(simulate(clients=10, months=6, seed=4, leak_rate=rate, churn_rate=0.0,
+                              out_dir=tmp_path / str(rate), end_month=date(2025, 6, 1))) for rate in (0.0, 0.3)]
+    for name in worlds[0]:
+        if name.startswith(("superops/getTicketList", "superops/getAssetList", "superops/getClientList",
+                            "superops/getTechnicianList", "local/")):
+            assert worlds[0][name] == worlds[1][name], name
+    assert worlds[0]["quickbooks/Invoice/page-0001.json"] != worlds[1]["quickbooks/Invoice/page-0001.json"]
+
+
 def test_manifest_describes_the_world_and_hashes_every_file(tiny):
     manifest = json.loads((tiny / "manifest.json").read_text())
     assert (manifest["seed"], manifest["clients"], manifest["months"]) == (7, 8, 6)
@@ -308,6 +318,35 @@ def test_ticket_times_tell_one_story(leaky):
         for w in entries:
             assert created <= w["billDateTime"] <= (resolved or window_end)
             assert w["workItem"]["client"]["accountId"] == t["client"]["accountId"]
+
+
+def test_the_books_add_up(leaky):
+    cent = Decimal("0.01")
+    invoices = leaky.by_id("Invoice", "Id")
+    open_balance = defaultdict(Decimal)
+    for inv in invoices.values():
+        sales = [x for x in inv["Line"] if x["DetailType"] == "SalesItemLineDetail"]
+        for x in sales:
+            detail = x["SalesItemLineDetail"]
+            assert D(x["Amount"]) == (D(detail["Qty"]) * D(detail["UnitPrice"])).quantize(cent, ROUND_HALF_UP)
+        assert D(inv["TotalAmt"]) == sum((D(x["Amount"]) for x in sales), Decimal(0))
+        assert D(inv["Balance"]) in (Decimal(0), D(inv["TotalAmt"]))
+        assert inv["DueDate"] > inv["TxnDate"]
+        open_balance[inv["CustomerRef"]["value"]] += D(inv["Balance"])
+    paid = set()
+    for p in leaky.clean["Payment"]:
+        (line,) = p["Line"]
+        invoice = invoices[line["LinkedTxn"][0]["TxnId"]]
+        assert D(p["TotalAmt"]) == D(line["Amount"]) == D(invoice["TotalAmt"]) and D(invoice["Balance"]) == 0
+        assert p["CustomerRef"]["value"] == invoice["CustomerRef"]["value"] and p["TxnDate"] >= invoice["TxnDate"]
+        assert p["TxnDate"] <= leaky.manifest["end"]
+        paid.add(invoice["Id"])
+    assert all(D(inv["Balance"]) == 0 or inv["Id"] not in paid for inv in invoices.values())
+    for customer in leaky.clean["Customer"]:
+        assert D(customer["Balance"]) == open_balance[customer["Id"]]
+    for entity in ("Bill", "Purchase"):
+        for doc in leaky.clean[entity]:
+            assert D(doc["TotalAmt"]) == sum((D(x["Amount"]) for x in doc["Line"]), Decimal(0))
 
 
 # --- truth.json against the payloads ------------------------------------------------------------------

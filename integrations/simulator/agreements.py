@@ -107,7 +107,7 @@ class Agreements:
         if contract.auto_renew:
             contract.end = add_months(month, 12) - timedelta(days=1)
         elif self.planner.plant("expired_contract_work"):
-            contract.lapse_until = m + self.rng.randint(*priors.LAPSE_MONTHS)
+            contract.lapse_until = m + self.planner.rng.randint(*priors.LAPSE_MONTHS)
             contract.status, contract.updated = "INACTIVE", contract.end
             for sibling in contract.client.contracts:
                 # The servers agreement was signed with the workstations one: it lapses too.
@@ -153,9 +153,10 @@ class Agreements:
 
     def _plan_rate_cut(self, contract: Contract, m: int) -> None:
         if contract.recurring and self.planner.plant("rate_below_contract"):
-            start = m + self.rng.randrange(12)
-            contract.rate_cut = (start, start + self.rng.randint(*priors.RATE_CUT_MONTHS) - 1,
-                                 self.rng.choice(priors.RATE_CUT_CHOICES))
+            draw = self.planner.rng  # leak details from the leak stream: the world stays the same
+            start = m + draw.randrange(12)
+            contract.rate_cut = (start, start + draw.randint(*priors.RATE_CUT_MONTHS) - 1,
+                                 draw.choice(priors.RATE_CUT_CHOICES))
 
     def sync_seats(self, contract: Contract, month: date) -> None:
         """Record last month's seat changes, effective today (the next billing cycle)."""

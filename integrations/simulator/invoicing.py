@@ -207,7 +207,8 @@ class Invoicing:
             self.offered.append(o)
             w.offered_id = o.id
             if self.planner.plant("unbilled_worklog"):
-                w.status = o.status = "PENDING" if self.rng.random() < priors.PENDING_SHARE else "APPROVED"
+                pending = self.planner.rng.random() < priors.PENDING_SHARE
+                w.status = o.status = "PENDING" if pending else "APPROVED"
                 unbilled.append(w)
                 continue
             w.status = "INVOICED"

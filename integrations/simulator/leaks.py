@@ -1,8 +1,9 @@
 """Revenue leaks planted in the world, and the truth about them for truth.json.
 
 An *opportunity* is a moment where an MSP can get billing wrong; each is planted with
-probability --leak-rate, from its own random stream (changing the leak rate does not move
-a single ticket):
+probability --leak-rate. Decisions and their details come from the planner's own random
+stream, so the clients, endpoints and service desk of a world do not depend on the leak
+rate until churn (which reads payment behaviour) makes the worlds drift apart:
 
 - unbilled_worklog: every billable worklog (T&M, block overage, out-of-scope, project).
   Planted: it stays PENDING/APPROVED and never reaches an invoice.
