@@ -24,9 +24,9 @@ from integrations.models import ClientMatchCandidate, CustomerLink
 from integrations.parsing import fold_name
 
 # Words that say what kind of company it is, not which one.
+# Only legal forms and glue words: "Group" or "Partners" can be all that tells two clients apart.
 _NOISE = re.compile(
-    r"\b(the|inc|incorporated|llc|l l c|llp|pllc|pc|ltd|limited|co|corp|corporation|company|group|gmbh|plc|"
-    r"and|of|partners|associates|services|holdings)\b")
+    r"\b(the|inc|incorporated|llc|l l c|llp|pllc|pc|ltd|limited|co|corp|corporation|company|gmbh|plc|and|of)\b")
 MARGIN = 4.0  # the best client must beat the runner-up by this much to be linked unattended
 
 
@@ -39,7 +39,7 @@ class FuzzyResult:
 
 
 def core_name(name: str) -> str:
-    """"The Acme Dental Group, LLC" -> "acme dental"."""
+    """"The Acme Dental Group, LLC" -> "acme dental group"."""
     folded = fold_name(name or "").replace("&", " and ")
     return " ".join(_NOISE.sub(" ", folded).split())
 

@@ -50,6 +50,7 @@ class Sandbox:
         self.endpoints: dict[str, int] = {}  # answered API requests by kind: graphql, query, cdc, read
         self._token_expired_once = False
         self._windows = {"superops": deque(), "quickbooks": deque()}
+        self._cache: dict[str, tuple] = {}
         self.on_request: Callable[[int], None] | None = None  # called with api_requests (tests kill here)
 
     @classmethod
@@ -66,6 +67,14 @@ class Sandbox:
     def expire_access_tokens(self) -> None:
         with self.lock:
             self.access_tokens.clear()
+
+    def cached(self, key: tuple, make: Callable[[], list]) -> list:
+        """One remembered result per list (key[0]); any change to the world changes the key."""
+        with self.lock:
+            found = self._cache.get(key[0])
+            if found is None or found[0] != key:
+                found = self._cache[key[0]] = (key, make())
+            return found[1]
 
     def note(self, fault: str) -> None:
         with self.lock:

@@ -70,6 +70,7 @@ class World:
         self.realm_id = str(manifest.get("realm_id") or "9341453000000001")
         self.clock = self._latest_time() + timedelta(hours=1)
         self.next_id = 10_000_000
+        self.version = 0  # bumped by every change made through these methods
 
     # --- loading and writing dump folders
     @classmethod
@@ -135,6 +136,7 @@ class World:
         return latest
 
     def tick(self, minutes: int = 60) -> datetime:
+        self.version += 1
         self.clock += timedelta(minutes=minutes)
         return self.clock
 
@@ -214,6 +216,33 @@ class World:
                 changes.created.setdefault(("superops", "getWorklogEntries"), []).append(entry_id)
         return changes
 
+    def perturb_customer_names(self, seed: int = 1, decoys: int = 3) -> dict[str, str | None]:
+        """Make QuickBooks customers look as bookkeepers type them (typos, legal suffixes,
+        "&" for "and", capitals, a leading "The") with personal or accountant emails, so only
+        fuzzy matching can pair them; add decoy customers that are no client at all.
+        Returns the truth: customer id -> SuperOps accountId (None for decoys)."""
+        rng = random.Random(seed)
+        from integrations.parsing import fold_name
+
+        by_name = {fold_name(c.get("name") or ""): a for a, c in self.superops["getClientList"].items()}
+        truth: dict[str, str | None] = {}
+        now = self.tick()
+        for customer_id, customer in self.quickbooks["Customer"].items():
+            truth[customer_id] = by_name.get(fold_name(customer.get("DisplayName") or ""))
+            name = _perturb(rng, customer.get("DisplayName") or "")
+            customer["DisplayName"] = customer["CompanyName"] = name
+            customer["PrimaryEmailAddr"] = {"Address": rng.choice(
+                ["office.manager@gmail.com", "ap@outlook.com", "books@cpa-firm.example", ""])}
+            self._stamp_qb(customer, now)
+        for n in range(decoys):
+            customer_id = self.new_id()
+            self.quickbooks["Customer"][customer_id] = {
+                "Id": customer_id, "DisplayName": ["Walk-in Customer", "Petty Cash Sales", "Jane Q. Public",
+                                                   "Lakeside Bakery Co", "Hartman Plumbing"][n % 5],
+                "Active": True, "MetaData": {"CreateTime": qb_time(now), "LastUpdatedTime": qb_time(now)}}
+            truth[customer_id] = None
+        return truth
+
     def _stamp_qb(self, record: dict, when: datetime) -> None:
         meta = dict(record.get("MetaData") or {})
         meta["LastUpdatedTime"] = qb_time(when)
@@ -231,6 +260,26 @@ class World:
         record.update(fields)
         self._stamp_qb(record, self.tick(1))
         return self._event(entity, record_id, "Update", self.clock)
+
+
+def _perturb(rng: random.Random, name: str) -> str:
+    choice = rng.randrange(6)
+    if choice == 0:
+        return name + rng.choice([", LLC", " Inc.", " Ltd", ", PLLC"])
+    if choice == 1 and len(name) > 6:  # one typo: a letter dropped or doubled
+        i = rng.randrange(1, len(name) - 1)
+        return name[:i] + name[i + 1:] if rng.random() < 0.5 else name[:i] + name[i] + name[i:]
+    if choice == 2:
+        return name.replace(" and ", " & ") if " and " in name else "The " + name
+    if choice == 3:
+        return name.upper()
+    if choice == 4:
+        return name.replace(" ", "  ").lower() + " co."
+    for word, short in (("Group", "Grp"), ("Associates", "Assoc."), ("Services", "Svcs"), ("Company", "Co."),
+                        ("Partners", "Ptnrs"), ("Dental", "Dntl"), ("Medical", "Med.")):
+        if word in name:
+            return name.replace(word, short)
+    return name + " - Main Office"
 
 
 def _write(path: Path, body: dict) -> None:
