@@ -39,8 +39,11 @@ def parse_id(value: Any, field: str) -> str:
 
 
 def parse_text(value: Any, field: str, *, required: bool = False) -> str:
+    """Text, stripped; NUL characters are dropped (PostgreSQL cannot store them)."""
     if type(value) is str:
         text = value.strip()
+        if "\x00" in text:
+            text = text.replace("\x00", "").strip()
         if text or not required:
             return text
         raise BadRecord(f"{field} is missing")
@@ -50,7 +53,7 @@ def parse_text(value: Any, field: str, *, required: bool = False) -> str:
         return ""
     if isinstance(value, (dict, list)):
         raise BadRecord(f"{field} {value!r} is not text")
-    return str(value).strip()
+    return parse_text(str(value), field, required=required)
 
 
 def parse_date(value: Any, field: str, *, required: bool = False) -> date | None:

@@ -365,11 +365,23 @@ def test_unreadable_page_fails_the_run_but_loads_the_rest(dump):
 def test_batches_smaller_than_the_world_give_the_same_rows(dump, monkeypatch):
     import integrations.loader as loader
 
-    monkeypatch.setattr(loader, "BATCH_SIZE", 2)
-    monkeypatch.setattr(loader.load_records, "__kwdefaults__", {**loader.load_records.__kwdefaults__, "batch_size": 2})
+    monkeypatch.setattr(loader, "BATCH_SIZE", 2)  # records of one page split over several transactions
     run, _ = run_import(dump)
     assert {model: model.objects.count() for model in GOOD_ROWS} == GOOD_ROWS
     assert run.set_aside == 4
+    before = snapshot()
+    again, _ = run_import(dump)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, run.created)
+    assert snapshot() == before
+
+
+def test_expense_id_too_long_for_the_column_is_set_aside(tmp_path):
+    data = {key: [] for key in world()}
+    data[("quickbooks", "Customer")] = [CUSTOMER]
+    data[("quickbooks", "Bill")] = [BILL, variant(BILL, Id="7" * 60)]
+    run, output = run_import(write_dump(tmp_path / "d", data))
+    assert list(Expense.objects.values_list("external_id", flat=True)) == ["Bill:501:1"]
+    assert RejectedRecord.objects.get().reason == f"id 'Bill:{'7' * 60}:1' is longer than 64 characters"
 
 
 def test_duplicate_payloads_are_one_reject(tmp_path):

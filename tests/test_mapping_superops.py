@@ -342,6 +342,13 @@ def test_ticket_maps_every_field_and_its_survey():
     assert survey.fields == {"score": 5, "comment": "Quick fix, thanks", "responded_at": utc(2026, 10, 5, 16, 2)}
 
 
+def test_ticket_text_loses_nul_characters_postgresql_cannot_store():
+    fields = map_ticket(variant(TICKET, subject="Printer\x00 jam ", category="\x00"))[0].fields
+    assert (fields["subject"], fields["category"]) == ("Printer jam", "")
+    with pytest.raises(BadRecord, match="subject is missing"):
+        map_ticket(variant(TICKET, subject=" \x00 "))
+
+
 @pytest.mark.parametrize("priority, ours", [("Urgent", "critical"), ("Critical", "critical"), ("High", "high"),
                                             ("Medium", "medium"), ("Low", "low"), (None, "")])
 def test_ticket_priority(priority, ours):

@@ -98,7 +98,7 @@ def load_records(
     progress: Any = None,
     *,
     today: date | None = None,
-    batch_size: int = BATCH_SIZE,
+    batch_size: int | None = None,
 ) -> LoadCounts:
     """Load one entity's payload records; returns the counts (with `by_model` detail).
 
@@ -113,7 +113,7 @@ def load_records(
     if "today" in inspect.signature(mapper).parameters:
         mapper = partial(mapper, today=today)
     loader = BatchLoader(source, entity, mapper, partial(record_id, spec), run)
-    for batch in _batches(records, batch_size):
+    for batch in _batches(records, batch_size or BATCH_SIZE):
         loader.load(batch)
         if progress is not None:
             progress.update(len(batch))

@@ -16,7 +16,7 @@ from django.db import DatabaseError, transaction
 from clients.models import Invoice, InvoiceLine, Payment, PaymentApplication, RejectedRecord, SyncRun
 
 from ..records import BadRecord, Mapped, Ref
-from .columns import fk_attname, fk_nullable, normalise
+from .columns import fk_attname, fk_attnames, fk_nullable, normalise
 from .counts import LoadCounts
 from .insert import insert_rows, pairs_by_key
 from .refs import MISSING, RefMap
@@ -53,6 +53,8 @@ def jsonable(value: Any) -> Any:
         return [jsonable(v) for v in value]
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() and "." not in str(value) else float(value)
+    if isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", "\ufffd")  # PostgreSQL's jsonb cannot hold NUL
     return value
 
 
@@ -74,8 +76,9 @@ class BatchLoader:
         try:
             with transaction.atomic():
                 counts = self._write(records, bad)
-        except DatabaseError:
-            # The batch rolled back; find the record the database refuses, one at a time.
+        except (DatabaseError, ValueError):
+            # The batch rolled back (psycopg2 raises ValueError for text it cannot send);
+            # find the record the database refuses, one at a time.
             self.refs.clear()
             counts = self._write_one_by_one(records, bad)
         self.counts.add(counts)
@@ -89,7 +92,11 @@ class BatchLoader:
                 if not isinstance(payload, dict):
                     raise BadRecord(f"record {payload!r:.80} is not an object")
                 out = self.mapper(payload)
-                records.append(Record(payload, out if isinstance(out, list) else [out]))
+                rows = out if isinstance(out, list) else [out]
+                for row in rows:
+                    if len(row.external_id) > 64:  # Expense ids are composed; the column holds 64
+                        raise BadRecord(f"id {row.external_id!r} is longer than 64 characters")
+                records.append(Record(payload, rows))
             except BadRecord as exc:
                 bad.append((payload, self.id_of(payload), str(exc)))
             except SHAPE_ERRORS as exc:
@@ -102,6 +109,8 @@ class BatchLoader:
                 raise BadRecord(f"{name} is missing")
             return None
         value = self.refs.get(ref)
+        if value is not MISSING and value is not None:
+            return value
         if value is MISSING:
             if ref.required:
                 raise BadRecord(f"unknown {ref.label()}")
@@ -111,12 +120,14 @@ class BatchLoader:
         return value
 
     def _resolve(self, mapped: Mapped, deferred: set) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
+        model = mapped.model
         values = dict(mapped.fields)
+        attnames = fk_attnames(model)
         for name, ref in mapped.refs.items():
             if ref is not None and ref.model in deferred:
                 continue
-            values[fk_attname(mapped.model, name)] = self._lookup(mapped.model, name, ref)
-        values = normalise(mapped.model, values)
+            values[attnames[name]] = self._lookup(model, name, ref)
+        normalise(model, values)
         children = None
         if mapped.model in CHILDREN:
             child_model = CHILDREN[mapped.model][0]
@@ -314,7 +325,7 @@ class BatchLoader:
             try:
                 with transaction.atomic():
                     counts.add(self._write([record], []))
-            except DatabaseError as exc:
+            except (DatabaseError, ValueError) as exc:
                 self.refs.clear()
                 bad.append((record.payload, self.id_of(record.payload), f"the database refused it: {exc}"))
         with transaction.atomic():

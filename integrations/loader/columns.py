@@ -97,6 +97,12 @@ def normalise(model: type[models.Model], values: dict[str, Any]) -> dict[str, An
 
 
 @cache
+def fk_attnames(model: type[models.Model]) -> dict[str, str]:
+    """Foreign-key field name -> column attname ("client" -> "client_id")."""
+    return {f.name: f.attname for f in model._meta.concrete_fields if f.is_relation}
+
+
+@cache
 def fk_attname(model: type[models.Model], name: str) -> str:
     return model._meta.get_field(name).attname
 

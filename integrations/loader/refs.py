@@ -36,9 +36,10 @@ class RefMap:
     def prefetch(self, refs: Iterable[Ref]) -> None:
         """Fill the map for every ref not already in it: one query per referenced model."""
         wanted: dict[CacheKey, set[str]] = defaultdict(set)
+        maps = self._maps
         for ref in refs:
-            key = cache_key(ref)
-            known = self._maps.get(key)
+            key = (ref.model, ref.source, ref.key, ref.via)
+            known = maps.get(key)
             if known is None or (ref.key != "name" and ref.external_id not in known):
                 wanted[key].add(ref.external_id)
         for key, ids in wanted.items():
@@ -63,10 +64,12 @@ class RefMap:
 
     def get(self, ref: Ref) -> Any:
         """The pk (or via column value), MISSING when no such row exists."""
-        known = self._maps.get(cache_key(ref), {})
-        if ref.key == "name":
-            return known.get(fold_name(ref.external_id), MISSING)
-        return known.get(ref.external_id, MISSING)
+        known = self._maps.get((ref.model, ref.source, ref.key, ref.via))
+        if known is None:
+            return MISSING
+        if ref.key == "external_id":
+            return known.get(ref.external_id, MISSING)
+        return known.get(fold_name(ref.external_id), MISSING)
 
     def remember(self, model, source: str, external_id: str, pk: Any, values: dict[str, Any]) -> None:
         """Record a row just written, for refs later in the same call."""
