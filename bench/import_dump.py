@@ -163,7 +163,8 @@ def report(result: dict, dump: Path) -> None:
         print(f"second import   {rows:>10,}{result['second_s']:>9.1f}{rows / result['second_s']:>9,.0f}"
               f"{result['second_cpu_s']:>8.1f}{rows / result['second_cpu_s']:>11,.0f}  "
               f"(created {created}, updated {updated}, unchanged {unchanged}, set aside {aside})")
-    print(f"raw bulk_create {result['raw_rows']:>10,}{result['raw_s']:>9.1f}{raw_rate:>9,.0f}{result['raw_cpu_s']:>8.1f}"
+    print(f"raw bulk_create {result['raw_rows']:>10,}{result['raw_s']:>9.1f}{raw_rate:>9,.0f}"
+          f"{result['raw_cpu_s']:>8.1f}"
           f"{result['raw_rows'] / result['raw_cpu_s']:>11,.0f}")
     print(f"ratio import/raw {import_rate / raw_rate:.2f} wall, "
           f"{(rows / result['import_cpu_s']) / (result['raw_rows'] / result['raw_cpu_s']):.2f} cpu (goal >= 0.5); "

@@ -184,7 +184,8 @@ def import_dump(folder: str | Path, trigger: str = "dump", progress: bool = True
 def _finish(run: SyncRun, report: DumpReport, started: float) -> None:
     report.seconds = time.monotonic() - started
     total = report.total
-    run.created, run.updated, run.unchanged, run.set_aside = total.created, total.updated, total.unchanged, total.set_aside
+    run.created, run.updated, run.unchanged = total.created, total.updated, total.unchanged
+    run.set_aside = total.set_aside
     if report.errors:
         run.status = SyncRun.Status.FAILED
     elif total.set_aside:
@@ -211,7 +212,8 @@ def format_summary(run: SyncRun) -> str:
         models = list(counts.by_model.items()) or [("-", LoadCounts())]
         for i, (model, mc) in enumerate(models):
             aside = counts.set_aside if i == 0 else ""
-            lines.append(f"{name if i == 0 else '':<34}{model:<20}{mc.created:>9}{mc.updated:>9}{mc.unchanged:>11}{aside:>11}")
+            lines.append(f"{name if i == 0 else '':<34}{model:<20}"
+                         f"{mc.created:>9}{mc.updated:>9}{mc.unchanged:>11}{aside:>11}")
     lines.append(f"{'total':<54}{total.created:>9}{total.updated:>9}{total.unchanged:>11}{total.set_aside:>11}")
     if total.set_aside:
         lines.append(f"Set aside {total.set_aside} record(s) (see RejectedRecord in the admin):")

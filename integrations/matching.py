@@ -96,7 +96,9 @@ def link_customers_to_clients(run: SyncRun | None = None, linked_ids: Mapping[st
             changed.append(customer)
     with transaction.atomic():
         if changed:
-            Customer.objects.bulk_update(changed, ["client", "match_method", "match_confidence", "sync_run"], batch_size=1000)
+            Customer.objects.bulk_update(
+                changed, ["client", "match_method", "match_confidence", "sync_run"], batch_size=1000
+            )
         counts.copied = copy_clients_to_rows()
     counts.unmatched = Customer.objects.filter(client__isnull=True).count()
     return counts

@@ -269,7 +269,8 @@ def test_rows_carry_the_payload_values(dump):
     inv = Invoice.objects.get(external_id="1003")
     assert (inv.total, inv.balance, inv.client, inv.customer.external_id) == (
         Decimal("1875.00"), Decimal("150.00"), acme, "58")
-    assert [(line.line_id, line.kind, line.quantity, line.amount, line.service_item.name) for line in inv.lines.all()] == [
+    lines = [(line.line_id, line.kind, line.quantity, line.amount, line.service_item.name) for line in inv.lines.all()]
+    assert lines == [
         ("1", "recurring", Decimal("23"), Decimal("1725.00"), "Managed Workstation"),
         ("2", "time", Decimal("1"), Decimal("150.00"), "Remote support"),
     ]
@@ -413,7 +414,8 @@ def payload_counts(folder: Path, skip: set[tuple[str, int]] = frozenset()) -> di
 
     for entity, key in SUPEROPS_LIST_KEYS.items():
         counts[entity] = sum(1 for _ in records("superops", entity))
-    counts["surveys"] = sum(1 for t in records("superops", "getTicketList") if (t.get("customFields") or {}).get("csatScore"))
+    counts["surveys"] = sum(1 for t in records("superops", "getTicketList")
+                            if (t.get("customFields") or {}).get("csatScore"))
     for entity in ("Customer", "Item", "Invoice", "Payment", "TimeActivity"):
         counts[entity] = sum(1 for _ in records("quickbooks", entity))
     counts["lines"] = sum(1 for inv in records("quickbooks", "Invoice") for line in inv["Line"]

@@ -226,7 +226,8 @@ def test_bill_is_one_expense_per_line():
         ("license", "billable"), ("hardware", "billed"), ("other", "not_billable"), ("subcontractor", "not_billable")]
     assert rows[2].refs == {"customer": None, "client": None}
     with pytest.raises(BadRecord, match=r"Line\[0\].BillableStatus 'Maybe' is not one of"):
-        map_bill(variant(BILL, Line=[variant(BILL["Line"][0], **{"AccountBasedExpenseLineDetail.BillableStatus": "Maybe"})]))
+        line = variant(BILL["Line"][0], **{"AccountBasedExpenseLineDetail.BillableStatus": "Maybe"})
+        map_bill(variant(BILL, Line=[line]))
 
 
 def test_purchase_uses_entity_ref_as_vendor():

@@ -116,7 +116,8 @@ class BatchLoader:
                 raise BadRecord(f"unknown {ref.label()}")
             return None
         if value is None and not fk_nullable(model, name):
-            raise BadRecord(f"{ref.label()} is not linked to a {model._meta.get_field(name).related_model._meta.verbose_name}")
+            target = model._meta.get_field(name).related_model._meta.verbose_name
+            raise BadRecord(f"{ref.label()} is not linked to a {target}")
         return value
 
     def _resolve(self, mapped: Mapped, deferred: set) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
@@ -154,7 +155,9 @@ class BatchLoader:
         counts = LoadCounts()
         bad = list(bad)
         in_batch = {m.model for r in records for m in r.rows}
-        self.refs.prefetch(ref for r in records for m in r.rows for ref in self._all_refs(m) if ref.model not in in_batch)
+        self.refs.prefetch(
+            ref for r in records for m in r.rows for ref in self._all_refs(m) if ref.model not in in_batch
+        )
         groups: dict[tuple, list[Row]] = {}
         for record in records:
             try:
@@ -275,7 +278,8 @@ class BatchLoader:
         parent_attname = fk_attname(child_model, parent_fk)
         columns = sorted({name for _, row in parents for child in row.children for name in child})
         if not columns:
-            columns = [f.attname for f in child_model._meta.concrete_fields if not f.primary_key and f.attname != parent_attname]
+            columns = [f.attname for f in child_model._meta.concrete_fields
+                       if not f.primary_key and f.attname != parent_attname]
         stored: dict[Any, Counter] = defaultdict(Counter)
         pks = [pk for pk, _ in parents]
         for start in range(0, len(pks), 2000):

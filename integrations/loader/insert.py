@@ -99,9 +99,10 @@ def pairs_by_key(model: type[models.Model], source: str, column: str, keys: list
     with connection.cursor() as cursor:
         for start in range(0, len(keys), 2000):
             chunk = keys[start:start + 2000]
+            placeholders = ", ".join(["%s"] * len(chunk))
             cursor.execute(
                 f"SELECT {key_col}, {target_col} FROM {quote(meta.db_table)} "
-                f"WHERE {quote(meta.get_field('source').column)} = %s AND {key_col} IN ({', '.join(['%s'] * len(chunk))})",
+                f"WHERE {quote(meta.get_field('source').column)} = %s AND {key_col} IN ({placeholders})",
                 [source, *chunk],
             )
             found.update(cursor.fetchall())

@@ -20,10 +20,6 @@ MISSING = object()
 CacheKey = tuple  # (model, source, key, via)
 
 
-def cache_key(ref: Ref) -> CacheKey:
-    return (ref.model, ref.source, ref.key, ref.via)
-
-
 class RefMap:
     """(model, source, key, via) -> {external id (or folded name): pk or the via column}."""
 

@@ -241,7 +241,9 @@ def map_asset(p: dict) -> Mapped:
     retired_on = None
     if status.lower() == "decommissioned":
         # Without a recorded retirement day, the last check-in is when it stopped being managed.
-        retired_on = parse_date(cf.get("retiredOn"), "customFields.retiredOn") or (last_seen.date() if last_seen else None)
+        retired_on = parse_date(cf.get("retiredOn"), "customFields.retiredOn")
+        if retired_on is None and last_seen is not None:
+            retired_on = last_seen.date()
     fields = {
         "name": parse_text(p.get("name"), "name", required=True),
         "asset_class": parse_text(obj(p.get("assetClass"), "assetClass").get("name"), "assetClass.name"),

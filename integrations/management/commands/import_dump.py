@@ -13,7 +13,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("folder", help="dump folder with superops/, quickbooks/ and local/ pages")
-        parser.add_argument("--no-progress", action="store_true", help="no progress bar (it is off anyway when not a terminal)")
+        parser.add_argument("--no-progress", action="store_true",
+                            help="no progress bar (it is off anyway when not a terminal)")
 
     def handle(self, *args, folder: str, no_progress: bool, **options):
         try:
