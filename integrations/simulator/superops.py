@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -50,11 +51,16 @@ def client(c: Client, updated: date) -> dict:
     }
 
 
+def _ascii(text: str) -> str:
+    # Mail systems want ASCII local parts: Müller -> muller.
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
 def technician(t: Technician) -> dict:
     tier_role = ("Account Manager", "3") if t.is_account_manager else ("Technician", "2")
     return {
         "userId": t.user_id, "firstName": t.first, "lastName": t.last, "name": t.name,
-        "email": f"{t.first.lower()}.{t.last.lower()}@msp.example",
+        "email": _ascii(f"{t.first}.{t.last}".lower()) + "@msp.example",
         "designation": {"designationId": str(t.tier + (3 if t.is_account_manager else 0)), "name": t.designation},
         "team": {"teamId": "1" if t.team == "Service Desk" else "2", "name": t.team},
         "role": {"roleId": tier_role[1], "name": tier_role[0]},
