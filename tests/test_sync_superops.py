@@ -133,3 +133,42 @@ def test_import_dump_and_sync_can_follow_each_other(url, world_dir):
     assert sum(r.created + r.updated + r.deleted for r in runs) == 0
     assert differences(before, snapshot()) == []
     wipe_synced_data()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_sync_now_queues_a_run_that_syncs(url, world_dir, client, monkeypatch):
+    from django.contrib.auth.models import User
+    from django_q.conf import Conf
+
+    from integrations.models import SyncLease
+
+    monkeypatch.setattr(Conf, "SYNC", True)  # run queued tasks at once
+    client.force_login(User.objects.create_superuser("admin", "admin@msp.example", "pw"))
+    lease = SyncLease.objects.get(source="superops")
+    response = client.post("/admin/integrations/synclease/", {"action": "sync_now", "_selected_action": [lease.pk]})
+    assert response.status_code == 302
+    from clients.models import SyncRun
+
+    run = SyncRun.objects.get(trigger="admin")
+    assert (run.source, run.status) == ("superops", "succeeded") and run.created > 0
+    wipe_synced_data()
+
+
+def test_schedules_follow_the_settings(settings):
+    from django_q.models import Schedule
+
+    from integrations.tasks import ensure_schedules
+
+    settings.SYNC_SUPEROPS_EVERY_MINUTES, settings.SYNC_QUICKBOOKS_EVERY_MINUTES = 10, 0
+    ensure_schedules()
+    assert list(Schedule.objects.filter(name__startswith="sync ").values_list("name", "minutes", "func")) == [
+        ("sync superops", 10, "integrations.tasks.sync_source_task")]
+
+
+def test_demo_world_loads_through_the_sandbox(world_dir):
+    from integrations.sandbox.demo import sync_world_through_sandbox
+
+    expected = import_snapshot(world_dir)
+    runs = sync_world_through_sandbox(world_dir)
+    assert [r.status for r in runs] == ["succeeded", "succeeded"]
+    assert differences(expected, snapshot()) == []
