@@ -81,33 +81,34 @@ def is_business(t: int) -> bool:
     return (day - 1) % 7 < 5 and BUSINESS_START <= m < BUSINESS_END
 
 
-def add_business_minutes(t: int, minutes: int) -> int:
-    """The time `minutes` business minutes (Mon-Fri 08-18) after t."""
+_WEEK = 5 * BUSINESS_DAY
+
+
+def business_index(t: int) -> int:
+    """Business minutes (Mon-Fri 08-18) between 0001-01-01 and t: a clock that only runs
+    in office hours, so SLA arithmetic is a subtraction instead of a walk over days."""
     day, m = divmod(t, DAY)
-    while True:
-        if (day - 1) % 7 >= 5 or m >= BUSINESS_END:
-            day, m = day + 1, BUSINESS_START
-            continue
-        m = max(m, BUSINESS_START)
-        room = BUSINESS_END - m
-        if minutes <= room:
-            return day * DAY + m + minutes
-        minutes -= room
-        day, m = day + 1, BUSINESS_START
+    week, wd = divmod(day - 1, 7)
+    if wd >= 5:
+        return (week + 1) * _WEEK
+    return week * _WEEK + wd * BUSINESS_DAY + min(max(m - BUSINESS_START, 0), BUSINESS_DAY)
+
+
+def from_business_index(b: int) -> int:
+    """The earliest time whose business index is b (mornings, not the evening before)."""
+    week, rest = divmod(b, _WEEK)
+    wd, m = divmod(rest, BUSINESS_DAY)
+    return (1 + week * 7 + wd) * DAY + BUSINESS_START + m
+
+
+def add_business_minutes(t: int, minutes: int) -> int:
+    """The time `minutes` business minutes after t."""
+    return from_business_index(business_index(t) + minutes)
 
 
 def business_minutes_between(a: int, b: int) -> int:
-    """Business minutes (Mon-Fri 08-18) from a to b."""
-    total = 0
-    day = a // DAY
-    while day * DAY < b:
-        if (day - 1) % 7 < 5:
-            lo = max(a, day * DAY + BUSINESS_START)
-            hi = min(b, day * DAY + BUSINESS_END)
-            if hi > lo:
-                total += hi - lo
-        day += 1
-    return total
+    """Business minutes from a to b."""
+    return max(0, business_index(b) - business_index(a))
 
 
 def _nth_weekday(year: int, month: int, wd: int, n: int) -> date:
