@@ -24,7 +24,8 @@ from .timeline import (
     WEEKEND_HOUR_CUM,
     MonthDays,
     add_business_minutes,
-    business_minutes_between,
+    business_index,
+    from_business_index,
     is_business,
     weekday,
 )
@@ -230,22 +231,27 @@ class Desk:
     def _sla(self, t: Ticket) -> None:
         """Due times by priority (24x7 or business clock) and when the desk actually answered
         and resolved; a miss is exactly a time past its due time."""
-        rng = self.rng
+        rand = self.rng.random
         busy = priors.BUSY_DAY_SLA if self.days.weights[t.created // DAY - self.days.ordinals[0]] > 1.2 else 1.0
-        target, business = priors.FIRST_RESPONSE_TARGET[t.priority]
-        t.fr_due = add_business_minutes(t.created, target) if business else t.created + target
-        t.fr_viol = rng.random() < priors.FR_VIOLATION_BASE * self.viol_mult * busy
-        r = rng.random()
-        spent = int(target * (1.1 + 1.4 * r)) if t.fr_viol else int(target * (0.03 + 0.87 * r))
-        t.fr_at = add_business_minutes(t.created, spent) if business else t.created + spent
+        fr_target, business = priors.FIRST_RESPONSE_TARGET[t.priority]
+        res_target = priors.RESOLUTION_TARGET[t.priority][0]
+        # On the business clock a time is an office-hours index; otherwise plain minutes.
+        if business:
+            at, origin = from_business_index, business_index(t.created)
+        else:
+            at, origin = int, t.created
+        t.fr_due = at(origin + fr_target)
+        t.fr_viol = rand() < priors.FR_VIOLATION_BASE * self.viol_mult * busy
+        r = rand()
+        spent = int(fr_target * (1.1 + 1.4 * r)) if t.fr_viol else int(fr_target * (0.03 + 0.87 * r))
+        t.fr_at = at(origin + spent)
         if t.fr_viol:
             t.fr_at = max(t.fr_at, t.fr_due + 1)
-        target, business = priors.RESOLUTION_TARGET[t.priority]
-        t.res_due = add_business_minutes(t.created, target) if business else t.created + target
-        t.res_viol = rng.random() < priors.RES_VIOLATION_BASE * self.viol_mult * busy
-        r = rng.random()
-        spent = int(target * (1.1 + 1.9 * r)) if t.res_viol else int(target * r ** 1.6)
-        t.res_at = add_business_minutes(t.created, spent) if business else t.created + spent
+        t.res_due = at(origin + res_target)
+        t.res_viol = rand() < priors.RES_VIOLATION_BASE * self.viol_mult * busy
+        r = rand()
+        spent = int(res_target * (1.1 + 1.9 * r)) if t.res_viol else int(res_target * r ** 1.6)
+        t.res_at = at(origin + spent)
         t.res_at = max(t.res_at, t.fr_at + 5)
         if t.res_viol:
             t.res_at = max(t.res_at, t.res_due + 1)
@@ -283,7 +289,8 @@ class Desk:
         # Work on a ticket waiting for office hours happens in office hours; only urgent
         # tickets and planned windows are worked at night.
         office = category != "Maintenance" and (t.priority != "Urgent" or is_business(t.created))
-        business_span = business_minutes_between(begin, stop) if office else 0
+        origin = business_index(begin) if office else 0
+        business_span = max(0, business_index(stop) - origin) if office else 0
         for i in range(n):
             share = minutes / n * (0.6 + 0.8 * rng.random())
             m = max(step, round(share / step) * step)
@@ -294,7 +301,8 @@ class Desk:
             if onsite and i == 0:
                 item, m = "onsite", max(m, 60)
             if business_span >= n:
-                start = add_business_minutes(begin, (business_span * i) // n + int(rng.random() * (business_span // n)))
+                start = max(begin, from_business_index(
+                    origin + (business_span * i) // n + int(rng.random() * (business_span // n))))
             else:
                 start = begin + (span * i) // n + int(rng.random() * (span // n))
             t.worklogs.append(Worklog(t, tech, min(start, stop), m, item, one_of(rng, notes)))
