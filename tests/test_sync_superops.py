@@ -144,7 +144,7 @@ def test_admin_sync_now_queues_a_run_that_syncs(url, world_dir, client, monkeypa
 
     monkeypatch.setattr(Conf, "SYNC", True)  # run queued tasks at once
     client.force_login(User.objects.create_superuser("admin", "admin@msp.example", "pw"))
-    lease = SyncLease.objects.get(source="superops")
+    lease, _ = SyncLease.objects.get_or_create(source="superops")
     response = client.post("/admin/integrations/synclease/", {"action": "sync_now", "_selected_action": [lease.pk]})
     assert response.status_code == 302
     from clients.models import SyncRun
