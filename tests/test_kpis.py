@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from clients.models import (
     Asset, Client, Contract, Customer, Expense, Interaction, Invoice, InvoiceLine, Payment, PaymentApplication,
-    SatisfactionSurvey, Technician, Ticket, Worklog,
+    SatisfactionSurvey, SyncRun, Technician, Ticket, Worklog,
 )
 from ml.features.build import build_features
 from ml.models import ClientMonthKPI, FeatureBuild
@@ -239,9 +239,16 @@ def test_incremental_build_rewrites_only_changed_months(world):
     assert (step.clients_rebuilt, step.rebuilt_from, step.kpi_rows_written) == (1, date(2025, 4, 1), 1)
     assert kpi(world["acme"], "2025-04").labour_minutes == 150
     assert kpi(world["acme"], "2025-03").computed_at == march_before
+    # A sync that edits a March worklog in place (same count, same max id) stamps its run.
+    run = SyncRun.objects.create(source="superops", trigger="command", status="succeeded")
+    Worklog.objects.filter(client=world["acme"], minutes=300).update(minutes=330, sync_run=run)
+    edited = build_features(trigger="test", with_genome=False)
+    assert (edited.clients_rebuilt, edited.rebuilt_from, edited.kpi_rows_written) == (1, date(2025, 3, 1), 2)
+    assert kpi(world["acme"], "2025-03").labour_minutes == 1050
+    assert build_features(trigger="test", with_genome=False).kpi_rows_written == 0  # watermark moved on
     forced = build_features(since=date(2025, 3, 1), trigger="test", with_genome=False)
     assert forced.kpi_rows_written == 2 + 2  # both clients' March and April
-    assert FeatureBuild.objects.filter(status="succeeded").count() == 4
+    assert FeatureBuild.objects.filter(status="succeeded").count() == 6
 
 
 def test_build_runs_a_fixed_number_of_queries_whatever_the_number_of_clients(world):

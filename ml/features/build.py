@@ -51,6 +51,7 @@ class BuildReport:
     genome_rows_written: int = 0
     segments: int = 0
     seconds: float = 0.0
+    sync_watermark: int | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -120,7 +121,20 @@ def align_fingerprints(fp: pd.DataFrame, grid: pd.DataFrame) -> pd.DataFrame:
     return folded.set_index(["client_id", "mi"]).reindex(grid.index).fillna("")
 
 
-def plan(current: pd.DataFrame, stored: pd.DataFrame, since: date | None) -> tuple[pd.Series, dict, list]:
+def _align_touched(touched: dict[str, pd.MultiIndex], current: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Boolean masks over the grid of the months each table's sync-written rows fall in."""
+    starts = current.reset_index().groupby("client_id")["mi"].min()
+    masks = {}
+    for key, index in touched.items():
+        df = index.to_frame(index=False)
+        df = df[df["client_id"].isin(starts.index)]
+        df["mi"] = np.maximum(df["mi"].to_numpy(), df["client_id"].map(starts).to_numpy())
+        masks[key] = current.index.isin(pd.MultiIndex.from_frame(df))
+    return masks
+
+
+def plan(current: pd.DataFrame, stored: pd.DataFrame, since: date | None,
+         touched: dict[str, np.ndarray] | None = None) -> tuple[pd.Series, dict, list]:
     """(rebuild_from per client, dirty-row masks of the large tables, stale stored rows)."""
     st = stored.reindex(current.index)
     new_row = st["features_version"].isna() | (st["features_version"] != FEATURES_VERSION)
@@ -128,6 +142,8 @@ def plan(current: pd.DataFrame, stored: pd.DataFrame, since: date | None) -> tup
     for key in current.columns:
         old = st[key] if key in st.columns else pd.Series("", index=st.index)
         changed[key] = new_row | (old.fillna("\0") != current[key])
+        if touched and key in touched:
+            changed[key] = changed[key] | touched[key]
     dirty = np.logical_or.reduce([changed[k].to_numpy() for k in current.columns]) if len(current) else np.array([], bool)
     mi = current.index.get_level_values(1)
     large = {k: changed[k].to_numpy() | new_row.to_numpy() for k in fingerprints.LARGE}
@@ -161,7 +177,7 @@ def build_features(since: date | None = None, progress: Progress | None = None, 
         raise
     report.seconds = time.perf_counter() - started
     build.status, build.finished_at, build.seconds = FeatureBuild.Status.SUCCEEDED, timezone.now(), report.seconds
-    build.full, build.clients_rebuilt = report.full, report.clients_rebuilt
+    build.full, build.clients_rebuilt, build.sync_watermark = report.full, report.clients_rebuilt, report.sync_watermark
     build.kpi_rows_written, build.genome_rows_written = report.kpi_rows_written, report.genome_rows_written
     build.save()
     return report
@@ -188,7 +204,13 @@ def _build(report: BuildReport, since: date | None, say: Progress, with_genome: 
     current["client"] = grid.index.get_level_values(0).map(fingerprints.per_client()).to_numpy()
     current["technicians"] = fingerprints.technicians()
     stored = store.stored_state()
-    rebuild_from, large, stale = plan(current, stored, since)
+    report.sync_watermark = fingerprints.watermark()
+    touched = None
+    if len(stored):
+        previous = (FeatureBuild.objects.filter(status=FeatureBuild.Status.SUCCEEDED, sync_watermark__isnull=False)
+                    .order_by("-id").values_list("sync_watermark", flat=True).first())
+        touched = _align_touched(fingerprints.touched(previous), current)
+    rebuild_from, large, stale = plan(current, stored, since, touched)
     lap("fingerprints")
     starts = grid.reset_index().groupby("client_id")["mi"].min()
     report.full = len(rebuild_from) == len(starts) and bool((rebuild_from == starts.reindex(rebuild_from.index)).all())

@@ -1,11 +1,15 @@
 """Source fingerprints: how an incremental build knows which (client, month) rows changed.
 
-For every source table one grouped query gives, per (client, month): the row count, the
-highest id, the latest source_updated_at and the latest sync run that wrote a row. Together
-they change when a row is added (count, max id), removed (count), edited by a sync (the loader
-stamps sync_run on every row it writes; the source bumps its updated time) or re-dated
-(both months' counts). The snapshot row stores a short hash of each table's tuple; a month
-whose hash differs is dirty.
+For every source table one grouped query gives, per (client, month), the row count and the
+highest id; on SQLite both come from the (client, date) index without reading the table. They
+change when a row is added (count, max id), removed (count) or re-dated (both months' counts).
+The snapshot row stores a short hash of each table's pair; a month whose hash differs is dirty.
+
+Edits are found through the sync run that wrote them: the loader stamps `sync_run` on every
+row it creates or updates, so a second grouped query per table, over the rows written by runs
+after the last build's watermark (the sync_run_id index keeps it to those rows), marks their
+months dirty. The watermark is the highest run finished before the build started, so a sync
+still running during a build is looked at again by the next one.
 
 Per-client and global inputs are fingerprinted the same way and stored on every row of the
 client: the client record itself (onboarding and churn dates), its contracts, and the
@@ -22,7 +26,7 @@ import pandas as pd
 
 from clients.models import (
     Asset, Client, Contract, Expense, Interaction, Invoice, InvoiceLine, Payment, PaymentApplication,
-    SatisfactionSurvey, Technician, Ticket, Worklog,
+    SatisfactionSurvey, SyncRun, Technician, Ticket, Worklog,
 )
 
 from .sql import frame, month_index, table
@@ -57,9 +61,9 @@ def monthly() -> pd.DataFrame:
     pieces = []
     for key, (model, column) in MONTHLY.items():
         mi = month_index(column)
-        sql = f"""SELECT client_id, {mi}, {_stamp()} FROM {table(model)}
+        sql = f"""SELECT client_id, {mi}, COUNT(*), MAX(id) FROM {table(model)}
                   WHERE client_id IS NOT NULL GROUP BY client_id, {mi}"""
-        df = frame(sql, [], ["client_id", "mi", "n", "max_id", "max_upd", "max_run"])
+        df = frame(sql, [], ["client_id", "mi", "n", "max_id"])
         if key == "invoices":
             df = _fold(df, f"""SELECT i.client_id, {month_index('i.txn_date')}, COUNT(*), MAX(l.id)
                 FROM {table(InvoiceLine)} l JOIN {table(Invoice)} i ON i.id = l.invoice_id
@@ -77,6 +81,29 @@ def monthly() -> pd.DataFrame:
         pieces.append(hashed)
     out = pd.concat(pieces, axis=1).fillna("")
     return out.sort_index()
+
+
+def touched(after_run: int | None) -> dict[str, pd.MultiIndex]:
+    """Per table, the (client_id, mi) written by sync runs after `after_run` (None: every
+    row a sync ever wrote, the safe answer when no build recorded a watermark)."""
+    out = {}
+    for key, (model, column) in MONTHLY.items():
+        mi = month_index(column)
+        sql = f"""SELECT client_id, {mi}, COUNT(*) FROM {table(model)}
+                  WHERE client_id IS NOT NULL AND sync_run_id > %s GROUP BY client_id, {mi}"""
+        df = frame(sql, [after_run if after_run is not None else -1], ["client_id", "mi", "n"])
+        df["mi"] = df["mi"].fillna(-1).astype("int64")
+        out[key] = pd.MultiIndex.from_arrays([df["client_id"].astype("int64"), df["mi"]], names=["client_id", "mi"])
+    return out
+
+
+def watermark() -> int:
+    """The highest sync run id below every run still in progress (0 when there is none)."""
+    running = frame(f"SELECT MIN(id) FROM {table(SyncRun)} WHERE status = 'running'", [], ["id"])["id"].iloc[0]
+    if running is not None and not pd.isna(running):
+        return int(running) - 1
+    latest = frame(f"SELECT MAX(id) FROM {table(SyncRun)}", [], ["id"])["id"].iloc[0]
+    return 0 if latest is None or pd.isna(latest) else int(latest)
 
 
 def _fold(df: pd.DataFrame, child_sql: str) -> pd.DataFrame:

@@ -112,8 +112,14 @@ def _div(num: pd.Series, den: pd.Series, minimum: float = 0.0) -> pd.Series:
 
 
 def _std6(k: KPIs) -> pd.Series:
+    """Sample standard deviation of monthly margin % over the last 6 months (>= 3 present),
+    from rolling sums of x and x^2 so it stays vectorised."""
     pct = k.col("margin_pct")
-    return pct.groupby(level=0).transform(lambda s: s.rolling(6, min_periods=3).std())
+    k.f["_m_n"], k.f["_m_x"], k.f["_m_xx"] = pct.notna().astype("float64"), pct, pct * pct
+    n = months.rolling(k.f, "_m_n", 6, partial=True)
+    s1, s2 = months.rolling(k.f, "_m_x", 6, partial=True), months.rolling(k.f, "_m_xx", 6, partial=True)
+    var = ((s2 - s1 * s1 / n) / (n - 1)).clip(lower=0)
+    return np.sqrt(var).where(n >= 3)
 
 
 def _months_since_qbr(k: KPIs) -> pd.Series:

@@ -15,6 +15,7 @@ from datetime import date
 import numpy as np
 from django.db import transaction
 from sklearn.cluster import KMeans
+from threadpoolctl import threadpool_limits
 from sklearn.metrics import silhouette_score
 
 from ml.models import GenomeVector, Segment
@@ -31,6 +32,13 @@ def choose_k(values: np.ndarray) -> tuple[np.ndarray, int, float | None, np.ndar
     n = len(values)
     if n < 4:
         return np.zeros(n, dtype=int), 1, None, values.mean(axis=0, keepdims=True)
+    # One thread: k-means on a thousand 50-d points is milliseconds, while OpenMP threads
+    # spinning on a shared 2-core machine made it seconds.
+    with threadpool_limits(1):
+        return _search(values, n)
+
+
+def _search(values: np.ndarray, n: int):
     best = None
     for k in K_RANGE:
         if k >= n:
@@ -69,7 +77,8 @@ def describe(centroid: np.ndarray, portfolio_mean: np.ndarray) -> tuple[str, str
 @transaction.atomic
 def segment_month(month: date, schema_version: str = SCHEMA_VERSION) -> int:
     """Cluster the month's genomes, replace its segments and link each vector. Returns k."""
-    vectors = list(GenomeVector.objects.filter(month=month, schema_version=schema_version).only("id", "values"))
+    vectors = list(GenomeVector.objects.filter(month=month, schema_version=schema_version).only("id", "values")
+                   .order_by("client_id"))
     Segment.objects.filter(month=month, schema_version=schema_version).delete()
     if not vectors:
         return 0
@@ -92,7 +101,8 @@ def segment_month(month: date, schema_version: str = SCHEMA_VERSION) -> int:
             size=int(members.sum()), centroid=[round(float(x) + 0.5, 4) for x in centroid],
             distinctive=distinctive, silhouette=silhouette, k=k,
         )
-    for vector, label in zip(vectors, labels):
-        vector.segment = segments[int(label)]
-    GenomeVector.objects.bulk_update(vectors, ["segment"], batch_size=500)
+    for key, segment in segments.items():
+        ids = [v.id for v, label in zip(vectors, labels) if label == key]
+        for i in range(0, len(ids), 900):
+            GenomeVector.objects.filter(id__in=ids[i:i + 900]).update(segment=segment)
     return k

@@ -146,6 +146,9 @@ class FeatureBuild(models.Model):
     kpi_rows_written = models.PositiveIntegerField(default=0)
     genome_rows_written = models.PositiveIntegerField(default=0)
     seconds = models.FloatField(null=True, blank=True)
+    sync_watermark = models.BigIntegerField(
+        null=True, blank=True, help_text="Sync runs up to this id were fully seen by this build"
+    )
     error = models.TextField(blank=True)
 
     class Meta:
