@@ -94,7 +94,7 @@ def portfolio_summary(as_of: date | None = None, top: int = 10) -> PortfolioSumm
     start = months_back(as_of, 12)
     in_period = {"txn_date__gt": start, "txn_date__lte": as_of}
     invoices = Invoice.objects.filter(voided=False, deleted_at_source__isnull=True, **in_period)
-    worklogs = Worklog.objects.filter(work_date__gt=start, work_date__lte=as_of, deleted_at_source__isnull=True)
+    worklogs = Worklog.objects.labour().filter(work_date__gt=start, work_date__lte=as_of)
     # Rebilled expenses stay a cost: the revenue that recovers them is on an invoice line.
     expenses = Expense.objects.filter(client__isnull=False, deleted_at_source__isnull=True, **in_period)
 

@@ -44,6 +44,9 @@ def make_portfolio():
                            work_date=date(2026, 10, 2), minutes=90)
     Worklog.objects.create(source="superops", external_id="w2", client=bolt, technician=tech,
                            work_date=date(2026, 9, 5), minutes=30)
+    # The same onsite hour keyed into QuickBooks to bill it is not labour a second time.
+    Worklog.objects.create(source="quickbooks", external_id="ta1", client=acme, technician=tech,
+                           work_date=date(2026, 10, 2), minutes=90)
     Expense.objects.create(source="quickbooks", external_id="Bill:1:1", txn_type="Bill", document_id="1",
                            client=acme, customer=cust_a, txn_date=date(2026, 10, 3), amount=Decimal("230"))
     # An MSP overhead with no client is not a client's direct cost.

@@ -66,8 +66,24 @@ class Ticket(SyncedModel):
         return f"{self.display_id or self.external_id} {self.subject}"
 
 
+class WorklogQuerySet(models.QuerySet):
+    def labour(self) -> "WorklogQuerySet":
+        """Time that counts as labour: the service desk's worklogs.
+
+        MSPs often key onsite time into QuickBooks as well (TimeActivity) to bill it, so
+        counting both would count those hours twice; QuickBooks time is kept for billing
+        reconciliation only.
+        """
+        return self.filter(source=LABOUR_SOURCE, deleted_at_source__isnull=True)
+
+
+LABOUR_SOURCE = "superops"
+
+
 class Worklog(SyncedModel):
     """Time a technician spent: a SuperOps worklog entry or a QuickBooks TimeActivity."""
+
+    objects = WorklogQuerySet.as_manager()
 
     class BillingStatus(models.TextChoices):
         PENDING = "pending", "Pending"
