@@ -10,12 +10,11 @@ OAuth part (oauth.py)."""
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-import json
-import logging
 from decimal import Decimal
 
 import httpx

@@ -3,12 +3,10 @@ the 800-a-minute limit, and errors classified as permanent or transient."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-import json
-import logging
 from decimal import Decimal
 
 import httpx
