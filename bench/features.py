@@ -114,7 +114,8 @@ def touch_month() -> dict:
 
     last = Worklog.objects.aggregate(d=Max("work_date"))["d"]
     target = months.to_date(months.to_index(last) - 1)
-    run = SyncRun.objects.create(source="superops", trigger="command", detail="bench: re-delivered month")
+    run = SyncRun.objects.create(source="superops", trigger="command", status="succeeded",
+                                 detail="bench: re-delivered month")
     n = Worklog.objects.filter(work_date__gte=target, work_date__lt=months.to_date(months.to_index(target) + 1)).update(
         minutes=F("minutes") + 1, sync_run=run)
     return {"month": str(target), "worklogs_touched": n}

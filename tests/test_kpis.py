@@ -246,9 +246,14 @@ def test_incremental_build_rewrites_only_changed_months(world):
     assert (edited.clients_rebuilt, edited.rebuilt_from, edited.kpi_rows_written) == (1, date(2025, 3, 1), 2)
     assert kpi(world["acme"], "2025-03").labour_minutes == 1050
     assert build_features(trigger="test", with_genome=False).kpi_rows_written == 0  # watermark moved on
+    # A hard delete (admin, cascade) shows as fewer rows than recorded: every month is redone.
+    Worklog.objects.filter(work_date=date(2025, 4, 15)).delete()
+    deleted = build_features(trigger="test", with_genome=False)
+    assert (deleted.clients_rebuilt, deleted.rebuilt_from) == (2, date(2025, 1, 1))
+    assert kpi(world["acme"], "2025-04").labour_minutes == 60
     forced = build_features(since=date(2025, 3, 1), trigger="test", with_genome=False)
     assert forced.kpi_rows_written == 2 + 2  # both clients' March and April
-    assert FeatureBuild.objects.filter(status="succeeded").count() == 6
+    assert FeatureBuild.objects.filter(status="succeeded").count() == 7
 
 
 def test_build_runs_a_fixed_number_of_queries_whatever_the_number_of_clients(world):

@@ -52,6 +52,7 @@ class BuildReport:
     segments: int = 0
     seconds: float = 0.0
     sync_watermark: int | None = None
+    source_state: dict = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -63,18 +64,15 @@ def data_as_of() -> date | None:
     return max(days) if days else None
 
 
-def client_months(fp: pd.DataFrame, as_of: date) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+def client_months(as_of: date) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
     """The month grid (client_id, mi) with a _partial flag, each client's tenure base month,
     and the client rows."""
     clients = sources.client_rows()
     as_of_mi = months.to_index(as_of)
     # Activity (tickets, worklogs, invoices) starts a client's run; an endpoint's purchase
     # date or an old CRM note does not.
-    core = fp.reset_index()
-    core = core[((core["tickets"] != "") | (core["worklogs"] != "") | (core["invoices"] != ""))
-                & (core["mi"] >= 0) & (core["mi"] <= as_of_mi)]
-    world_start = int(core["mi"].min()) if len(core) else as_of_mi
-    first_data = core.groupby("client_id")["mi"].min()
+    first_data, world_start = fingerprints.first_activity(as_of_mi)
+    world_start = as_of_mi if world_start is None else world_start
     rows, first_mi = [], {}
     for c in clients.itertuples(index=False):
         onboard = months.to_index(c.onboarded_on) if c.onboarded_on else None
@@ -109,44 +107,53 @@ def client_months(fp: pd.DataFrame, as_of: date) -> tuple[pd.DataFrame, pd.Serie
     return grid, pd.Series(first_mi, dtype="int64"), clients
 
 
-def align_fingerprints(fp: pd.DataFrame, grid: pd.DataFrame) -> pd.DataFrame:
-    """Fingerprints on the grid: rows dated before a client's first month (or undated) are
-    folded into its first month, since they feed that month's cumulative KPIs."""
+def _on_grid(index: pd.MultiIndex, grid: pd.DataFrame) -> np.ndarray:
+    """Mask of the grid months that rows at these (client_id, mi) feed: rows dated before a
+    client's first month (or undated endpoints) feed its first month's cumulative KPIs."""
     starts = grid.reset_index().groupby("client_id")["mi"].min()
-    flat = fp.reset_index()
-    flat = flat[flat["client_id"].isin(starts.index)]
-    flat["mi"] = np.maximum(flat["mi"].to_numpy(), flat["client_id"].map(starts).to_numpy())
-    early = flat.duplicated(["client_id", "mi"], keep=False)
-    folded = pd.concat([flat[~early], flat[early].groupby(["client_id", "mi"], as_index=False).sum()])
-    return folded.set_index(["client_id", "mi"]).reindex(grid.index).fillna("")
+    df = index.to_frame(index=False)
+    df = df[df["client_id"].isin(starts.index)]
+    df["mi"] = np.maximum(df["mi"].to_numpy(), df["client_id"].map(starts).to_numpy())
+    return grid.index.isin(pd.MultiIndex.from_frame(df))
 
 
-def _align_touched(touched: dict[str, pd.MultiIndex], current: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Boolean masks over the grid of the months each table's sync-written rows fall in."""
-    starts = current.reset_index().groupby("client_id")["mi"].min()
-    masks = {}
-    for key, index in touched.items():
-        df = index.to_frame(index=False)
-        df = df[df["client_id"].isin(starts.index)]
-        df["mi"] = np.maximum(df["mi"].to_numpy(), df["client_id"].map(starts).to_numpy())
-        masks[key] = current.index.isin(pd.MultiIndex.from_frame(df))
-    return masks
+def changed_tables(grid: pd.DataFrame, previous: FeatureBuild | None, state: dict) -> tuple[dict, list[str]]:
+    """Per monthly table, the mask of grid months with new, sync-edited or (all, when a row
+    was hard-deleted) changed rows since the previous build; and the tables with deletions."""
+    everything = np.ones(len(grid), dtype=bool)
+    if previous is None:
+        return {key: everything for key in fingerprints.MONTHLY}, list(fingerprints.MONTHLY)
+    masks, deleted = {}, []
+    for key in fingerprints.MONTHLY:
+        before = previous.source_state.get(key)
+        if not before:
+            masks[key] = everything
+            continue
+        added, n_added = fingerprints.new_rows(key, before["max_id"])
+        if state[key]["rows"] < before["rows"] + n_added:
+            masks[key] = everything
+            deleted.append(key)
+            continue
+        edited = fingerprints.touched(key, previous.sync_watermark)
+        masks[key] = _on_grid(added.append(edited), grid) if len(added) or len(edited) else ~everything
+    return masks, deleted
 
 
 def plan(current: pd.DataFrame, stored: pd.DataFrame, since: date | None,
-         touched: dict[str, np.ndarray] | None = None) -> tuple[pd.Series, dict, list]:
-    """(rebuild_from per client, dirty-row masks of the large tables, stale stored rows)."""
+         tables: dict[str, np.ndarray]) -> tuple[pd.Series, dict, list]:
+    """(rebuild_from per client, dirty-row masks of the large tables, stale stored rows).
+    `current` holds the per-client hashes on the grid; `tables` the changed-month masks."""
     st = stored.reindex(current.index)
     new_row = st["features_version"].isna() | (st["features_version"] != FEATURES_VERSION)
     changed = {}
     for key in current.columns:
         old = st[key] if key in st.columns else pd.Series("", index=st.index)
         changed[key] = new_row | (old.fillna("\0") != current[key])
-        if touched and key in touched:
-            changed[key] = changed[key] | touched[key]
-    dirty = np.logical_or.reduce([changed[k].to_numpy() for k in current.columns]) if len(current) else np.array([], bool)
+    for key, mask in tables.items():
+        changed[key] = new_row | mask
+    dirty = np.logical_or.reduce([np.asarray(c) for c in changed.values()]) if len(current) else np.array([], bool)
     mi = current.index.get_level_values(1)
-    large = {k: changed[k].to_numpy() | new_row.to_numpy() for k in fingerprints.LARGE}
+    large = {k: np.asarray(changed[k]) | new_row.to_numpy() for k in fingerprints.LARGE}
     large["worklogs"] |= changed["technicians"].to_numpy()
     if since is not None:
         forced = mi >= months.to_index(since)
@@ -178,6 +185,7 @@ def build_features(since: date | None = None, progress: Progress | None = None, 
     report.seconds = time.perf_counter() - started
     build.status, build.finished_at, build.seconds = FeatureBuild.Status.SUCCEEDED, timezone.now(), report.seconds
     build.full, build.clients_rebuilt, build.sync_watermark = report.full, report.clients_rebuilt, report.sync_watermark
+    build.source_state, build.features_version = report.source_state, FEATURES_VERSION
     build.kpi_rows_written, build.genome_rows_written = report.kpi_rows_written, report.genome_rows_written
     build.save()
     return report
@@ -197,20 +205,23 @@ def _build(report: BuildReport, since: date | None, say: Progress, with_genome: 
     if as_of is None:
         say("No tickets or worklogs yet: nothing to build.")
         return
-    say(f"Fingerprinting source tables (data as of {as_of:%Y-%m-%d})")
-    fp = fingerprints.monthly()
-    grid, first_mi, clients = client_months(fp, as_of)
-    current = align_fingerprints(fp, grid)
+    say(f"Looking for changes (data as of {as_of:%Y-%m-%d})")
+    report.sync_watermark = fingerprints.watermark()
+    state = fingerprints.table_state()
+    report.source_state = state
+    grid, first_mi, clients = client_months(as_of)
+    current = pd.DataFrame(index=grid.index)
     current["client"] = grid.index.get_level_values(0).map(fingerprints.per_client()).to_numpy()
     current["technicians"] = fingerprints.technicians()
     stored = store.stored_state()
-    report.sync_watermark = fingerprints.watermark()
-    touched = None
+    previous = None
     if len(stored):
-        previous = (FeatureBuild.objects.filter(status=FeatureBuild.Status.SUCCEEDED, sync_watermark__isnull=False)
-                    .order_by("-id").values_list("sync_watermark", flat=True).first())
-        touched = _align_touched(fingerprints.touched(previous), current)
-    rebuild_from, large, stale = plan(current, stored, since, touched)
+        previous = (FeatureBuild.objects.filter(status=FeatureBuild.Status.SUCCEEDED, features_version=FEATURES_VERSION)
+                    .exclude(source_state={}).order_by("-id").first())
+    tables, deleted = changed_tables(grid, previous, state)
+    if deleted and previous is not None:
+        say(f"Rows were deleted from {', '.join(deleted)}: rebuilding those tables' months")
+    rebuild_from, large, stale = plan(current, stored, since, tables)
     lap("fingerprints")
     starts = grid.reset_index().groupby("client_id")["mi"].min()
     report.full = len(rebuild_from) == len(starts) and bool((rebuild_from == starts.reindex(rebuild_from.index)).all())

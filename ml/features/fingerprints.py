@@ -1,21 +1,19 @@
-"""Source fingerprints: how an incremental build knows which (client, month) rows changed.
+"""Change detection: how an incremental build knows which (client, month) rows to redo
+without scanning the large tables.
 
-For every source table one grouped query gives, per (client, month), the row count and the
-highest id; on SQLite both come from the (client, date) index without reading the table. They
-change when a row is added (count, max id), removed (count) or re-dated (both months' counts).
-The snapshot row stores a short hash of each table's pair; a month whose hash differs is dirty.
-
-Edits are found through the sync run that wrote them: the loader stamps `sync_run` on every
-row it creates or updates, so a second grouped query per table, over the rows written by runs
-after the last build's watermark (the sync_run_id index keeps it to those rows), marks their
-months dirty. The watermark is the highest run finished before the build started, so a sync
-still running during a build is looked at again by the next one.
-
-Per-client and global inputs are fingerprinted the same way and stored on every row of the
-client: the client record itself (onboarding and churn dates), its contracts, and the
-technicians' burdened costs (a cost set by hand in the admin changes the sum of costs even
-though no sync ran). Invoice lines and payment applications have no update stamp of their
-own; their counts and max ids are folded into the invoice and payment fingerprints.
+Each build records, per source table, its row count and highest id, and the sync-run
+watermark (the highest run finished before the build started). The next build asks, with
+queries that only touch changed rows:
+- new rows: id above the recorded highest id (a primary-key range), grouped per (client, month);
+- edited rows: sync_run_id above the recorded watermark (the sync_run index). The loader stamps
+  `sync_run` on every row it creates or updates, including a record the source reports deleted
+  (`deleted_at_source`), and an invoice whose lines or a payment whose applications changed;
+- removed rows: if a table now has fewer rows than recorded plus the new ones, a row was hard
+  deleted (the loader never does; an admin or a cascade can) and every month of that table is
+  treated as changed.
+A sync still running when a build starts has an id above the watermark, so its rows are looked
+at again by the next build. The client record with its agreements, and the technicians'
+burdened costs (set by hand, no sync run), are small and hashed in full every time.
 """
 
 from __future__ import annotations
@@ -25,13 +23,13 @@ import hashlib
 import pandas as pd
 
 from clients.models import (
-    Asset, Client, Contract, Expense, Interaction, Invoice, InvoiceLine, Payment, PaymentApplication,
-    SatisfactionSurvey, SyncRun, Technician, Ticket, Worklog,
+    Asset, Client, Contract, Expense, Interaction, Invoice, Payment, SatisfactionSurvey, SyncRun, Technician,
+    Ticket, Worklog,
 )
 
-from .sql import frame, month_index, table
+from .sql import frame, month_index, no_index, table
 
-# table key -> (model, month column). Keys are stored in ClientMonthKPI.source_fingerprint.
+# table key -> (model, month column)
 MONTHLY = {
     "tickets": (Ticket, "created_at"),
     "worklogs": (Worklog, "work_date"),
@@ -43,58 +41,63 @@ MONTHLY = {
     "assets": (Asset, "added_on"),
 }
 # Tables whose KPIs are per-month only (no cumulative KPI reads them), so an incremental build
-# re-reads just their dirty months and keeps the stored values of the others.
+# re-reads just their changed months and keeps the stored values of the others.
 LARGE = ("tickets", "worklogs", "surveys")
+# What starts a client's run of months: service-desk activity or an invoice.
+ACTIVITY = ("tickets", "worklogs", "invoices")
 
 
 def _digest(parts) -> str:
     return hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=6).hexdigest()
 
 
-def _stamp(alias: str = "") -> str:
-    a = f"{alias}." if alias else ""
-    return f"COUNT(*), MAX({a}id), MAX({a}source_updated_at), MAX({a}sync_run_id)"
+def table_state() -> dict[str, dict[str, int]]:
+    """Per table: {"rows": count, "max_id": highest id} (cheap: an index count and the pk)."""
+    state = {}
+    for key, (model, _) in MONTHLY.items():
+        df = frame(f"SELECT COUNT(*), MAX(id) FROM {table(model)}", [], ["rows", "max_id"])
+        state[key] = {"rows": int(df["rows"].iloc[0] or 0), "max_id": int(df["max_id"].fillna(0).iloc[0])}
+    return state
 
 
-def monthly() -> pd.DataFrame:
-    """Per (client_id, mi): one hash column per monthly source table ('' when no rows)."""
-    pieces = []
-    for key, (model, column) in MONTHLY.items():
-        mi = month_index(column)
-        sql = f"""SELECT client_id, {mi}, COUNT(*), MAX(id) FROM {table(model)}
-                  WHERE client_id IS NOT NULL GROUP BY client_id, {mi}"""
-        df = frame(sql, [], ["client_id", "mi", "n", "max_id"])
-        if key == "invoices":
-            df = _fold(df, f"""SELECT i.client_id, {month_index('i.txn_date')}, COUNT(*), MAX(l.id)
-                FROM {table(InvoiceLine)} l JOIN {table(Invoice)} i ON i.id = l.invoice_id
-                WHERE i.client_id IS NOT NULL GROUP BY i.client_id, {month_index('i.txn_date')}""")
-        elif key == "payments":
-            df = _fold(df, f"""SELECT p.client_id, {month_index('p.txn_date')}, COUNT(*), MAX(a.id)
-                FROM {table(PaymentApplication)} a JOIN {table(Payment)} p ON p.id = a.payment_id
-                WHERE p.client_id IS NOT NULL GROUP BY p.client_id, {month_index('p.txn_date')}""")
-        df["mi"] = df["mi"].fillna(-1).astype("int64")  # endpoints with no added_on date
-        hashed = pd.Series(
-            [_digest(row) for row in df.drop(columns=["client_id", "mi"]).itertuples(index=False)],
-            index=pd.MultiIndex.from_arrays([df["client_id"].astype("int64"), df["mi"]], names=["client_id", "mi"]),
-            name=key, dtype=object,
-        )
-        pieces.append(hashed)
-    out = pd.concat(pieces, axis=1).fillna("")
-    return out.sort_index()
+def _grouped(key: str, condition: str, params: list) -> pd.DataFrame:
+    model, column = MONTHLY[key]
+    client = no_index("client_id")
+    mi = month_index(column)
+    sql = f"""SELECT {client}, {mi}, COUNT(*) FROM {table(model)}
+              WHERE {condition} AND {client} IS NOT NULL GROUP BY {client}, {mi}"""
+    df = frame(sql, params, ["client_id", "mi", "n"])
+    df["mi"] = df["mi"].fillna(-1).astype("int64")  # endpoints with no added_on date
+    df["client_id"] = df["client_id"].astype("int64")
+    return df
 
 
-def touched(after_run: int | None) -> dict[str, pd.MultiIndex]:
-    """Per table, the (client_id, mi) written by sync runs after `after_run` (None: every
-    row a sync ever wrote, the safe answer when no build recorded a watermark)."""
-    out = {}
-    for key, (model, column) in MONTHLY.items():
-        mi = month_index(column)
-        sql = f"""SELECT client_id, {mi}, COUNT(*) FROM {table(model)}
-                  WHERE client_id IS NOT NULL AND sync_run_id > %s GROUP BY client_id, {mi}"""
-        df = frame(sql, [after_run if after_run is not None else -1], ["client_id", "mi", "n"])
-        df["mi"] = df["mi"].fillna(-1).astype("int64")
-        out[key] = pd.MultiIndex.from_arrays([df["client_id"].astype("int64"), df["mi"]], names=["client_id", "mi"])
-    return out
+def new_rows(key: str, after_id: int) -> tuple[pd.MultiIndex, int]:
+    """(client_id, mi) of rows with an id above `after_id`, and how many rows that is."""
+    df = _grouped(key, "id > %s", [after_id])
+    return pd.MultiIndex.from_frame(df[["client_id", "mi"]]), int(df["n"].sum())
+
+
+def touched(key: str, after_run: int | None) -> pd.MultiIndex:
+    """(client_id, mi) of rows written by sync runs after `after_run` (None: every row a sync
+    ever wrote, the safe answer when no build recorded a watermark)."""
+    df = _grouped(key, "sync_run_id > %s", [after_run if after_run is not None else -1])
+    return pd.MultiIndex.from_frame(df[["client_id", "mi"]])
+
+
+def first_activity(as_of_mi: int) -> tuple[pd.Series, int | None]:
+    """(client_id -> first month with a ticket, worklog or invoice; the data's first month).
+    MIN per client walks the (client, date) index in order, so it reads no table rows."""
+    firsts = []
+    for key in ACTIVITY:
+        model, column = MONTHLY[key]
+        df = frame(f"""SELECT client_id, MIN({column}) FROM {table(model)}
+                       WHERE client_id IS NOT NULL GROUP BY client_id""", [], ["client_id", "first"])
+        stamp = pd.to_datetime(df["first"].astype(str).str[:10], errors="coerce")
+        firsts.append(pd.Series((stamp.dt.year * 12 + stamp.dt.month - 1).to_numpy(), index=df["client_id"].astype("int64")))
+    combined = pd.concat(firsts).dropna()
+    combined = combined[combined <= as_of_mi].groupby(level=0).min().astype("int64")
+    return combined, (int(combined.min()) if len(combined) else None)
 
 
 def watermark() -> int:
@@ -106,19 +109,15 @@ def watermark() -> int:
     return 0 if latest is None or pd.isna(latest) else int(latest)
 
 
-def _fold(df: pd.DataFrame, child_sql: str) -> pd.DataFrame:
-    child = frame(child_sql, [], ["client_id", "mi", "child_n", "child_max"])
-    return df.merge(child, on=["client_id", "mi"], how="outer")
-
-
 def per_client() -> pd.Series:
-    """client_id -> hash of the client row and its contracts."""
+    """client_id -> hash of the client row and its agreements."""
     clients = frame(
-        f"SELECT id, status, onboarded_on, churned_on, source_updated_at, sync_run_id FROM {table(Client)}",
-        [], ["client_id", "status", "onboarded_on", "churned_on", "upd", "run"],
+        f"SELECT id, status, onboarded_on, churned_on, currency, source_updated_at, sync_run_id FROM {table(Client)}",
+        [], ["client_id", "status", "onboarded_on", "churned_on", "currency", "upd", "run"],
     )
     contracts = frame(
-        f"""SELECT client_id, {_stamp()}, SUM(billed_quantity), SUM(unit_price)
+        f"""SELECT client_id, COUNT(*), MAX(id), MAX(source_updated_at), MAX(sync_run_id),
+                   SUM(id * billed_quantity), SUM(id * unit_price)
             FROM {table(Contract)} GROUP BY client_id""",
         [], ["client_id", "n", "max_id", "max_upd", "max_run", "qty", "price"],
     )
@@ -132,7 +131,8 @@ def per_client() -> pd.Series:
 def technicians() -> str:
     """One hash for all technicians' burdened costs (they price every client's labour)."""
     df = frame(
-        f"SELECT {_stamp()}, SUM(id * burdened_hourly_cost), COUNT(burdened_hourly_cost) FROM {table(Technician)}",
+        f"""SELECT COUNT(*), MAX(id), MAX(source_updated_at), MAX(sync_run_id), SUM(id * burdened_hourly_cost),
+                   COUNT(burdened_hourly_cost) FROM {table(Technician)}""",
         [], ["n", "max_id", "max_upd", "max_run", "cost", "costed"],
     )
     return _digest(df.iloc[0].tolist())

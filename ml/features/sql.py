@@ -119,3 +119,10 @@ def insert_rows(model, columns: Sequence[str], rows: Sequence[Sequence]) -> int:
         else:
             cursor.executemany(f"INSERT INTO {table(model)} ({names}) VALUES {one}", rows)
     return len(rows)
+
+
+def no_index(column: str) -> str:
+    """The column with SQLite's index use switched off ('+column'), so a selective condition
+    on another indexed column (id, sync_run_id) drives the query instead of a full scan of
+    the (client, date) index. PostgreSQL's planner needs no such hint."""
+    return f"+{column}" if vendor() == "sqlite" else column

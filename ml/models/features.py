@@ -32,7 +32,7 @@ class ClientMonthKPI(models.Model):
     )
     computed_at = models.DateTimeField()
     source_fingerprint = models.JSONField(
-        default=dict, help_text="Per source table: rows, max id, max updated time, max sync run"
+        default=dict, help_text="Hashes of the client record with its agreements, and of technician costs"
     )
     partial_month = models.BooleanField(
         default=False, help_text="Onboarding, churn or still-running month: not a full month of data"
@@ -149,6 +149,10 @@ class FeatureBuild(models.Model):
     sync_watermark = models.BigIntegerField(
         null=True, blank=True, help_text="Sync runs up to this id were fully seen by this build"
     )
+    source_state = models.JSONField(
+        default=dict, blank=True, help_text="Per source table: row count and highest id when the build started"
+    )
+    features_version = models.PositiveSmallIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
 
     class Meta:
