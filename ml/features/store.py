@@ -84,30 +84,28 @@ def replace_rows(frame: pd.DataFrame, rebuild_from: pd.Series, stale: list[tuple
     keep = frame.index.get_level_values(1) >= client_level.map(rebuild_from).to_numpy()
     rows = frame[keep]
     columns = [c for c in KPI_COLUMNS if c in rows.columns]
-    values = [rows[c].to_numpy(dtype=object) for c in columns]
-    fingerprints = rows["_fingerprint"].to_numpy()
-    notes = rows["_notes"].to_numpy()
-    partial = rows["_partial"].to_numpy()
-    converters = [_converter(c) for c in columns]
+    converted = [_column_values(c, rows[c]) for c in columns]
+    fingerprints = [json.dumps(fp) for fp in rows["_fingerprint"]]
+    notes = [json.dumps(n) for n in rows["_notes"]]
+    partial = [bool(p) for p in rows["_partial"]]
     now = connection.ops.adapt_datetimefield_value(now)
-    out = []
-    for i, (client_id, mi) in enumerate(rows.index):
-        out.append((
-            int(client_id), months.to_date(int(mi)), version, now, json.dumps(fingerprints[i]), json.dumps(notes[i]),
-            bool(partial[i]), *(convert(v[i]) for convert, v in zip(converters, values)),
-        ))
+    day = {m: months.to_date(int(m)) for m in rows.index.get_level_values(1).unique()}
+    out = [
+        (int(client_id), day[mi], version, now, fingerprints[i], notes[i], partial[i], *(c[i] for c in converted))
+        for i, (client_id, mi) in enumerate(rows.index.tolist())
+    ]
     head = ["client", "month", "features_version", "computed_at", "source_fingerprint", "quality_notes", "partial_month"]
     return insert_rows(ClientMonthKPI, head + columns, out), deleted
 
 
-def _converter(column: str):
-    def missing(value) -> bool:
-        return value is None or (isinstance(value, float) and np.isnan(value))
-
+def _column_values(column: str, series: pd.Series) -> list:
+    """A frame column as the Python values the table takes (None for missing), converted
+    column-wise rather than per element."""
+    floats = pd.to_numeric(series, errors="coerce").astype("float64").tolist()
     if column in MONEY:
-        return lambda v: None if missing(v) else Decimal(int(v)).scaleb(-2)
+        return [None if x != x else Decimal(int(round(x))).scaleb(-2) for x in floats]
     if column in QUANTITIES:
-        return lambda v: None if missing(v) else Decimal(str(round(float(v), 2)))
+        return [None if x != x else Decimal(str(round(x, 2))) for x in floats]
     if column in COUNTS or column in NULLABLE_INTS:
-        return lambda v: None if missing(v) else int(v)
-    return lambda v: None if missing(v) else float(v)
+        return [None if x != x else int(round(x)) for x in floats]
+    return [None if x != x else x for x in floats]
