@@ -6,7 +6,6 @@ none lost; a run killed with SIGKILL and started again ends with a clean run's d
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -94,6 +93,20 @@ def test_malformed_records_are_set_aside_and_the_rest_loads(url, sandbox, world_
 
 
 # --- kill -9 -----------------------------------------------------------------------------
+def _drop_database(env: dict) -> None:
+    url = env["DATABASE_URL"]
+    if url.startswith(("postgres://", "postgresql://")):
+        import psycopg2
+
+        parsed = urlparse(url)
+        admin = psycopg2.connect(host=parsed.hostname, port=parsed.port or 5432, user=parsed.username or "postgres",
+                                 password=parsed.password or "", dbname="postgres")
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{parsed.path.lstrip("/")}"')
+        admin.close()
+
+
 def _database_env(tmp_path: Path, name: str) -> dict:
     """A database of its own for a subprocess: a SQLite file, or a PostgreSQL database next
     to the test database when DATABASE_URL is PostgreSQL."""
@@ -137,7 +150,7 @@ def _runs_of(env: dict) -> list[tuple[str, str]]:
 
 
 @pytest.mark.slow
-def test_a_run_killed_mid_way_and_rerun_equals_a_clean_run(world_dir, tmp_path):
+def test_a_run_killed_mid_way_and_rerun_equals_a_clean_run(world_dir, tmp_path, request):
     sandbox = Sandbox.from_dump(world_dir)
     with serve(sandbox) as base:
         common = {**os.environ, "INTEGRATIONS_SANDBOX_URL": base, "SYNC_BACKOFF_BASE_MS": "1",
@@ -145,12 +158,13 @@ def test_a_run_killed_mid_way_and_rerun_equals_a_clean_run(world_dir, tmp_path):
                   "SUPEROPS_PAGE_SIZE": "10", "QUICKBOOKS_PAGE_SIZE": "5", "QUICKBOOKS_CDC_LIMIT": "5",
                   "SUPERHACK_VAR_DIR": str(tmp_path / "var")}
         clean = {**common, **_database_env(tmp_path, "clean")}
+        killed = {**common, **_database_env(tmp_path, "killed")}
+        request.addfinalizer(lambda: (_drop_database(clean), _drop_database(killed)))
         _manage(clean, "migrate", "--noinput")
         _manage(clean, "sync", "--connect-sandbox", "--full", "--no-progress")
         expected = _snapshot_of(clean)
         requests_for_a_run = sandbox.api_requests
 
-        killed = {**common, **_database_env(tmp_path, "killed")}
         _manage(killed, "migrate", "--noinput")
         # Kill at several points: early in SuperOps, late in SuperOps, inside QuickBooks.
         for kill_at in (5, requests_for_a_run // 2, requests_for_a_run - 4):
@@ -176,5 +190,3 @@ def test_a_run_killed_mid_way_and_rerun_equals_a_clean_run(world_dir, tmp_path):
     # The killed runs are marked interrupted by the runs that took over their lease.
     assert runs[-2:] == [("superops", "succeeded"), ("quickbooks", "succeeded")]
     assert ("superops", "failed") in runs
-    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        shutil.rmtree(tmp_path, ignore_errors=True)
