@@ -293,3 +293,37 @@ def test_command_task_and_portfolio_totals_share_one_build(world):
     assert [k.client.name for k in portfolio_kpis(date(2025, 3, 1))] == ["Acme Dental", "Brie Bakery"]
     with pytest.raises(Exception, match="is not a month"):
         call_command("build_features", "--since", "March")
+
+
+def test_incremental_builds_end_where_a_full_build_does(world):
+    from ml.features.store import KPI_COLUMNS
+
+    def snapshot() -> dict:
+        return {(r["client_id"], r["month"]): {c: r[c] for c in KPI_COLUMNS}
+                for r in ClientMonthKPI.objects.values("client_id", "month", *KPI_COLUMNS)}
+
+    build_features(trigger="test", with_genome=False)
+    acme = world["acme"]
+    run = SyncRun.objects.create(source="quickbooks", trigger="command", status="succeeded")
+    so(Worklog, client=acme, technician=world["dana"], work_date=date(2025, 4, 2), minutes=45, billable=True,
+       unit_price=Decimal("150"), sync_run=run)
+    Invoice.objects.filter(client=acme, txn_date=date(2025, 2, 1)).update(exchange_rate=Decimal("1.05"), sync_run=run)
+    Interaction.objects.create(source="local", external_id="I-3", client=acme, kind="qbr", occurred_at=at("2025-04-20"))
+    step = build_features(trigger="test", with_genome=False)
+    assert step.rebuilt_from == date(2025, 2, 1)
+    incremental = snapshot()
+    ClientMonthKPI.objects.all().delete()
+    FeatureBuild.objects.all().delete()
+    build_features(trigger="test", with_genome=False)
+    assert snapshot() == incremental
+    assert kpi(acme, "2025-02").revenue_recurring == Decimal("2100.00")  # 2000 x 1.05
+    # Only worklogs change: every small-table family is reused from the snapshot.
+    so(Worklog, client=acme, technician=None, work_date=date(2025, 3, 20), minutes=30)
+    messages = []
+    build_features(trigger="test", with_genome=False, progress=messages.append)
+    assert any(m.startswith("Reusing stored lines, payments, expenses, endpoints, interactions") for m in messages)
+    incremental = snapshot()
+    ClientMonthKPI.objects.all().delete()
+    FeatureBuild.objects.all().delete()
+    build_features(trigger="test", with_genome=False)
+    assert snapshot() == incremental

@@ -34,6 +34,19 @@ from ml.models import FeatureBuild
 from . import contract, engagement, financial, fingerprints, months, operations, payments, sources, store
 
 FEATURES_VERSION = 1
+# Small-table KPI families: the tables each reads and the snapshot columns it writes. When
+# none of its tables changed for the rebuilt clients, the stored columns are reused.
+SMALL_FAMILIES = {
+    "lines": (("invoices",), tuple(f"revenue_{k}" for k in financial.KINDS) + (
+        "revenue_total", "billed_seats", "months_since_price_change")),
+    "payments": (("invoices", "payments"), (
+        "invoiced_total", "open_ar", "dso_days", "invoices_due", "late_invoice_share", "invoices_paid", "avg_days_late")),
+    "expenses": (("expenses",), ("license_cost", "other_cost")),
+    "endpoints": (("assets",), ("active_endpoints",)),
+    "interactions": (("interactions",), (
+        "interactions", "qbr_count", "qbr_last_12m", "interaction_sentiment", "days_since_contact")),
+}
+AS_OF_FAMILIES = ("payments", "interactions")  # "due by the as-of date", "days to the as-of date"
 MAX_LISTED_CLIENTS = 900  # above this a client filter costs more than it saves (and SQLite limits params)
 
 Progress = Callable[[str], None]
@@ -159,8 +172,10 @@ def plan(current: pd.DataFrame, stored: pd.DataFrame, since: date | None,
         forced = mi >= months.to_index(since)
         dirty = dirty | forced
         large = {k: v | forced for k, v in large.items()}
+        changed = {k: np.asarray(v) | forced for k, v in changed.items()}
     rebuild_from = pd.Series(mi[dirty], index=current.index.get_level_values(0)[dirty]).groupby(level=0).min()
     stale = [key for key in stored.index.difference(current.index)]
+    large["_changed"] = {k: np.asarray(v) for k, v in changed.items()}
     return rebuild_from.astype("int64"), large, stale
 
 
@@ -208,7 +223,7 @@ def _build(report: BuildReport, since: date | None, say: Progress, with_genome: 
     say(f"Looking for changes (data as of {as_of:%Y-%m-%d})")
     report.sync_watermark = fingerprints.watermark()
     state = fingerprints.table_state()
-    report.source_state = state
+    report.source_state = {**state, "as_of": as_of.isoformat()}
     grid, first_mi, clients = client_months(as_of)
     current = pd.DataFrame(index=grid.index)
     current["client"] = grid.index.get_level_values(0).map(fingerprints.per_client()).to_numpy()
@@ -240,11 +255,25 @@ def _build(report: BuildReport, since: date | None, say: Progress, with_genome: 
     listed = list(map(int, affected)) if len(affected) <= MAX_LISTED_CLIENTS else None
     f = grid[grid.index.get_level_values(0).isin(affected)].copy()
     in_f = current.index.get_level_values(0).isin(affected)
+    changed = {k: v[in_f] for k, v in large.pop("_changed").items()}
     masks = {k: v[in_f] for k, v in large.items()}
 
-    lines, invs = sources.invoice_lines(listed), sources.invoices(listed)
-    applied, expenses = sources.applications(listed), sources.expenses(listed)
-    cohorts, inter = sources.endpoints(listed), sources.interactions(listed)
+    as_of_moved = previous is None or previous.source_state.get("as_of") != as_of.isoformat()
+    fresh = {
+        family: bool(changed["client"].any() or any(changed[t].any() for t in tables_of)
+                     or (as_of_moved and family in AS_OF_FAMILIES))
+        for family, (tables_of, _) in SMALL_FAMILIES.items()
+    }
+    reused = tuple(c for family, (_, columns) in SMALL_FAMILIES.items() if not fresh[family] for c in columns)
+    kept = store.stored_columns(listed, reused).reindex(f.index) if reused else None
+    if reused:
+        say(f"Reusing stored {', '.join(k for k, v in fresh.items() if not v)} KPIs (no changes there)")
+    lines = sources.invoice_lines(listed) if fresh["lines"] else None
+    invs = sources.invoices(listed) if fresh["payments"] else sources.invoices(_foreign(clients, affected))
+    applied = sources.applications(listed) if fresh["payments"] else None
+    expenses = sources.expenses(listed) if fresh["expenses"] else None
+    cohorts = sources.endpoints(listed) if fresh["endpoints"] else None
+    inter = sources.interactions(listed) if fresh["interactions"] else None
     contracts = sources.contracts(listed)
     lap("small tables")
 
@@ -253,18 +282,31 @@ def _build(report: BuildReport, since: date | None, say: Progress, with_genome: 
     lap("large tables")
 
     say("Deriving KPIs")
-    f = f.join(financial.revenue(lines).reindex(f.index, fill_value=0))
-    f = f.join(financial.costs(expenses).reindex(f.index, fill_value=0))
+    for family, (_, columns) in SMALL_FAMILIES.items():
+        if not fresh[family]:
+            for column in columns:
+                f[column] = kept[column]
+    if fresh["lines"]:
+        f = f.join(financial.revenue(lines).reindex(f.index, fill_value=0))
     for column in financial.KINDS:
-        f[f"revenue_{column}"] = f[f"revenue_{column}"].astype("int64")
-    f["active_endpoints"] = operations.active_endpoints(cohorts, f)
+        f[f"revenue_{column}"] = f[f"revenue_{column}"].fillna(0).astype("int64")
+    if fresh["expenses"]:
+        f = f.join(financial.costs(expenses).reindex(f.index, fill_value=0))
+    f["license_cost"], f["other_cost"] = f["license_cost"].fillna(0), f["other_cost"].fillna(0)
+    if fresh["endpoints"]:
+        f["active_endpoints"] = operations.active_endpoints(cohorts, f)
+    f["active_endpoints"] = f["active_endpoints"].fillna(0).astype("int64")
     financial.derive(f)
-    payments.derive(f, invs, applied, as_of)
+    if fresh["payments"]:
+        payments.derive(f, invs, applied, as_of)
     operations.derive(f)
-    engagement.derive(f, inter, as_of)
+    engagement.derive(f)
+    if fresh["interactions"]:
+        engagement.derive_interactions(f, inter, as_of)
     home = getattr(settings, "HOME_CURRENCY", "USD")
     f = f.join(contract.contract_months(contracts, f, fx, home))
-    f = f.join(contract.seats_and_prices(lines, f))
+    if fresh["lines"]:
+        f = f.join(contract.seats_and_prices(lines, f))
     contract.derive(f, first_mi)
     f["_notes"] = _notes(f, fx.attrs.get("assumed", set()))
     f["_fingerprint"] = current.loc[f.index].to_dict("records")
@@ -283,6 +325,12 @@ def _build(report: BuildReport, since: date | None, say: Progress, with_genome: 
         start = int(rebuild_from.min()) if len(rebuild_from) else min(s[1] for s in stale)
         report.genome_rows_written, report.segments = build_genome(from_month=months.to_date(start), progress=say)
         lap("genome")
+
+
+def _foreign(clients: pd.DataFrame, affected) -> list[int]:
+    home = getattr(settings, "HOME_CURRENCY", "USD")
+    rows = clients[clients["client_id"].isin(affected) & (clients["currency"].fillna(home) != home)]
+    return list(map(int, rows["client_id"]))
 
 
 def _exchange_rates(invs: pd.DataFrame, f: pd.DataFrame, clients: pd.DataFrame) -> pd.Series:

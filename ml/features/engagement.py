@@ -36,7 +36,8 @@ def survey_kpis(surveys: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def derive(f: pd.DataFrame, interactions: pd.DataFrame, as_of: date) -> None:
+def derive(f: pd.DataFrame) -> None:
+    """CSAT trend and survey response rate (surveys and tickets only)."""
     f["_score_sum"] = (f["csat_avg"] * f["surveys"]).fillna(0)
     n3, n3_prior = months.rolling(f, "surveys", 3), months.rolling(f, "surveys", 3, shift=3)
     s3, s3_prior = months.rolling(f, "_score_sum", 3), months.rolling(f, "_score_sum", 3, shift=3)
@@ -46,6 +47,8 @@ def derive(f: pd.DataFrame, interactions: pd.DataFrame, as_of: date) -> None:
     f["survey_response_rate"] = rate.clip(upper=1.0).to_numpy()
     f.drop(columns="_score_sum", inplace=True)
 
+
+def derive_interactions(f: pd.DataFrame, interactions: pd.DataFrame, as_of: date) -> None:
     grid = f[[]]
     i = interactions[interactions["client_id"].isin(grid.index.get_level_values(0).unique())]
     per_month = i.set_index(["client_id", "mi"]) if not i.empty else None
