@@ -13,9 +13,24 @@ log = logging.getLogger(__name__)
 SCHEDULE_SETTINGS = {"superops": "SYNC_SUPEROPS_EVERY_MINUTES", "quickbooks": "SYNC_QUICKBOOKS_EVERY_MINUTES"}
 
 
-def sync_source_task(source: str, trigger: str = "schedule", full: bool = False) -> int:
+def source_configured(source: str) -> bool:
+    """Whether the MSP has connected this source: a SuperOps token and subdomain, or a
+    QuickBooks company that went through the OAuth flow."""
+    if source == "superops":
+        return bool(setting("SUPEROPS_API_TOKEN") and setting("SUPEROPS_SUBDOMAIN"))
+    from integrations.models import QuickBooksConnection
+
+    return QuickBooksConnection.objects.exists()
+
+
+def sync_source_task(source: str, trigger: str = "schedule", full: bool = False) -> int | None:
     from integrations.sync.runs import sync_source
 
+    # A schedule for a source nobody connected would only record a failed run every few
+    # minutes (and bury the last good load on the home page); skip it quietly instead.
+    if trigger == "schedule" and not source_configured(source):
+        log.info("Scheduled %s sync skipped: the source is not connected", source)
+        return None
     run = sync_source(source, trigger, full=full)
     return run.pk
 

@@ -158,3 +158,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# SuperOps and QuickBooks Online sync, the sandbox and matching thresholds.
+from .settings_integrations import *  # noqa: E402,F403

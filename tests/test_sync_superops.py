@@ -172,3 +172,6 @@ def test_demo_world_loads_through_the_sandbox(world_dir):
     runs = sync_world_through_sandbox(world_dir)
     assert [r.status for r in runs] == ["succeeded", "succeeded"]
     assert differences(expected, snapshot()) == []
+    from integrations.models import QuickBooksConnection
+
+    assert not QuickBooksConnection.objects.exists()  # the sandbox company is gone with the sandbox

@@ -31,13 +31,20 @@ def sync_world_through_sandbox(folder: str | Path, today: date | None = None, pr
              "QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN", "SUPEROPS_REQUESTS_PER_MINUTE", "QUICKBOOKS_REQUESTS_PER_MINUTE",
              "SYNC_BACKOFF_BASE_MS", "SUPEROPS_TIMEOUT_SECONDS", "QUICKBOOKS_TIMEOUT_SECONDS"]
     saved = {name: getattr(settings, name) for name in names if hasattr(settings, name)}
+    from integrations.models import QuickBooksConnection
+
+    realm = None
     try:
         with serve(Sandbox.from_dump(folder)) as url:
             point_settings_at(settings, url, timeout=60)
-            connect_quickbooks()
+            realm = connect_quickbooks()
             return [sync_source(source, SyncRun.Trigger.COMMAND, full=True, progress=progress, today=today)
                     for source in ("superops", "quickbooks")]
     finally:
+        # The sandbox company lives only while this function serves it: forget the
+        # connection, or scheduled syncs would keep calling a server that is gone.
+        if realm:
+            QuickBooksConnection.objects.filter(realm_id=realm).delete()
         for name in names:
             if name in saved:
                 setattr(settings, name, saved[name])
