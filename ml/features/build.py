@@ -31,6 +31,8 @@ from django.utils import timezone
 from clients.models import Ticket, Worklog
 from ml.models import FeatureBuild
 
+from ml.genome.build import build_genome, missing_months
+
 from . import contract, engagement, financial, fingerprints, months, operations, payments, sources, store
 
 FEATURES_VERSION = 1
@@ -243,7 +245,6 @@ def _build(report: BuildReport, since: date | None, say: Progress, with_genome: 
     if rebuild_from.empty and not stale:
         say("Nothing changed since the last build.")
         if with_genome:
-            from ml.genome.build import build_genome, missing_months
             gaps = missing_months()
             if gaps is not None:
                 report.genome_rows_written, report.segments = build_genome(from_month=gaps, progress=say)
@@ -320,8 +321,6 @@ def _build(report: BuildReport, since: date | None, say: Progress, with_genome: 
     report.kpi_rows_written, report.kpi_rows_deleted = written, deleted
     lap("write")
     if with_genome:
-        from ml.genome.build import build_genome
-
         start = int(rebuild_from.min()) if len(rebuild_from) else min(s[1] for s in stale)
         report.genome_rows_written, report.segments = build_genome(from_month=months.to_date(start), progress=say)
         lap("genome")

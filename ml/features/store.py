@@ -44,11 +44,19 @@ def stored_state() -> pd.DataFrame:
                f"FROM {table(ClientMonthKPI)}", [], ["client_id", "mi", "features_version", "fp"])
     if df.empty:
         return pd.DataFrame(columns=["features_version"], index=pd.MultiIndex.from_arrays([[], []], names=["client_id", "mi"]))
-    # PostgreSQL's jsonb arrives decoded; SQLite's JSON text does not.
-    decoded = [fp if isinstance(fp, dict) else json.loads(fp) for fp in df["fp"]]
+    decoded = _decoded(df["fp"])
     fps = pd.DataFrame.from_records(decoded).fillna("")
     out = pd.concat([df.drop(columns="fp"), fps], axis=1).set_index(["client_id", "mi"]).sort_index()
     return out
+
+
+def _decoded(values: pd.Series) -> list:
+    """JSON column values as Python objects. PostgreSQL's jsonb arrives decoded; SQLite's
+    JSON text is parsed once per distinct text (rows of a client share their hashes)."""
+    if len(values) and not isinstance(values.iloc[0], str):
+        return values.tolist()
+    parsed = {text: json.loads(text) for text in values.unique()}
+    return [parsed[text] for text in values]
 
 
 def stored_columns(client_ids, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -61,7 +69,7 @@ def stored_columns(client_ids, columns: tuple[str, ...]) -> pd.DataFrame:
     for column in columns:
         if column in MONEY:
             df[column] = np.rint(pd.to_numeric(df[column]) * 100)
-    df["quality_notes"] = [n if isinstance(n, list) else json.loads(n or "[]") for n in df["quality_notes"]]
+    df["quality_notes"] = _decoded(df["quality_notes"].fillna("[]"))
     return df.set_index(["client_id", "mi"])
 
 
