@@ -23,6 +23,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from clients.models import SyncRun
+from clients.signals import announce_load
 
 from .loader import ENTITIES, LOAD_ORDER, LoadCounts, load_records
 from .matching import MatchCounts, link_customers_to_clients
@@ -196,6 +197,7 @@ def _finish(run: SyncRun, report: DumpReport, started: float) -> None:
     run.finished_at = timezone.now()
     run.save()
     run.report = report
+    announce_load(run)
 
 
 def format_summary(run: SyncRun) -> str:

@@ -40,6 +40,7 @@ from clients.models import (
     Ticket,
     Worklog,
 )
+from clients.signals import announce_load
 from integrations.loader import LoadCounts, load_records
 from integrations.models import SyncCursor, SyncLease
 
@@ -184,6 +185,7 @@ def finish(run: SyncRun, error: BaseException | None = None) -> SyncRun:
         else:
             run.error = f"Unexpected error: {error.__class__.__name__}: {error}"
     run.save()
+    announce_load(run)
     return run
 
 
