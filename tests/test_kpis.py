@@ -327,3 +327,16 @@ def test_incremental_builds_end_where_a_full_build_does(world):
     FeatureBuild.objects.all().delete()
     build_features(trigger="test", with_genome=False)
     assert snapshot() == incremental
+
+
+def test_a_finished_sync_queues_a_feature_build(django_capture_on_commit_callbacks):
+    from django_q.models import OrmQ
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = SyncRun.objects.create(source="superops", trigger="schedule")
+    assert OrmQ.objects.count() == 0  # still running: nothing queued
+    with django_capture_on_commit_callbacks(execute=True):
+        run.status = SyncRun.Status.SUCCEEDED
+        run.save()
+    assert OrmQ.objects.count() == 1
+    assert OrmQ.objects.get().task["func"] == "ml.tasks.build_features_task"
