@@ -82,8 +82,22 @@ def ensure_world(args) -> dict:
 def phase(args, name: str) -> dict:
     """Run one measured phase in a fresh interpreter and return what it printed (JSON)."""
     env = dict(os.environ, DATABASE_URL=world_url(args))
-    cmd = [sys.executable, __file__, "--phase", name, "--db", args.db, "--clients", str(args.clients),
-           "--months", str(args.months), "--seed", str(args.seed), "--cache", args.cache]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--phase",
+        name,
+        "--db",
+        args.db,
+        "--clients",
+        str(args.clients),
+        "--months",
+        str(args.months),
+        "--seed",
+        str(args.seed),
+        "--cache",
+        args.cache,
+    ]
     out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -105,9 +119,14 @@ def run_phase(name: str) -> dict:
     report = build_features(trigger="test")
     seconds = time.perf_counter() - started
     return {
-        "seconds": round(seconds, 2), "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "rows": report.kpi_rows_written, "genomes": report.genome_rows_written, "segments": report.segments,
-        "clients": report.clients_rebuilt, "from": str(report.rebuilt_from), "timings": report.timings,
+        "seconds": round(seconds, 2),
+        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "rows": report.kpi_rows_written,
+        "genomes": report.genome_rows_written,
+        "segments": report.segments,
+        "clients": report.clients_rebuilt,
+        "from": str(report.rebuilt_from),
+        "timings": report.timings,
     }
 
 
@@ -120,10 +139,12 @@ def touch_month() -> dict:
 
     last = Worklog.objects.aggregate(d=Max("work_date"))["d"]
     target = months.to_date(months.to_index(last) - 1)
-    run = SyncRun.objects.create(source="superops", trigger="command", status="succeeded",
-                                 detail="bench: re-delivered month")
+    run = SyncRun.objects.create(
+        source="superops", trigger="command", status="succeeded", detail="bench: re-delivered month"
+    )
     n = Worklog.objects.filter(work_date__gte=target, work_date__lt=months.to_date(months.to_index(target) + 1)).update(
-        minutes=F("minutes") + 1, sync_run=run)
+        minutes=F("minutes") + 1, sync_run=run
+    )
     return {"month": str(target), "worklogs_touched": n}
 
 
@@ -141,47 +162,80 @@ def pandas_baseline() -> dict:
             return pd.read_sql_query(sql, connection.connection)
 
     started = time.perf_counter()
-    w = load("SELECT w.client_id, w.work_date, w.technician_id, w.minutes, w.billable, w.after_hours, w.unit_price, "
-             "w.billing_status, t.is_reactive FROM clients_worklog w LEFT JOIN clients_ticket t ON t.id = w.ticket_id")
-    t = load("SELECT client_id, created_at, resolved_at, is_reactive, first_response_violated, resolution_violated, "
-             "reopen_count, escalated FROM clients_ticket")
+    w = load(
+        "SELECT w.client_id, w.work_date, w.technician_id, w.minutes, w.billable, w.after_hours, w.unit_price, "
+        "w.billing_status, t.is_reactive FROM clients_worklog w LEFT JOIN clients_ticket t ON t.id = w.ticket_id"
+    )
+    t = load(
+        "SELECT client_id, created_at, resolved_at, is_reactive, first_response_violated, resolution_violated, "
+        "reopen_count, escalated FROM clients_ticket"
+    )
     s = load("SELECT client_id, responded_at, score FROM clients_satisfactionsurvey")
-    lines = load("SELECT i.client_id, i.txn_date, l.kind, l.service_item_id, l.amount, i.exchange_rate, l.quantity, "
-                 "l.unit_price FROM clients_invoiceline l JOIN clients_invoice i ON i.id = l.invoice_id "
-                 "WHERE NOT i.voided AND i.client_id IS NOT NULL")
-    e = load("SELECT client_id, txn_date, category, amount, exchange_rate FROM clients_expense WHERE client_id IS NOT NULL")
+    lines = load(
+        "SELECT i.client_id, i.txn_date, l.kind, l.service_item_id, l.amount, i.exchange_rate, l.quantity, "
+        "l.unit_price FROM clients_invoiceline l JOIN clients_invoice i ON i.id = l.invoice_id "
+        "WHERE NOT i.voided AND i.client_id IS NOT NULL"
+    )
+    e = load(
+        "SELECT client_id, txn_date, category, amount, exchange_rate FROM clients_expense WHERE client_id IS NOT NULL"
+    )
     load_seconds = time.perf_counter() - started
-    for frame, column in ((w, "work_date"), (t, "created_at"), (s, "responded_at"), (lines, "txn_date"), (e, "txn_date")):
+    for frame, column in (
+        (w, "work_date"),
+        (t, "created_at"),
+        (s, "responded_at"),
+        (lines, "txn_date"),
+        (e, "txn_date"),
+    ):
         stamp = pd.to_datetime(frame[column], utc=True)
         frame["mi"] = stamp.dt.year * 12 + stamp.dt.month - 1
-    t["res_h"] = (pd.to_datetime(t["resolved_at"], utc=True) - pd.to_datetime(t["created_at"], utc=True)).dt.total_seconds() / 3600
-    for frame, columns in ((w, ["unit_price"]), (lines, ["amount", "exchange_rate", "quantity", "unit_price"]),
-                           (e, ["amount", "exchange_rate"])):
+    t["res_h"] = (
+        pd.to_datetime(t["resolved_at"], utc=True) - pd.to_datetime(t["created_at"], utc=True)
+    ).dt.total_seconds() / 3600
+    for frame, columns in (
+        (w, ["unit_price"]),
+        (lines, ["amount", "exchange_rate", "quantity", "unit_price"]),
+        (e, ["amount", "exchange_rate"]),
+    ):
         for c in columns:
             frame[c] = pd.to_numeric(frame[c])
 
     started = time.perf_counter()
-    w["billable_minutes"] = np.where(w["billable"].astype(bool) & ~w["billing_status"].isin(["under_contract", "ignored"]), w["minutes"], 0)
+    w["billable_minutes"] = np.where(
+        w["billable"].astype(bool) & ~w["billing_status"].isin(["under_contract", "ignored"]), w["minutes"], 0
+    )
     w["value"] = w["billable_minutes"] * w["unit_price"]
     w["reactive"] = np.where(w["is_reactive"].fillna(False).astype(bool), w["minutes"], 0)
     w["after"] = np.where(w["after_hours"].astype(bool), w["minutes"], 0)
-    w.groupby(["client_id", "mi", "technician_id"], dropna=False)[["minutes", "billable_minutes", "value", "reactive", "after"]].sum()
+    w.groupby(["client_id", "mi", "technician_id"], dropna=False)[
+        ["minutes", "billable_minutes", "value", "reactive", "after"]
+    ].sum()
     t["fr_ok"] = t["first_response_violated"].isin([False, 0]).astype(int)
     t["res_ok"] = t["resolution_violated"].isin([False, 0]).astype(int)
     g = t.groupby(["client_id", "mi"])
-    g.agg(tickets=("is_reactive", "size"), reactive=("is_reactive", "sum"), res=("res_h", "mean"),
-          fr=("fr_ok", "sum"), rs=("res_ok", "sum"),
-          reopen=("reopen_count", lambda x: (x > 0).sum()), esc=("escalated", "sum"))
+    g.agg(
+        tickets=("is_reactive", "size"),
+        reactive=("is_reactive", "sum"),
+        res=("res_h", "mean"),
+        fr=("fr_ok", "sum"),
+        rs=("res_ok", "sum"),
+        reopen=("reopen_count", lambda x: (x > 0).sum()),
+        esc=("escalated", "sum"),
+    )
     g["res_h"].quantile(0.9)
     s.groupby(["client_id", "mi"])["score"].agg(["size", "sum"])
     lines["home"] = (lines["amount"] * lines["exchange_rate"]).round(2)
     lines.groupby(["client_id", "mi", "kind", "service_item_id"], dropna=False).agg(
-        home=("home", "sum"), qty=("quantity", "sum"), pmax=("unit_price", "max"), pmin=("unit_price", "min"))
+        home=("home", "sum"), qty=("quantity", "sum"), pmax=("unit_price", "max"), pmin=("unit_price", "min")
+    )
     e["home"] = (e["amount"] * e["exchange_rate"]).round(2)
     e.groupby(["client_id", "mi", "category"])["home"].sum()
     seconds = time.perf_counter() - started
-    return {"seconds": round(seconds, 2), "load_seconds": round(load_seconds, 1),
-            "rows": {"worklogs": len(w), "tickets": len(t), "surveys": len(s), "lines": len(lines), "expenses": len(e)}}
+    return {
+        "seconds": round(seconds, 2),
+        "load_seconds": round(load_seconds, 1),
+        "rows": {"worklogs": len(w), "tickets": len(t), "surveys": len(s), "lines": len(lines), "expenses": len(e)},
+    }
 
 
 def main() -> None:
@@ -200,27 +254,36 @@ def main() -> None:
         return
     setup(world_url(args))
     size = ensure_world(args)
-    print(f"World on {args.db}: {size['clients']} clients, {size['tickets']:,} tickets, {size['worklogs']:,} worklogs",
-          flush=True)
+    print(
+        f"World on {args.db}: {size['clients']} clients, {size['tickets']:,} tickets, {size['worklogs']:,} worklogs",
+        flush=True,
+    )
     from django.db import connections
 
     connections.close_all()
     full = phase(args, "full")
-    print(f"Full build:        {full['seconds']:7.1f} s  peak {full['peak_mb']:5d} MB  {full['rows']:,} KPI rows, "
-          f"{full['genomes']:,} genome vectors, {full['segments']} segments", flush=True)
+    print(
+        f"Full build:        {full['seconds']:7.1f} s  peak {full['peak_mb']:5d} MB  {full['rows']:,} KPI rows, "
+        f"{full['genomes']:,} genome vectors, {full['segments']} segments",
+        flush=True,
+    )
     print(f"  steps: {full['timings']}")
     touched = phase(args, "touch")
     incremental = phase(args, "incremental")
-    print(f"Incremental build: {incremental['seconds']:7.1f} s  peak {incremental['peak_mb']:5d} MB  "
-          f"({touched['worklogs_touched']:,} worklogs of {touched['month']} changed; rebuilt {incremental['clients']} "
-          f"clients from {incremental['from']}) = {incremental['seconds'] / full['seconds']:.1%} of the full build")
+    print(
+        f"Incremental build: {incremental['seconds']:7.1f} s  peak {incremental['peak_mb']:5d} MB  "
+        f"({touched['worklogs_touched']:,} worklogs of {touched['month']} changed; rebuilt {incremental['clients']} "
+        f"clients from {incremental['from']}) = {incremental['seconds'] / full['seconds']:.1%} of the full build"
+    )
     print(f"  steps: {incremental['timings']}")
     baseline = phase(args, "pandas")
     sql_seconds = sum(full["timings"].get(k, 0) for k in ("fingerprints", "small tables", "large tables"))
-    print(f"Pandas groupby over in-memory frames: {baseline['seconds']:.1f} s (loading them took "
-          f"{baseline['load_seconds']:.0f} s, not counted); database aggregation in the build: {sql_seconds:.1f} s "
-          f"-> ratio {sql_seconds / baseline['seconds']:.2f}x; whole build / pandas: "
-          f"{full['seconds'] / baseline['seconds']:.2f}x")
+    print(
+        f"Pandas groupby over in-memory frames: {baseline['seconds']:.1f} s (loading them took "
+        f"{baseline['load_seconds']:.0f} s, not counted); database aggregation in the build: {sql_seconds:.1f} s "
+        f"-> ratio {sql_seconds / baseline['seconds']:.2f}x; whole build / pandas: "
+        f"{full['seconds'] / baseline['seconds']:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -8,8 +8,18 @@ from .models import ClientMonthKPI, FeatureBuild, GenomeVector, Segment
 
 @admin.register(ClientMonthKPI)
 class ClientMonthKPIAdmin(admin.ModelAdmin):
-    list_display = ("client", "month", "revenue_total", "gross_margin", "margin_pct", "effective_hourly_rate",
-                    "rhem", "dso_days", "csat_avg", "partial_month")
+    list_display = (
+        "client",
+        "month",
+        "revenue_total",
+        "gross_margin",
+        "margin_pct",
+        "effective_hourly_rate",
+        "rhem",
+        "dso_days",
+        "csat_avg",
+        "partial_month",
+    )
     list_filter = ("month", "partial_month")
     search_fields = ("client__name",)
     date_hierarchy = "month"
@@ -19,8 +29,17 @@ class ClientMonthKPIAdmin(admin.ModelAdmin):
 
 @admin.register(GenomeVector)
 class GenomeVectorAdmin(admin.ModelAdmin):
-    list_display = ("client", "month", "schema_version", "financial_health", "operational_efficiency",
-                    "engagement", "growth_potential", "risk_factors", "segment")
+    list_display = (
+        "client",
+        "month",
+        "schema_version",
+        "financial_health",
+        "operational_efficiency",
+        "engagement",
+        "growth_potential",
+        "risk_factors",
+        "segment",
+    )
     list_filter = ("schema_version", "month")
     search_fields = ("client__name",)
     list_select_related = ("client", "segment")
@@ -34,6 +53,14 @@ class SegmentAdmin(admin.ModelAdmin):
 
 @admin.register(FeatureBuild)
 class FeatureBuildAdmin(admin.ModelAdmin):
-    list_display = ("started_at", "trigger", "status", "full", "clients_rebuilt", "kpi_rows_written",
-                    "genome_rows_written", "seconds")
+    list_display = (
+        "started_at",
+        "trigger",
+        "status",
+        "full",
+        "clients_rebuilt",
+        "kpi_rows_written",
+        "genome_rows_written",
+        "seconds",
+    )
     list_filter = ("status", "trigger")

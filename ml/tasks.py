@@ -9,9 +9,9 @@ from datetime import date
 
 from django.db import transaction
 
-logger = logging.getLogger(__name__)
-
 from ml.features.build import build_features
+
+logger = logging.getLogger(__name__)
 
 
 def build_features_task(since: str | None = None) -> dict:

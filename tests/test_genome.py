@@ -15,12 +15,12 @@ from django.utils import timezone
 
 from clients.models import Client
 from ml.features import months
+from ml.features.store import COUNTS, MONEY, NULLABLE_INTS, QUANTITIES
 from ml.genome import DIMENSIONS, SCHEMA_VERSION
 from ml.genome.build import build_genome
 from ml.genome.dimensions import KPI_INPUTS
 from ml.genome.similarity import compare, cosine_matrix, similar_clients
 from ml.models import ClientMonthKPI, GenomeVector, Segment
-from ml.features.store import COUNTS, MONEY, NULLABLE_INTS, QUANTITIES
 
 pytestmark = pytest.mark.django_db
 
@@ -32,31 +32,61 @@ def base_profile(rng: np.random.Generator) -> dict[str, float]:
     """A client's typical month: every KPI the genome reads, drawn on a wide spread."""
     revenue = rng.lognormal(8.5, 0.8)
     return {
-        "revenue_total": revenue, "revenue_recurring": revenue * rng.uniform(0.3, 0.9),
-        "revenue_time": revenue * rng.uniform(0, 0.3), "revenue_project": revenue * rng.uniform(0, 0.2),
-        "revenue_product": revenue * rng.uniform(0, 0.2), "license_cost": revenue * rng.uniform(0.02, 0.3),
-        "other_cost": revenue * rng.uniform(0, 0.1), "labour_cost": revenue * rng.uniform(0.1, 0.7),
-        "labour_minutes": rng.uniform(300, 6000), "reactive_minutes": rng.uniform(60, 3000),
-        "mrr": revenue * rng.uniform(0.3, 0.9), "billing_efficiency": rng.uniform(0.4, 1.1),
-        "active_endpoints": rng.uniform(5, 200), "tickets": rng.uniform(3, 150),
-        "avg_resolution_hours": rng.uniform(1, 40), "p90_resolution_hours": rng.uniform(5, 120),
-        "first_response_sla": rng.uniform(0.6, 1), "resolution_sla": rng.uniform(0.6, 1),
-        "reopen_rate": rng.uniform(0, 0.1), "escalations": rng.uniform(0, 10), "after_hours_share": rng.uniform(0, 0.3),
-        "csat_avg": rng.uniform(2.5, 5), "surveys": rng.uniform(1, 30), "low_csat_surveys": rng.uniform(0, 3),
-        "csat_trend": rng.uniform(-1, 1), "survey_response_rate": rng.uniform(0.05, 0.5),
-        "qbr_count": float(rng.integers(0, 2)), "qbr_last_12m": rng.uniform(0, 4), "interactions": rng.uniform(0, 8),
-        "interaction_sentiment": rng.uniform(-1, 1), "days_since_contact": rng.uniform(1, 200),
-        "tenure_months": rng.uniform(6, 120), "revenue_growth_3m": rng.uniform(-0.3, 0.3),
-        "revenue_growth_12m": rng.uniform(-0.5, 0.5), "seat_growth_12m": rng.uniform(-0.3, 0.3),
-        "months_since_price_change": rng.uniform(0, 36), "billed_vs_active": rng.uniform(0.6, 1.1),
-        "dso_days": rng.uniform(15, 90), "late_invoice_share": rng.uniform(0, 1), "invoices_due": rng.uniform(1, 3),
-        "avg_days_late": rng.uniform(0, 40), "invoices_paid": rng.uniform(1, 3), "months_to_renewal": rng.uniform(1, 36),
+        "revenue_total": revenue,
+        "revenue_recurring": revenue * rng.uniform(0.3, 0.9),
+        "revenue_time": revenue * rng.uniform(0, 0.3),
+        "revenue_project": revenue * rng.uniform(0, 0.2),
+        "revenue_product": revenue * rng.uniform(0, 0.2),
+        "license_cost": revenue * rng.uniform(0.02, 0.3),
+        "other_cost": revenue * rng.uniform(0, 0.1),
+        "labour_cost": revenue * rng.uniform(0.1, 0.7),
+        "labour_minutes": rng.uniform(300, 6000),
+        "reactive_minutes": rng.uniform(60, 3000),
+        "mrr": revenue * rng.uniform(0.3, 0.9),
+        "billing_efficiency": rng.uniform(0.4, 1.1),
+        "active_endpoints": rng.uniform(5, 200),
+        "tickets": rng.uniform(3, 150),
+        "avg_resolution_hours": rng.uniform(1, 40),
+        "p90_resolution_hours": rng.uniform(5, 120),
+        "first_response_sla": rng.uniform(0.6, 1),
+        "resolution_sla": rng.uniform(0.6, 1),
+        "reopen_rate": rng.uniform(0, 0.1),
+        "escalations": rng.uniform(0, 10),
+        "after_hours_share": rng.uniform(0, 0.3),
+        "csat_avg": rng.uniform(2.5, 5),
+        "surveys": rng.uniform(1, 30),
+        "low_csat_surveys": rng.uniform(0, 3),
+        "csat_trend": rng.uniform(-1, 1),
+        "survey_response_rate": rng.uniform(0.05, 0.5),
+        "qbr_count": float(rng.integers(0, 2)),
+        "qbr_last_12m": rng.uniform(0, 4),
+        "interactions": rng.uniform(0, 8),
+        "interaction_sentiment": rng.uniform(-1, 1),
+        "days_since_contact": rng.uniform(1, 200),
+        "tenure_months": rng.uniform(6, 120),
+        "revenue_growth_3m": rng.uniform(-0.3, 0.3),
+        "revenue_growth_12m": rng.uniform(-0.5, 0.5),
+        "seat_growth_12m": rng.uniform(-0.3, 0.3),
+        "months_since_price_change": rng.uniform(0, 36),
+        "billed_vs_active": rng.uniform(0.6, 1.1),
+        "dso_days": rng.uniform(15, 90),
+        "late_invoice_share": rng.uniform(0, 1),
+        "invoices_due": rng.uniform(1, 3),
+        "avg_days_late": rng.uniform(0, 40),
+        "invoices_paid": rng.uniform(1, 3),
+        "months_to_renewal": rng.uniform(1, 36),
         "technician_concentration": rng.uniform(0.2, 1),
     }
 
 
-def write_client(name: str, profile: dict[str, float], rng: np.random.Generator, noise: float,
-                 employees: int, drop: tuple[str, ...] = ()) -> Client:
+def write_client(
+    name: str,
+    profile: dict[str, float],
+    rng: np.random.Generator,
+    noise: float,
+    employees: int,
+    drop: tuple[str, ...] = (),
+) -> Client:
     client = Client.objects.create(source="superops", external_id=name, name=name, employee_count=employees)
     rows = []
     for step in range(MONTHS):
@@ -72,10 +102,19 @@ def write_client(name: str, profile: dict[str, float], rng: np.random.Generator,
             elif field in QUANTITIES:
                 v = Decimal(str(round(v, 2)))
             values[field] = v
-        values["gross_margin"] = values["revenue_total"] - values["license_cost"] - values["other_cost"] - values["labour_cost"]
+        values["gross_margin"] = (
+            values["revenue_total"] - values["license_cost"] - values["other_cost"] - values["labour_cost"]
+        )
         values["margin_pct"] = float(values["gross_margin"] / values["revenue_total"])
-        rows.append(ClientMonthKPI(client=client, month=months.to_date(FIRST + step), features_version=1,
-                                   computed_at=timezone.now(), **values))
+        rows.append(
+            ClientMonthKPI(
+                client=client,
+                month=months.to_date(FIRST + step),
+                features_version=1,
+                computed_at=timezone.now(),
+                **values,
+            )
+        )
     ClientMonthKPI.objects.bulk_create(rows)
     return client
 
@@ -92,10 +131,24 @@ def portfolio():
         twins.append((a, b))
     others = [write_client(f"Other {i}", base_profile(rng), rng, 0.01, int(rng.integers(5, 300))) for i in range(5)]
     # One client with no tickets or surveys at all: those dimensions must be imputed, visibly.
-    quiet = write_client("Quiet", base_profile(rng), rng, 0.01, 20,
-                         drop=("avg_resolution_hours", "p90_resolution_hours", "first_response_sla",
-                               "resolution_sla", "csat_avg", "csat_trend", "survey_response_rate", "surveys",
-                               "low_csat_surveys"))
+    quiet = write_client(
+        "Quiet",
+        base_profile(rng),
+        rng,
+        0.01,
+        20,
+        drop=(
+            "avg_resolution_hours",
+            "p90_resolution_hours",
+            "first_response_sla",
+            "resolution_sla",
+            "csat_avg",
+            "csat_trend",
+            "survey_response_rate",
+            "surveys",
+            "low_csat_surveys",
+        ),
+    )
     return {"twins": twins, "others": others, "quiet": quiet}
 
 
@@ -103,7 +156,12 @@ def test_every_dimension_is_documented_and_grouped():
     assert len(DIMENSIONS) == 50
     groups = [d.group for d in DIMENSIONS]
     assert [groups[i * 10] for i in range(5)] == [
-        "financial_health", "operational_efficiency", "engagement", "growth_potential", "risk_factors"]
+        "financial_health",
+        "operational_efficiency",
+        "engagement",
+        "growth_potential",
+        "risk_factors",
+    ]
     assert all(groups[i] == groups[(i // 10) * 10] for i in range(50))
     assert all(d.formula and d.high and d.low and d.sense in (1, -1) for d in DIMENSIONS)
     assert len({d.code for d in DIMENSIONS}) == 50
@@ -170,9 +228,19 @@ def test_similarity_is_symmetric_and_comparison_is_per_dimension(portfolio):
 
 def test_old_schema_vectors_are_kept_apart(portfolio):
     client = portfolio["others"][0]
-    GenomeVector.objects.create(client=client, month=LAST, schema_version="0", values=[1.0] * 50, raw=[None] * 50,
-                                financial_health=100, operational_efficiency=100, engagement=100,
-                                growth_potential=100, risk_factors=100, computed_at=timezone.now())
+    GenomeVector.objects.create(
+        client=client,
+        month=LAST,
+        schema_version="0",
+        values=[1.0] * 50,
+        raw=[None] * 50,
+        financial_health=100,
+        operational_efficiency=100,
+        engagement=100,
+        growth_potential=100,
+        risk_factors=100,
+        computed_at=timezone.now(),
+    )
     build_genome()
     assert GenomeVector.objects.filter(client=client, month=LAST).count() == 2
     old = GenomeVector.objects.get(client=client, month=LAST, schema_version="0")

@@ -3,7 +3,7 @@ incremental rebuild and the no-query-per-client rule."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone as tz
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -11,8 +11,21 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clients.models import (
-    Asset, Client, Contract, Customer, Expense, Interaction, Invoice, InvoiceLine, Payment, PaymentApplication,
-    SatisfactionSurvey, SyncRun, Technician, Ticket, Worklog,
+    Asset,
+    Client,
+    Contract,
+    Customer,
+    Expense,
+    Interaction,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    PaymentApplication,
+    SatisfactionSurvey,
+    SyncRun,
+    Technician,
+    Ticket,
+    Worklog,
 )
 from ml.features.build import build_features
 from ml.models import ClientMonthKPI, FeatureBuild
@@ -27,7 +40,7 @@ def ext() -> str:
 
 
 def at(day: str, hm: str = "09:00") -> datetime:
-    return datetime.fromisoformat(f"{day}T{hm}:00").replace(tzinfo=tz.utc)
+    return datetime.fromisoformat(f"{day}T{hm}:00").replace(tzinfo=UTC)
 
 
 def so(model, **fields):
@@ -40,12 +53,27 @@ def qb(model, **fields):
 
 def invoice(client, customer, day, due, lines, rate="1", currency="USD"):
     total = sum(Decimal(a) for _, a, _ in lines)
-    inv = qb(Invoice, customer=customer, client=client, txn_date=date.fromisoformat(day),
-             due_date=date.fromisoformat(due), total=total, balance=total, currency=currency,
-             exchange_rate=Decimal(rate))
+    inv = qb(
+        Invoice,
+        customer=customer,
+        client=client,
+        txn_date=date.fromisoformat(day),
+        due_date=date.fromisoformat(due),
+        total=total,
+        balance=total,
+        currency=currency,
+        exchange_rate=Decimal(rate),
+    )
     for n, (kind, amount, qty) in enumerate(lines, 1):
-        InvoiceLine.objects.create(invoice=inv, line_id=str(n), line_num=n, kind=kind, amount=Decimal(amount),
-                                   quantity=Decimal(qty), unit_price=Decimal(amount) / Decimal(qty))
+        InvoiceLine.objects.create(
+            invoice=inv,
+            line_id=str(n),
+            line_num=n,
+            kind=kind,
+            amount=Decimal(amount),
+            quantity=Decimal(qty),
+            unit_price=Decimal(amount) / Decimal(qty),
+        )
     return inv
 
 
@@ -67,8 +95,16 @@ def world():
     so(Technician, name="Fay", burdened_hourly_cost=Decimal("0"))  # no cost set: not in the median
     acme = so(Client, name="Acme Dental", onboarded_on=date(2025, 1, 1))
     cust = qb(Customer, client=acme, display_name="Acme Dental")
-    so(Contract, client=acme, name="Managed WS", kind="per_device", start_date=date(2025, 1, 1),
-       end_date=date(2027, 12, 31), billed_quantity=Decimal("10"), unit_price=Decimal("200"))
+    so(
+        Contract,
+        client=acme,
+        name="Managed WS",
+        kind="per_device",
+        start_date=date(2025, 1, 1),
+        end_date=date(2027, 12, 31),
+        billed_quantity=Decimal("10"),
+        unit_price=Decimal("200"),
+    )
 
     # Endpoints: 8 long-standing, one retired 2025-02-15 (gone in March), one retired on
     # 2025-03-01 (still active in March), one added 2025-03-31 (active), one added in April.
@@ -80,54 +116,144 @@ def world():
     so(Asset, client=acme, name="april", added_on=date(2025, 4, 1))
 
     # March tickets
-    t_1 = so(Ticket, client=acme, subject="a", is_reactive=True, created_at=at("2025-03-03", "09:00"),
-             first_response_due_at=at("2025-03-03", "09:30"), first_response_at=at("2025-03-03", "09:15"),
-             resolved_at=at("2025-03-03", "11:00"), resolution_violated=False)
-    t_2 = so(Ticket, client=acme, subject="b", is_reactive=False, created_at=at("2025-03-10", "08:00"),
-             first_response_violated=True, resolved_at=at("2025-03-11", "08:00"), resolution_violated=False,
-             reopen_count=1)
-    t_3 = so(Ticket, client=acme, subject="c", is_reactive=True, created_at=at("2025-03-20", "10:00"),
-             first_response_violated=False, resolved_at=at("2025-03-20", "14:00"), resolution_violated=True,
-             escalated=True)
-    so(Ticket, client=acme, subject="d", is_reactive=True, created_at=at("2025-03-28", "12:00"),
-       first_response_due_at=at("2025-03-28", "12:30"), first_response_at=at("2025-03-28", "13:00"))
+    t_1 = so(
+        Ticket,
+        client=acme,
+        subject="a",
+        is_reactive=True,
+        created_at=at("2025-03-03", "09:00"),
+        first_response_due_at=at("2025-03-03", "09:30"),
+        first_response_at=at("2025-03-03", "09:15"),
+        resolved_at=at("2025-03-03", "11:00"),
+        resolution_violated=False,
+    )
+    t_2 = so(
+        Ticket,
+        client=acme,
+        subject="b",
+        is_reactive=False,
+        created_at=at("2025-03-10", "08:00"),
+        first_response_violated=True,
+        resolved_at=at("2025-03-11", "08:00"),
+        resolution_violated=False,
+        reopen_count=1,
+    )
+    t_3 = so(
+        Ticket,
+        client=acme,
+        subject="c",
+        is_reactive=True,
+        created_at=at("2025-03-20", "10:00"),
+        first_response_violated=False,
+        resolved_at=at("2025-03-20", "14:00"),
+        resolution_violated=True,
+        escalated=True,
+    )
+    so(
+        Ticket,
+        client=acme,
+        subject="d",
+        is_reactive=True,
+        created_at=at("2025-03-28", "12:00"),
+        first_response_due_at=at("2025-03-28", "12:30"),
+        first_response_at=at("2025-03-28", "13:00"),
+    )
 
     # March worklogs: Dana 600 min on the reactive ticket (billable, invoiced, $150/h), Eli
     # 300 min after hours on the proactive one (under contract), 120 unassigned minutes.
-    so(Worklog, client=acme, ticket=t_1, technician=t1, work_date=date(2025, 3, 3), minutes=600,
-       billable=True, billing_status="invoiced", unit_price=Decimal("150"))
-    so(Worklog, client=acme, ticket=t_2, technician=t2, work_date=date(2025, 3, 10), minutes=300,
-       billable=True, billing_status="under_contract", after_hours=True, unit_price=Decimal("150"))
+    so(
+        Worklog,
+        client=acme,
+        ticket=t_1,
+        technician=t1,
+        work_date=date(2025, 3, 3),
+        minutes=600,
+        billable=True,
+        billing_status="invoiced",
+        unit_price=Decimal("150"),
+    )
+    so(
+        Worklog,
+        client=acme,
+        ticket=t_2,
+        technician=t2,
+        work_date=date(2025, 3, 10),
+        minutes=300,
+        billable=True,
+        billing_status="under_contract",
+        after_hours=True,
+        unit_price=Decimal("150"),
+    )
     so(Worklog, client=acme, technician=None, work_date=date(2025, 3, 12), minutes=120)
     # April: the data runs to 2025-04-30, so April is a complete month.
     so(Worklog, client=acme, technician=t1, work_date=date(2025, 4, 30), minutes=60)
 
     inv1 = invoice(acme, cust, "2025-01-01", "2025-01-31", [("recurring", "2000.00", "10")])
     inv2 = invoice(acme, cust, "2025-02-01", "2025-02-28", [("recurring", "2000.00", "10")])
-    inv3 = invoice(acme, cust, "2025-03-01", "2025-03-31",
-                   [("recurring", "2000.00", "10"), ("time", "450.00", "3"), ("product", "300.00", "10")])
+    inv3 = invoice(
+        acme,
+        cust,
+        "2025-03-01",
+        "2025-03-31",
+        [("recurring", "2000.00", "10"), ("time", "450.00", "3"), ("product", "300.00", "10")],
+    )
     pay(acme, cust, "2025-01-20", [(inv1, "2000.00")])
     pay(acme, cust, "2025-03-10", [(inv2, "2000.00")])
     pay(acme, cust, "2025-03-25", [(inv3, "1000.00")])
-    qb(Expense, txn_type="Bill", document_id="1", customer=cust, client=acme, txn_date=date(2025, 3, 5),
-       category="license", amount=Decimal("250.00"))
-    qb(Expense, txn_type="Purchase", document_id="2", customer=cust, client=acme, txn_date=date(2025, 3, 6),
-       category="hardware", amount=Decimal("50.00"))
+    qb(
+        Expense,
+        txn_type="Bill",
+        document_id="1",
+        customer=cust,
+        client=acme,
+        txn_date=date(2025, 3, 5),
+        category="license",
+        amount=Decimal("250.00"),
+    )
+    qb(
+        Expense,
+        txn_type="Purchase",
+        document_id="2",
+        customer=cust,
+        client=acme,
+        txn_date=date(2025, 3, 6),
+        category="hardware",
+        amount=Decimal("50.00"),
+    )
 
     so(SatisfactionSurvey, client=acme, ticket=t_1, score=5, responded_at=at("2025-03-03", "12:00"))
     so(SatisfactionSurvey, client=acme, ticket=t_3, score=2, responded_at=at("2025-03-20", "15:00"))
-    Interaction.objects.create(source="local", external_id="I-1", client=acme, kind="qbr",
-                               occurred_at=at("2025-02-14"))
-    Interaction.objects.create(source="local", external_id="I-2", client=acme, kind="call",
-                               occurred_at=at("2025-03-05"), sentiment=1)
+    Interaction.objects.create(source="local", external_id="I-1", client=acme, kind="qbr", occurred_at=at("2025-02-14"))
+    Interaction.objects.create(
+        source="local", external_id="I-2", client=acme, kind="call", occurred_at=at("2025-03-05"), sentiment=1
+    )
 
     brie = so(Client, name="Brie Bakery", onboarded_on=date(2025, 1, 1), currency="EUR")
     bcust = qb(Customer, client=brie, display_name="Brie Bakery", currency="EUR")
     invoice(brie, bcust, "2025-03-01", "2025-03-31", [("time", "1000.00", "10")], rate="1.10", currency="EUR")
-    so(Worklog, client=brie, technician=t1, work_date=date(2025, 3, 4), minutes=60, billable=True,
-       billing_status="approved", unit_price=Decimal("100"), currency="EUR")
-    qb(Expense, txn_type="Bill", document_id="3", customer=bcust, client=brie, txn_date=date(2025, 3, 7),
-       category="license", amount=Decimal("100.00"), currency="EUR", exchange_rate=Decimal("1.10"))
+    so(
+        Worklog,
+        client=brie,
+        technician=t1,
+        work_date=date(2025, 3, 4),
+        minutes=60,
+        billable=True,
+        billing_status="approved",
+        unit_price=Decimal("100"),
+        currency="EUR",
+    )
+    qb(
+        Expense,
+        txn_type="Bill",
+        document_id="3",
+        customer=bcust,
+        client=brie,
+        txn_date=date(2025, 3, 7),
+        category="license",
+        amount=Decimal("100.00"),
+        currency="EUR",
+        exchange_rate=Decimal("1.10"),
+    )
     return {"acme": acme, "brie": brie, "dana": t1}
 
 
@@ -139,7 +265,11 @@ def test_financial_kpis_match_hand_arithmetic(world):
     build_features(trigger="test", with_genome=False)
     m = kpi(world["acme"], "2025-03")
     # Revenue: recurring 2000 + time 450 + product 300 = 2750.00
-    assert (m.revenue_recurring, m.revenue_time, m.revenue_product) == (Decimal("2000.00"), Decimal("450.00"), Decimal("300.00"))
+    assert (m.revenue_recurring, m.revenue_time, m.revenue_product) == (
+        Decimal("2000.00"),
+        Decimal("450.00"),
+        Decimal("300.00"),
+    )
     assert m.revenue_total == Decimal("2750.00")
     # Labour: Dana 10 h x $50 + Eli 5 h x $40 + 2 unassigned h x median($50, $40) = $45
     #       = 500 + 200 + 90 = 790.00 (Fay's unset cost is not part of the median)
@@ -165,11 +295,11 @@ def test_financial_kpis_match_hand_arithmetic(world):
 def test_foreign_currency_client_is_converted_at_the_invoice_rate(world):
     build_features(trigger="test", with_genome=False)
     m = kpi(world["brie"], "2025-03")
-    assert m.revenue_time == Decimal("1100.00")      # EUR 1000 x 1.10
-    assert m.license_cost == Decimal("110.00")       # EUR 100 x 1.10
-    assert m.billable_value == Decimal("110.00")     # 1 h x EUR 100 x 1.10 (client's invoice rate)
-    assert m.labour_cost == Decimal("50.00")         # Dana, 1 h x $50 (costs are in home currency)
-    assert m.gross_margin == Decimal("940.00")       # 1100 - 110 - 50
+    assert m.revenue_time == Decimal("1100.00")  # EUR 1000 x 1.10
+    assert m.license_cost == Decimal("110.00")  # EUR 100 x 1.10
+    assert m.billable_value == Decimal("110.00")  # 1 h x EUR 100 x 1.10 (client's invoice rate)
+    assert m.labour_cost == Decimal("50.00")  # Dana, 1 h x $50 (costs are in home currency)
+    assert m.gross_margin == Decimal("940.00")  # 1100 - 110 - 50
 
 
 def test_operations_kpis_match_hand_arithmetic(world):
@@ -299,14 +429,24 @@ def test_incremental_builds_end_where_a_full_build_does(world):
     from ml.features.store import KPI_COLUMNS
 
     def snapshot() -> dict:
-        return {(r["client_id"], r["month"]): {c: r[c] for c in KPI_COLUMNS}
-                for r in ClientMonthKPI.objects.values("client_id", "month", *KPI_COLUMNS)}
+        return {
+            (r["client_id"], r["month"]): {c: r[c] for c in KPI_COLUMNS}
+            for r in ClientMonthKPI.objects.values("client_id", "month", *KPI_COLUMNS)
+        }
 
     build_features(trigger="test", with_genome=False)
     acme = world["acme"]
     run = SyncRun.objects.create(source="quickbooks", trigger="command", status="succeeded")
-    so(Worklog, client=acme, technician=world["dana"], work_date=date(2025, 4, 2), minutes=45, billable=True,
-       unit_price=Decimal("150"), sync_run=run)
+    so(
+        Worklog,
+        client=acme,
+        technician=world["dana"],
+        work_date=date(2025, 4, 2),
+        minutes=45,
+        billable=True,
+        unit_price=Decimal("150"),
+        sync_run=run,
+    )
     Invoice.objects.filter(client=acme, txn_date=date(2025, 2, 1)).update(exchange_rate=Decimal("1.05"), sync_run=run)
     Interaction.objects.create(source="local", external_id="I-3", client=acme, kind="qbr", occurred_at=at("2025-04-20"))
     step = build_features(trigger="test", with_genome=False)

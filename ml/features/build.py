@@ -29,9 +29,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from clients.models import Ticket, Worklog
-from ml.models import FeatureBuild
-
 from ml.genome.build import build_genome, missing_months
+from ml.models import FeatureBuild
 
 from . import contract, engagement, financial, fingerprints, months, operations, payments, sources, store
 
@@ -39,14 +38,28 @@ FEATURES_VERSION = 1
 # Small-table KPI families: the tables each reads and the snapshot columns it writes. When
 # none of its tables changed for the rebuilt clients, the stored columns are reused.
 SMALL_FAMILIES = {
-    "lines": (("invoices",), tuple(f"revenue_{k}" for k in financial.KINDS) + (
-        "revenue_total", "billed_seats", "months_since_price_change")),
-    "payments": (("invoices", "payments"), (
-        "invoiced_total", "open_ar", "dso_days", "invoices_due", "late_invoice_share", "invoices_paid", "avg_days_late")),
+    "lines": (
+        ("invoices",),
+        tuple(f"revenue_{k}" for k in financial.KINDS) + ("revenue_total", "billed_seats", "months_since_price_change"),
+    ),
+    "payments": (
+        ("invoices", "payments"),
+        (
+            "invoiced_total",
+            "open_ar",
+            "dso_days",
+            "invoices_due",
+            "late_invoice_share",
+            "invoices_paid",
+            "avg_days_late",
+        ),
+    ),
     "expenses": (("expenses",), ("license_cost", "other_cost")),
     "endpoints": (("assets",), ("active_endpoints",)),
-    "interactions": (("interactions",), (
-        "interactions", "qbr_count", "qbr_last_12m", "interaction_sentiment", "days_since_contact")),
+    "interactions": (
+        ("interactions",),
+        ("interactions", "qbr_count", "qbr_last_12m", "interaction_sentiment", "days_since_contact"),
+    ),
 }
 AS_OF_FAMILIES = ("payments", "interactions")  # "due by the as-of date", "days to the as-of date"
 MAX_LISTED_CLIENTS = 900  # above this a client filter costs more than it saves (and SQLite limits params)
@@ -115,7 +128,10 @@ def client_months(as_of: date) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
     grid = pd.DataFrame(
         {"_partial": np.concatenate([r[2] for r in rows])},
         index=pd.MultiIndex.from_arrays(
-            [np.concatenate([r[0] for r in rows]).astype("int64"), np.concatenate([r[1] for r in rows]).astype("int64")],
+            [
+                np.concatenate([r[0] for r in rows]).astype("int64"),
+                np.concatenate([r[1] for r in rows]).astype("int64"),
+            ],
             names=["client_id", "mi"],
         ),
     ).sort_index()
@@ -154,8 +170,9 @@ def changed_tables(grid: pd.DataFrame, previous: FeatureBuild | None, state: dic
     return masks, deleted
 
 
-def plan(current: pd.DataFrame, stored: pd.DataFrame, since: date | None,
-         tables: dict[str, np.ndarray]) -> tuple[pd.Series, dict, list]:
+def plan(
+    current: pd.DataFrame, stored: pd.DataFrame, since: date | None, tables: dict[str, np.ndarray]
+) -> tuple[pd.Series, dict, list]:
     """(rebuild_from per client, dirty-row masks of the large tables, stale stored rows).
     `current` holds the per-client hashes on the grid; `tables` the changed-month masks."""
     st = stored.reindex(current.index)
@@ -181,8 +198,9 @@ def plan(current: pd.DataFrame, stored: pd.DataFrame, since: date | None,
     return rebuild_from.astype("int64"), large, stale
 
 
-def build_features(since: date | None = None, progress: Progress | None = None, trigger: str = "command",
-                   with_genome: bool = True) -> BuildReport:
+def build_features(
+    since: date | None = None, progress: Progress | None = None, trigger: str = "command", with_genome: bool = True
+) -> BuildReport:
     """Bring ClientMonthKPI (and the genome) up to date with the source tables.
 
     since: also rebuild every client from this month on, changed or not (after a definition
@@ -233,8 +251,12 @@ def _build(report: BuildReport, since: date | None, say: Progress, with_genome: 
     stored = store.stored_state()
     previous = None
     if len(stored):
-        previous = (FeatureBuild.objects.filter(status=FeatureBuild.Status.SUCCEEDED, features_version=FEATURES_VERSION)
-                    .exclude(source_state={}).order_by("-id").first())
+        previous = (
+            FeatureBuild.objects.filter(status=FeatureBuild.Status.SUCCEEDED, features_version=FEATURES_VERSION)
+            .exclude(source_state={})
+            .order_by("-id")
+            .first()
+        )
     tables, deleted = changed_tables(grid, previous, state)
     if deleted and previous is not None:
         say(f"Rows were deleted from {', '.join(deleted)}: rebuilding those tables' months")
@@ -261,8 +283,11 @@ def _build(report: BuildReport, since: date | None, say: Progress, with_genome: 
 
     as_of_moved = previous is None or previous.source_state.get("as_of") != as_of.isoformat()
     fresh = {
-        family: bool(changed["client"].any() or any(changed[t].any() for t in tables_of)
-                     or (as_of_moved and family in AS_OF_FAMILIES))
+        family: bool(
+            changed["client"].any()
+            or any(changed[t].any() for t in tables_of)
+            or (as_of_moved and family in AS_OF_FAMILIES)
+        )
         for family, (tables_of, _) in SMALL_FAMILIES.items()
     }
     reused = tuple(c for family, (_, columns) in SMALL_FAMILIES.items() if not fresh[family] for c in columns)
@@ -315,7 +340,10 @@ def _build(report: BuildReport, since: date | None, say: Progress, with_genome: 
 
     say("Writing the snapshot")
     written, deleted = store.replace_rows(
-        f, rebuild_from, stale if not listed else [s for s in stale if s[0] in set(listed)], FEATURES_VERSION,
+        f,
+        rebuild_from,
+        stale if not listed else [s for s in stale if s[0] in set(listed)],
+        FEATURES_VERSION,
         timezone.now(),
     )
     report.kpi_rows_written, report.kpi_rows_deleted = written, deleted
@@ -357,17 +385,29 @@ def _large_tables(f: pd.DataFrame, masks: dict, fx: pd.Series, say: Progress) ->
     """Fill the per-month columns of tickets, worklogs and surveys: re-read where dirty, the
     stored values elsewhere."""
     specs = {
-        "worklogs": (financial.WORKLOG_COLUMNS, lambda lo, hi, ids: financial.labour(
-            sources.worklogs(lo, hi, ids), sources.technician_costs(), fx)),
-        "tickets": (operations.TICKET_COLUMNS, lambda lo, hi, ids: operations.ticket_kpis(sources.tickets(lo, hi, ids))),
-        "surveys": (engagement.SURVEY_COLUMNS, lambda lo, hi, ids: engagement.survey_kpis(sources.surveys(lo, hi, ids))),
+        "worklogs": (
+            financial.WORKLOG_COLUMNS,
+            lambda lo, hi, ids: financial.labour(sources.worklogs(lo, hi, ids), sources.technician_costs(), fx),
+        ),
+        "tickets": (
+            operations.TICKET_COLUMNS,
+            lambda lo, hi, ids: operations.ticket_kpis(sources.tickets(lo, hi, ids)),
+        ),
+        "surveys": (
+            engagement.SURVEY_COLUMNS,
+            lambda lo, hi, ids: engagement.survey_kpis(sources.surveys(lo, hi, ids)),
+        ),
     }
     clean = [k for k in specs if not masks[k].all()]
     kept = None
     if clean:
         columns = tuple(c for k in clean for c in specs[k][0] if c != "median_cost_minutes")
-        kept = store.stored_columns(None if len(f.index.levels[0]) > MAX_LISTED_CLIENTS else
-                                    list(map(int, f.index.get_level_values(0).unique())), columns)
+        kept = store.stored_columns(
+            None
+            if len(f.index.levels[0]) > MAX_LISTED_CLIENTS
+            else list(map(int, f.index.get_level_values(0).unique())),
+            columns,
+        )
         kept = kept.reindex(f.index)
     for key, (columns, query) in specs.items():
         dirty = f.index[masks[key]]
@@ -378,7 +418,8 @@ def _large_tables(f: pd.DataFrame, masks: dict, fx: pd.Series, say: Progress) ->
                     values[c] = pd.to_numeric(kept[c], errors="coerce")
             if key == "worklogs":
                 values["median_cost_minutes"] = kept["quality_notes"].map(
-                    lambda n: 1 if isinstance(n, list) and "labour_at_median_cost" in n else 0)
+                    lambda n: 1 if isinstance(n, list) and "labour_at_median_cost" in n else 0
+                )
         if len(dirty):
             mis, ids = dirty.get_level_values(1), dirty.get_level_values(0).unique()
             lo, hi = int(mis.min()), int(mis.max())
@@ -402,7 +443,7 @@ def _notes(f: pd.DataFrame, fx_assumed: set) -> list[list[str]]:
     median = f["median_cost_minutes"].to_numpy() > 0
     assumed = f.index.get_level_values(0).isin(list(fx_assumed))
     out = []
-    for p, m, a in zip(partial, median, assumed):
+    for p, m, a in zip(partial, median, assumed, strict=True):
         notes = []
         if p:
             notes.append("partial_month")

@@ -77,19 +77,33 @@ def contract_months(contracts: pd.DataFrame, grid: pd.DataFrame, fx: pd.Series, 
                 gap = np.where(gap < 0, gap + 12 * np.ceil(-gap / 12), gap)
             renewal = gap
         n = len(span)
-        rows.append((np.full(n, r.client_id), span, np.full(n, monthly),
-                     np.full(n, qty if r.kind == "per_device" else 0.0), renewal, np.full(n, r.currency != home),
-                     np.full(n, int(r.kind == "per_device"))))
+        rows.append(
+            (
+                np.full(n, r.client_id),
+                span,
+                np.full(n, monthly),
+                np.full(n, qty if r.kind == "per_device" else 0.0),
+                renewal,
+                np.full(n, r.currency != home),
+                np.full(n, int(r.kind == "per_device")),
+            )
+        )
     if not rows:
         return out
-    m = pd.DataFrame({
-        name: np.concatenate([row[i] for row in rows])
-        for i, name in enumerate(("client_id", "mi", "value", "devices", "renewal", "foreign", "per_device"))
-    })
+    m = pd.DataFrame(
+        {
+            name: np.concatenate([row[i] for row in rows])
+            for i, name in enumerate(("client_id", "mi", "value", "devices", "renewal", "foreign", "per_device"))
+        }
+    )
     rate = pd.Series(fx.reindex(pd.MultiIndex.from_frame(m[["client_id", "mi"]])).fillna(1.0).to_numpy())
     m["cents"] = np.rint(m["value"] * np.where(m["foreign"], rate, 1.0) * 100)
-    g = m.groupby(["client_id", "mi"]).agg(mrr=("cents", "sum"), billed_devices=("devices", "sum"),
-                                           months_to_renewal=("renewal", "min"), _per_device=("per_device", "sum"))
+    g = m.groupby(["client_id", "mi"]).agg(
+        mrr=("cents", "sum"),
+        billed_devices=("devices", "sum"),
+        months_to_renewal=("renewal", "min"),
+        _per_device=("per_device", "sum"),
+    )
     columns = ["mrr", "billed_devices", "months_to_renewal", "_per_device"]
     out.loc[g.index, columns] = g[columns]
     out["mrr"] = out["mrr"].astype("int64")

@@ -73,4 +73,4 @@ def derive_interactions(f: pd.DataFrame, interactions: pd.DataFrame, as_of: date
     mis = grid.index.get_level_values(1)
     end_day = {m: ((as_of if m == as_of_mi else months.month_end(m)) - epoch).days for m in mis.unique()}
     ends = mis.map(end_day).to_numpy(dtype="float64")
-    f["days_since_contact"] = (ends - latest.to_numpy())
+    f["days_since_contact"] = ends - latest.to_numpy()

@@ -31,13 +31,18 @@ import pandas as pd
 from . import months
 
 KINDS = ("recurring", "time", "project", "product", "expense", "other")
-MIN_REVENUE_CENTS = 100          # $1: below this a margin % is noise
-MIN_GROWTH_BASE_CENTS = 10_000   # $100: growth on a smaller base is not meaningful
-MIN_LABOUR_MINUTES = 60          # one hour: per-hour rates on a few minutes explode
+MIN_REVENUE_CENTS = 100  # $1: below this a margin % is noise
+MIN_GROWTH_BASE_CENTS = 10_000  # $100: growth on a smaller base is not meaningful
+MIN_LABOUR_MINUTES = 60  # one hour: per-hour rates on a few minutes explode
 
 WORKLOG_COLUMNS = (
-    "labour_minutes", "labour_cost", "billable_value", "reactive_minutes", "after_hours_share",
-    "technician_concentration", "median_cost_minutes",
+    "labour_minutes",
+    "labour_cost",
+    "billable_value",
+    "reactive_minutes",
+    "after_hours_share",
+    "technician_concentration",
+    "median_cost_minutes",
 )
 
 
@@ -58,17 +63,29 @@ def labour(worklogs: pd.DataFrame, costs: dict[int, int], fx: pd.Series) -> pd.D
     # Only named technicians can concentrate a client's work; unassigned time dilutes it.
     w["named_minutes"] = np.where(w["technician_id"].isna(), 0, w["minutes"])
     g = w.groupby(["client_id", "mi"])
-    out = g[["minutes", "cost_e4min", "billable_value_e4min", "reactive_minutes", "after_hours_minutes",
-             "median_cost_minutes"]].sum()
+    out = g[
+        [
+            "minutes",
+            "cost_e4min",
+            "billable_value_e4min",
+            "reactive_minutes",
+            "after_hours_minutes",
+            "median_cost_minutes",
+        ]
+    ].sum()
     top = g["named_minutes"].max()
     rate = fx.reindex(out.index).fillna(1.0).to_numpy()
     result = pd.DataFrame(index=out.index)
     result["labour_minutes"] = out["minutes"].astype("int64")
     # minutes x (price x 10,000) / 60 / 100 = cents
     result["labour_cost"] = np.rint(out["cost_e4min"].to_numpy(dtype="float64") / 6000).astype("int64")
-    result["billable_value"] = np.rint(out["billable_value_e4min"].to_numpy(dtype="float64") * rate / 6000).astype("int64")
+    result["billable_value"] = np.rint(out["billable_value_e4min"].to_numpy(dtype="float64") * rate / 6000).astype(
+        "int64"
+    )
     result["reactive_minutes"] = out["reactive_minutes"].astype("int64")
-    result["after_hours_share"] = months.safe_ratio(out["after_hours_minutes"].to_numpy(), out["minutes"].to_numpy()).to_numpy()
+    result["after_hours_share"] = months.safe_ratio(
+        out["after_hours_minutes"].to_numpy(), out["minutes"].to_numpy()
+    ).to_numpy()
     result["technician_concentration"] = months.safe_ratio(top.to_numpy(), out["minutes"].to_numpy()).to_numpy()
     result["median_cost_minutes"] = out["median_cost_minutes"].astype("int64")
     return result

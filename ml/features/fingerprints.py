@@ -23,8 +23,18 @@ import hashlib
 import pandas as pd
 
 from clients.models import (
-    Asset, Client, Contract, Expense, Interaction, Invoice, Payment, SatisfactionSurvey, SyncRun, Technician,
-    Ticket, Worklog,
+    Asset,
+    Client,
+    Contract,
+    Expense,
+    Interaction,
+    Invoice,
+    Payment,
+    SatisfactionSurvey,
+    SyncRun,
+    Technician,
+    Ticket,
+    Worklog,
 )
 
 from .sql import frame, month_index, no_index, table
@@ -91,10 +101,16 @@ def first_activity(as_of_mi: int) -> tuple[pd.Series, int | None]:
     firsts = []
     for key in ACTIVITY:
         model, column = MONTHLY[key]
-        df = frame(f"""SELECT client_id, MIN({column}) FROM {table(model)}
-                       WHERE client_id IS NOT NULL GROUP BY client_id""", [], ["client_id", "first"])
+        df = frame(
+            f"""SELECT client_id, MIN({column}) FROM {table(model)}
+                       WHERE client_id IS NOT NULL GROUP BY client_id""",
+            [],
+            ["client_id", "first"],
+        )
         stamp = pd.to_datetime(df["first"].astype(str).str[:10], errors="coerce")
-        firsts.append(pd.Series((stamp.dt.year * 12 + stamp.dt.month - 1).to_numpy(), index=df["client_id"].astype("int64")))
+        firsts.append(
+            pd.Series((stamp.dt.year * 12 + stamp.dt.month - 1).to_numpy(), index=df["client_id"].astype("int64"))
+        )
     combined = pd.concat(firsts).dropna()
     combined = combined[combined <= as_of_mi].groupby(level=0).min().astype("int64")
     return combined, (int(combined.min()) if len(combined) else None)
@@ -113,18 +129,21 @@ def per_client() -> pd.Series:
     """client_id -> hash of the client row and its agreements."""
     clients = frame(
         f"SELECT id, status, onboarded_on, churned_on, currency, source_updated_at, sync_run_id FROM {table(Client)}",
-        [], ["client_id", "status", "onboarded_on", "churned_on", "currency", "upd", "run"],
+        [],
+        ["client_id", "status", "onboarded_on", "churned_on", "currency", "upd", "run"],
     )
     contracts = frame(
         f"""SELECT client_id, COUNT(*), MAX(id), MAX(source_updated_at), MAX(sync_run_id),
                    SUM(id * billed_quantity), SUM(id * unit_price)
             FROM {table(Contract)} GROUP BY client_id""",
-        [], ["client_id", "n", "max_id", "max_upd", "max_run", "qty", "price"],
+        [],
+        ["client_id", "n", "max_id", "max_upd", "max_run", "qty", "price"],
     )
     merged = clients.merge(contracts, on="client_id", how="left")
     return pd.Series(
         [_digest(row) for row in merged.drop(columns=["client_id"]).itertuples(index=False)],
-        index=merged["client_id"].astype("int64"), dtype=object,
+        index=merged["client_id"].astype("int64"),
+        dtype=object,
     )
 
 
@@ -133,6 +152,7 @@ def technicians() -> str:
     df = frame(
         f"""SELECT COUNT(*), MAX(id), MAX(source_updated_at), MAX(sync_run_id), SUM(id * burdened_hourly_cost),
                    COUNT(burdened_hourly_cost) FROM {table(Technician)}""",
-        [], ["n", "max_id", "max_upd", "max_run", "cost", "costed"],
+        [],
+        ["n", "max_id", "max_upd", "max_run", "cost", "costed"],
     )
     return _digest(df.iloc[0].tolist())

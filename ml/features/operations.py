@@ -24,8 +24,14 @@ import pandas as pd
 from . import months
 
 TICKET_COLUMNS = (
-    "tickets", "reactive_tickets", "avg_resolution_hours", "p90_resolution_hours",
-    "first_response_sla", "resolution_sla", "reopen_rate", "escalations",
+    "tickets",
+    "reactive_tickets",
+    "avg_resolution_hours",
+    "p90_resolution_hours",
+    "first_response_sla",
+    "resolution_sla",
+    "reopen_rate",
+    "escalations",
 )
 
 

@@ -36,9 +36,11 @@ def derive(f: pd.DataFrame, invoices: pd.DataFrame, applied: pd.DataFrame, as_of
 
     invoiced = inv.groupby(["client_id", "mi"])["total_cents"].sum().reindex(grid.index, fill_value=0)
     f["invoiced_total"] = invoiced.astype("int64")
-    other = inv.loc[settled_elsewhere, ["client_id", "due_mi"]].assign(
-        cents=(total - applied_total)[settled_elsewhere]
-    ).rename(columns={"due_mi": "mi"})
+    other = (
+        inv.loc[settled_elsewhere, ["client_id", "due_mi"]]
+        .assign(cents=(total - applied_total)[settled_elsewhere])
+        .rename(columns={"due_mi": "mi"})
+    )
     outstanding = (
         months.cumulative(inv[["client_id", "mi", "total_cents"]], "total_cents", grid)
         - months.cumulative(applied, "applied_cents", grid)
@@ -67,8 +69,11 @@ def derive(f: pd.DataFrame, invoices: pd.DataFrame, applied: pd.DataFrame, as_of
     fully = fully[fully["last_payment"].notna()]
     paid_on = pd.to_datetime(fully["last_payment"])
     paid_mi = paid_on.dt.year * 12 + paid_on.dt.month - 1
-    lateness = fully.assign(
-        mi=paid_mi, days=np.maximum(fully["days_to_last_payment"].astype("float64"), 0), n=1
-    ).groupby(["client_id", "mi"])[["days", "n"]].sum().reindex(grid.index, fill_value=0)
+    lateness = (
+        fully.assign(mi=paid_mi, days=np.maximum(fully["days_to_last_payment"].astype("float64"), 0), n=1)
+        .groupby(["client_id", "mi"])[["days", "n"]]
+        .sum()
+        .reindex(grid.index, fill_value=0)
+    )
     f["invoices_paid"] = lateness["n"].astype("int64")
     f["avg_days_late"] = months.safe_ratio(lateness["days"], lateness["n"]).to_numpy()

@@ -37,9 +37,15 @@ def portfolio_totals(month: date | None = None) -> dict:
     """Whole-MSP figures for the month: money sums, margin %, RHEM over all endpoints."""
     month = month or latest_complete_month()
     agg = ClientMonthKPI.objects.filter(month=month).aggregate(
-        clients=Count("id"), revenue=Sum("revenue_total"), gross_margin=Sum("gross_margin"), mrr=Sum("mrr"),
-        open_ar=Sum("open_ar"), labour_minutes=Sum("labour_minutes"), reactive_minutes=Sum("reactive_minutes"),
-        endpoints=Sum("active_endpoints"), tickets=Sum("tickets"),
+        clients=Count("id"),
+        revenue=Sum("revenue_total"),
+        gross_margin=Sum("gross_margin"),
+        mrr=Sum("mrr"),
+        open_ar=Sum("open_ar"),
+        labour_minutes=Sum("labour_minutes"),
+        reactive_minutes=Sum("reactive_minutes"),
+        endpoints=Sum("active_endpoints"),
+        tickets=Sum("tickets"),
     )
     revenue = agg["revenue"] or Decimal("0")
     agg["month"] = month

@@ -17,8 +17,19 @@ from collections.abc import Sequence
 import pandas as pd
 
 from clients.models import (
-    Asset, Client, Contract, Expense, Interaction, Invoice, InvoiceLine, Payment, PaymentApplication,
-    SatisfactionSurvey, Technician, Ticket, Worklog,
+    Asset,
+    Client,
+    Contract,
+    Expense,
+    Interaction,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    PaymentApplication,
+    SatisfactionSurvey,
+    Technician,
+    Ticket,
+    Worklog,
 )
 
 from . import months
@@ -47,19 +58,29 @@ def worklogs(lo: int | None = None, hi: int | None = None, clients: Clients = No
     who, p2 = in_clause("w.client_id", clients)
     billable = "w.billable AND COALESCE(w.billing_status, '') NOT IN ('under_contract', 'ignored')"
     sql = f"""
-        SELECT w.client_id, {month_index('w.work_date')} AS mi, w.technician_id,
+        SELECT w.client_id, {month_index("w.work_date")} AS mi, w.technician_id,
                CAST(SUM(w.minutes) AS BIGINT),
                CAST(SUM(CASE WHEN {billable} THEN w.minutes ELSE 0 END) AS BIGINT),
-               CAST(SUM(CASE WHEN {billable} THEN w.minutes * {ten_thousandths('w.unit_price')} ELSE 0 END) AS BIGINT),
+               CAST(SUM(CASE WHEN {billable} THEN w.minutes * {ten_thousandths("w.unit_price")} ELSE 0 END) AS BIGINT),
                CAST(SUM(CASE WHEN t.is_reactive THEN w.minutes ELSE 0 END) AS BIGINT),
                CAST(SUM(CASE WHEN w.after_hours THEN w.minutes ELSE 0 END) AS BIGINT)
         FROM {table(Worklog)} w LEFT JOIN {table(Ticket)} t ON t.id = w.ticket_id
         WHERE w.deleted_at_source IS NULL{rng}{who}
-        GROUP BY w.client_id, {month_index('w.work_date')}, w.technician_id"""
-    return frame(sql, p1 + p2, [
-        "client_id", "mi", "technician_id", "minutes", "billable_minutes", "billable_value_e4min",
-        "reactive_minutes", "after_hours_minutes",
-    ])
+        GROUP BY w.client_id, {month_index("w.work_date")}, w.technician_id"""
+    return frame(
+        sql,
+        p1 + p2,
+        [
+            "client_id",
+            "mi",
+            "technician_id",
+            "minutes",
+            "billable_minutes",
+            "billable_value_e4min",
+            "reactive_minutes",
+            "after_hours_minutes",
+        ],
+    )
 
 
 def tickets(lo: int | None = None, hi: int | None = None, clients: Clients = None) -> pd.DataFrame:
@@ -72,21 +93,27 @@ def tickets(lo: int | None = None, hi: int | None = None, clients: Clients = Non
     rng, p1 = _range("created_at", lo, hi)
     who, p2 = in_clause("client_id", clients)
     res = hours_between("created_at", "resolved_at")
-    fr_measured = "(first_response_violated IS NOT NULL OR (first_response_due_at IS NOT NULL AND first_response_at IS NOT NULL))"
-    fr_met = ("(CASE WHEN first_response_violated IS NOT NULL THEN (CASE WHEN first_response_violated THEN 0 ELSE 1 END)"
-              " WHEN first_response_due_at IS NOT NULL AND first_response_at IS NOT NULL"
-              " THEN (CASE WHEN first_response_at <= first_response_due_at THEN 1 ELSE 0 END) ELSE 0 END)")
+    fr_measured = (
+        "(first_response_violated IS NOT NULL OR (first_response_due_at IS NOT NULL AND first_response_at IS NOT NULL))"
+    )
+    fr_met = (
+        "(CASE WHEN first_response_violated IS NOT NULL THEN (CASE WHEN first_response_violated THEN 0 ELSE 1 END)"
+        " WHEN first_response_due_at IS NOT NULL AND first_response_at IS NOT NULL"
+        " THEN (CASE WHEN first_response_at <= first_response_due_at THEN 1 ELSE 0 END) ELSE 0 END)"
+    )
     res_measured = "(resolution_violated IS NOT NULL OR (resolution_due_at IS NOT NULL AND resolved_at IS NOT NULL))"
-    res_met = ("(CASE WHEN resolution_violated IS NOT NULL THEN (CASE WHEN resolution_violated THEN 0 ELSE 1 END)"
-               " WHEN resolution_due_at IS NOT NULL AND resolved_at IS NOT NULL"
-               " THEN (CASE WHEN resolved_at <= resolution_due_at THEN 1 ELSE 0 END) ELSE 0 END)")
+    res_met = (
+        "(CASE WHEN resolution_violated IS NOT NULL THEN (CASE WHEN resolution_violated THEN 0 ELSE 1 END)"
+        " WHEN resolution_due_at IS NOT NULL AND resolved_at IS NOT NULL"
+        " THEN (CASE WHEN resolved_at <= resolution_due_at THEN 1 ELSE 0 END) ELSE 0 END)"
+    )
     inner = f"""
-        SELECT client_id, {month_index('created_at')} AS mi,
-               {flag('is_reactive')} AS reactive,
+        SELECT client_id, {month_index("created_at")} AS mi,
+               {flag("is_reactive")} AS reactive,
                CASE WHEN resolved_at IS NOT NULL AND resolved_at >= created_at THEN {real(res)} END AS res_h,
                {flag(fr_measured)} AS fr_n, {fr_met} AS fr_ok,
                {flag(res_measured)} AS res_n, {res_met} AS res_ok,
-               {flag('reopen_count > 0')} AS reopened, {flag('escalated')} AS esc
+               {flag("reopen_count > 0")} AS reopened, {flag("escalated")} AS esc
         FROM {table(Ticket)}
         WHERE deleted_at_source IS NULL{rng}{who}"""
     # Resolved tickets sort first on both databases (they order NULLs differently), so the
@@ -103,20 +130,35 @@ def tickets(lo: int | None = None, hi: int | None = None, clients: Clients = Non
                SUM(fr_n), SUM(fr_ok), SUM(res_n), SUM(res_ok), SUM(reopened), SUM(esc)
         FROM ({ranked}) r
         GROUP BY client_id, mi"""
-    return frame(sql, p1 + p2, [
-        "client_id", "mi", "tickets", "reactive_tickets", "resolved", "res_hours_sum", "p90_res",
-        "fr_n", "fr_ok", "res_n", "res_ok", "reopened", "escalations",
-    ])
+    return frame(
+        sql,
+        p1 + p2,
+        [
+            "client_id",
+            "mi",
+            "tickets",
+            "reactive_tickets",
+            "resolved",
+            "res_hours_sum",
+            "p90_res",
+            "fr_n",
+            "fr_ok",
+            "res_n",
+            "res_ok",
+            "reopened",
+            "escalations",
+        ],
+    )
 
 
 def surveys(lo: int | None = None, hi: int | None = None, clients: Clients = None) -> pd.DataFrame:
     rng, p1 = _range("responded_at", lo, hi)
     who, p2 = in_clause("client_id", clients)
     sql = f"""
-        SELECT client_id, {month_index('responded_at')} AS mi, COUNT(*), SUM(score), SUM({flag('score <= 2')})
+        SELECT client_id, {month_index("responded_at")} AS mi, COUNT(*), SUM(score), SUM({flag("score <= 2")})
         FROM {table(SatisfactionSurvey)}
         WHERE deleted_at_source IS NULL AND score BETWEEN 1 AND 5{rng}{who}
-        GROUP BY client_id, {month_index('responded_at')}"""
+        GROUP BY client_id, {month_index("responded_at")}"""
     return frame(sql, p1 + p2, ["client_id", "mi", "surveys", "score_sum", "low_csat_surveys"])
 
 
@@ -125,13 +167,13 @@ def invoice_lines(clients: Clients = None) -> pd.DataFrame:
     highest/lowest unit price (for seat counts and the last price change)."""
     who, params = in_clause("i.client_id", clients)
     sql = f"""
-        SELECT i.client_id, {month_index('i.txn_date')} AS mi, l.kind, l.service_item_id,
-               CAST(SUM({cents('l.amount * i.exchange_rate')}) AS BIGINT),
-               {real('SUM(l.quantity)')},
-               MAX({ten_thousandths('l.unit_price')}), MIN({ten_thousandths('l.unit_price')})
+        SELECT i.client_id, {month_index("i.txn_date")} AS mi, l.kind, l.service_item_id,
+               CAST(SUM({cents("l.amount * i.exchange_rate")}) AS BIGINT),
+               {real("SUM(l.quantity)")},
+               MAX({ten_thousandths("l.unit_price")}), MIN({ten_thousandths("l.unit_price")})
         FROM {table(InvoiceLine)} l JOIN {table(Invoice)} i ON i.id = l.invoice_id
         WHERE NOT i.voided AND i.client_id IS NOT NULL AND i.deleted_at_source IS NULL{who}
-        GROUP BY i.client_id, {month_index('i.txn_date')}, l.kind, l.service_item_id"""
+        GROUP BY i.client_id, {month_index("i.txn_date")}, l.kind, l.service_item_id"""
     return frame(sql, params, ["client_id", "mi", "kind", "item_id", "cents", "quantity", "price_max", "price_min"])
 
 
@@ -146,20 +188,36 @@ def invoices(clients: Clients = None) -> pd.DataFrame:
         WHERE p.deleted_at_source IS NULL"""
     due = "COALESCE(i.due_date, i.txn_date)"
     sql = f"""
-        SELECT i.id, i.client_id, {month_index('i.txn_date')}, i.txn_date, {due},
-               {month_index(due)}, {cents('i.total * i.exchange_rate')}, {cents('i.balance * i.exchange_rate')},
-               {real('i.exchange_rate')},
-               CAST(COALESCE(SUM({cents('ap.amount * i.exchange_rate')}), 0) AS BIGINT),
-               CAST(COALESCE(SUM(CASE WHEN ap.txn_date <= {due} THEN {cents('ap.amount * i.exchange_rate')} END), 0) AS BIGINT),
+        SELECT i.id, i.client_id, {month_index("i.txn_date")}, i.txn_date, {due},
+               {month_index(due)}, {cents("i.total * i.exchange_rate")}, {cents("i.balance * i.exchange_rate")},
+               {real("i.exchange_rate")},
+               CAST(COALESCE(SUM({cents("ap.amount * i.exchange_rate")}), 0) AS BIGINT),
+               CAST(COALESCE(SUM(CASE WHEN ap.txn_date <= {due}
+                                      THEN {cents("ap.amount * i.exchange_rate")} END), 0) AS BIGINT),
                MAX(ap.txn_date),
-               MAX({days_between(due, 'ap.txn_date')})
+               MAX({days_between(due, "ap.txn_date")})
         FROM {table(Invoice)} i LEFT JOIN ({applied}) ap ON ap.invoice_id = i.id
         WHERE NOT i.voided AND i.client_id IS NOT NULL AND i.deleted_at_source IS NULL{who}
         GROUP BY i.id, i.client_id, i.txn_date, i.due_date, i.total, i.balance, i.exchange_rate"""
-    return frame(sql, params, [
-        "invoice_id", "client_id", "mi", "txn_date", "due_date", "due_mi", "total_cents", "balance_cents",
-        "rate", "applied_cents", "applied_by_due_cents", "last_payment", "days_to_last_payment",
-    ])
+    return frame(
+        sql,
+        params,
+        [
+            "invoice_id",
+            "client_id",
+            "mi",
+            "txn_date",
+            "due_date",
+            "due_mi",
+            "total_cents",
+            "balance_cents",
+            "rate",
+            "applied_cents",
+            "applied_by_due_cents",
+            "last_payment",
+            "days_to_last_payment",
+        ],
+    )
 
 
 def applications(clients: Clients = None) -> pd.DataFrame:
@@ -167,25 +225,25 @@ def applications(clients: Clients = None) -> pd.DataFrame:
     each invoice's own rate so open AR carries no exchange gains or losses."""
     who, params = in_clause("i.client_id", clients)
     sql = f"""
-        SELECT i.client_id, {month_index('p.txn_date')} AS mi,
-               CAST(SUM({cents('a.amount * i.exchange_rate')}) AS BIGINT)
+        SELECT i.client_id, {month_index("p.txn_date")} AS mi,
+               CAST(SUM({cents("a.amount * i.exchange_rate")}) AS BIGINT)
         FROM {table(PaymentApplication)} a
         JOIN {table(Payment)} p ON p.id = a.payment_id
         JOIN {table(Invoice)} i ON i.id = a.invoice_id
         WHERE p.deleted_at_source IS NULL AND NOT i.voided AND i.client_id IS NOT NULL
               AND i.deleted_at_source IS NULL{who}
-        GROUP BY i.client_id, {month_index('p.txn_date')}"""
+        GROUP BY i.client_id, {month_index("p.txn_date")}"""
     return frame(sql, params, ["client_id", "mi", "applied_cents"])
 
 
 def expenses(clients: Clients = None) -> pd.DataFrame:
     who, params = in_clause("client_id", clients)
     sql = f"""
-        SELECT client_id, {month_index('txn_date')} AS mi, category,
-               CAST(SUM({cents('amount * exchange_rate')}) AS BIGINT)
+        SELECT client_id, {month_index("txn_date")} AS mi, category,
+               CAST(SUM({cents("amount * exchange_rate")}) AS BIGINT)
         FROM {table(Expense)}
         WHERE client_id IS NOT NULL AND deleted_at_source IS NULL{who}
-        GROUP BY client_id, {month_index('txn_date')}, category"""
+        GROUP BY client_id, {month_index("txn_date")}, category"""
     return frame(sql, params, ["client_id", "mi", "category", "cents"])
 
 
@@ -204,12 +262,14 @@ def endpoints(clients: Clients = None) -> pd.DataFrame:
 def interactions(clients: Clients = None) -> pd.DataFrame:
     who, params = in_clause("client_id", clients)
     sql = f"""
-        SELECT client_id, {month_index('occurred_at')} AS mi, COUNT(*), SUM({flag("kind = 'qbr'")}),
+        SELECT client_id, {month_index("occurred_at")} AS mi, COUNT(*), SUM({flag("kind = 'qbr'")}),
                SUM(COALESCE(sentiment, 0)), COUNT(sentiment), MAX(occurred_at)
         FROM {table(Interaction)}
         WHERE deleted_at_source IS NULL{who}
-        GROUP BY client_id, {month_index('occurred_at')}"""
-    return frame(sql, params, ["client_id", "mi", "interactions", "qbr_count", "sentiment_sum", "sentiment_n", "last_at"])
+        GROUP BY client_id, {month_index("occurred_at")}"""
+    return frame(
+        sql, params, ["client_id", "mi", "interactions", "qbr_count", "sentiment_sum", "sentiment_n", "last_at"]
+    )
 
 
 def contracts(clients: Clients = None) -> pd.DataFrame:
@@ -217,13 +277,34 @@ def contracts(clients: Clients = None) -> pd.DataFrame:
     if clients is not None:
         qs = qs.filter(client_id__in=list(clients))
     rows = qs.values_list(
-        "client_id", "kind", "status", "start_date", "end_date", "cancelled_on", "billed_quantity",
-        "unit_price", "billing_frequency_months", "currency", "auto_renew",
+        "client_id",
+        "kind",
+        "status",
+        "start_date",
+        "end_date",
+        "cancelled_on",
+        "billed_quantity",
+        "unit_price",
+        "billing_frequency_months",
+        "currency",
+        "auto_renew",
     )
-    return pd.DataFrame.from_records(list(rows), columns=[
-        "client_id", "kind", "status", "start_date", "end_date", "cancelled_on", "billed_quantity",
-        "unit_price", "frequency", "currency", "auto_renew",
-    ])
+    return pd.DataFrame.from_records(
+        list(rows),
+        columns=[
+            "client_id",
+            "kind",
+            "status",
+            "start_date",
+            "end_date",
+            "cancelled_on",
+            "billed_quantity",
+            "unit_price",
+            "frequency",
+            "currency",
+            "auto_renew",
+        ],
+    )
 
 
 def client_rows(clients: Clients = None) -> pd.DataFrame:

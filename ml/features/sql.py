@@ -30,7 +30,9 @@ def vendor() -> str:
 def month_index(column: str) -> str:
     """SQL for the integer month index of a date or (UTC) datetime column."""
     if vendor() == "postgresql":
-        return f"(CAST(EXTRACT(YEAR FROM {column}) AS INTEGER) * 12 + CAST(EXTRACT(MONTH FROM {column}) AS INTEGER) - 1)"
+        return (
+            f"(CAST(EXTRACT(YEAR FROM {column}) AS INTEGER) * 12 + CAST(EXTRACT(MONTH FROM {column}) AS INTEGER) - 1)"
+        )
     # SQLite keeps dates as 'YYYY-MM-DD' and datetimes as 'YYYY-MM-DD HH:MM:SS' (UTC).
     return f"(CAST(substr({column}, 1, 4) AS INTEGER) * 12 + CAST(substr({column}, 6, 2) AS INTEGER) - 1)"
 

@@ -15,35 +15,82 @@ from django.db import connection, transaction
 from ml.models import ClientMonthKPI
 
 from . import months
-from .sql import frame, in_clause, insert_rows, month_index, table
+from .sql import frame, in_clause, insert_rows, month_index, real, table
 
 MONEY = (
-    "revenue_recurring", "revenue_time", "revenue_project", "revenue_product", "revenue_expense",
-    "revenue_other", "revenue_total", "invoiced_total", "labour_cost", "license_cost", "other_cost",
-    "gross_margin", "effective_hourly_rate", "contribution_per_hour", "billable_value", "mrr", "open_ar",
+    "revenue_recurring",
+    "revenue_time",
+    "revenue_project",
+    "revenue_product",
+    "revenue_expense",
+    "revenue_other",
+    "revenue_total",
+    "invoiced_total",
+    "labour_cost",
+    "license_cost",
+    "other_cost",
+    "gross_margin",
+    "effective_hourly_rate",
+    "contribution_per_hour",
+    "billable_value",
+    "mrr",
+    "open_ar",
 )
 COUNTS = (
-    "labour_minutes", "invoices_due", "invoices_paid", "active_endpoints", "tickets", "reactive_tickets",
-    "reactive_minutes", "escalations", "surveys", "low_csat_surveys", "qbr_count", "qbr_last_12m", "interactions",
+    "labour_minutes",
+    "invoices_due",
+    "invoices_paid",
+    "active_endpoints",
+    "tickets",
+    "reactive_tickets",
+    "reactive_minutes",
+    "escalations",
+    "surveys",
+    "low_csat_surveys",
+    "qbr_count",
+    "qbr_last_12m",
+    "interactions",
 )
 NULLABLE_INTS = ("days_since_contact", "tenure_months", "months_to_renewal", "months_since_price_change")
 QUANTITIES = ("billed_seats", "billed_devices")
 RATIOS = (
-    "margin_pct", "billing_efficiency", "revenue_growth_3m", "revenue_growth_12m", "dso_days",
-    "late_invoice_share", "avg_days_late", "tickets_per_endpoint", "rhem", "avg_resolution_hours",
-    "p90_resolution_hours", "first_response_sla", "resolution_sla", "reopen_rate", "after_hours_share",
-    "technician_concentration", "csat_avg", "csat_trend", "survey_response_rate", "interaction_sentiment",
-    "seat_growth_12m", "billed_vs_active",
+    "margin_pct",
+    "billing_efficiency",
+    "revenue_growth_3m",
+    "revenue_growth_12m",
+    "dso_days",
+    "late_invoice_share",
+    "avg_days_late",
+    "tickets_per_endpoint",
+    "rhem",
+    "avg_resolution_hours",
+    "p90_resolution_hours",
+    "first_response_sla",
+    "resolution_sla",
+    "reopen_rate",
+    "after_hours_share",
+    "technician_concentration",
+    "csat_avg",
+    "csat_trend",
+    "survey_response_rate",
+    "interaction_sentiment",
+    "seat_growth_12m",
+    "billed_vs_active",
 )
 KPI_COLUMNS = MONEY + COUNTS + NULLABLE_INTS + QUANTITIES + RATIOS
 
 
 def stored_state() -> pd.DataFrame:
     """(client_id, mi) -> features_version and the per-table fingerprint hashes of every row."""
-    df = frame(f"SELECT client_id, {month_index('month')}, features_version, source_fingerprint "
-               f"FROM {table(ClientMonthKPI)}", [], ["client_id", "mi", "features_version", "fp"])
+    df = frame(
+        f"SELECT client_id, {month_index('month')}, features_version, source_fingerprint FROM {table(ClientMonthKPI)}",
+        [],
+        ["client_id", "mi", "features_version", "fp"],
+    )
     if df.empty:
-        return pd.DataFrame(columns=["features_version"], index=pd.MultiIndex.from_arrays([[], []], names=["client_id", "mi"]))
+        return pd.DataFrame(
+            columns=["features_version"], index=pd.MultiIndex.from_arrays([[], []], names=["client_id", "mi"])
+        )
     decoded = _decoded(df["fp"])
     fps = pd.DataFrame.from_records(decoded).fillna("")
     out = pd.concat([df.drop(columns="fp"), fps], axis=1).set_index(["client_id", "mi"]).sort_index()
@@ -63,9 +110,13 @@ def stored_columns(client_ids, columns: tuple[str, ...]) -> pd.DataFrame:
     """Stored values (money as cents) of `columns` for the given clients, by (client_id, mi),
     read with plain SQL: Django's per-value Decimal converters cost seconds at this size."""
     who, params = in_clause("client_id", None if client_ids is None else list(client_ids))
-    names = ", ".join(columns)
-    df = frame(f"SELECT client_id, {month_index('month')}, quality_notes, {names} FROM {table(ClientMonthKPI)} "
-               f"WHERE 1 = 1{who}", params, ["client_id", "mi", "quality_notes", *columns])
+    names = ", ".join(real(c) if c in MONEY or c in QUANTITIES else c for c in columns)
+    df = frame(
+        f"SELECT client_id, {month_index('month')}, quality_notes, {names} FROM {table(ClientMonthKPI)} "
+        f"WHERE 1 = 1{who}",
+        params,
+        ["client_id", "mi", "quality_notes", *columns],
+    )
     for column in columns:
         if column in MONEY:
             df[column] = np.rint(pd.to_numeric(df[column]) * 100)
@@ -74,8 +125,9 @@ def stored_columns(client_ids, columns: tuple[str, ...]) -> pd.DataFrame:
 
 
 @transaction.atomic
-def replace_rows(frame: pd.DataFrame, rebuild_from: pd.Series, stale: list[tuple[int, int]],
-                 version: int, now: datetime) -> tuple[int, int]:
+def replace_rows(
+    frame: pd.DataFrame, rebuild_from: pd.Series, stale: list[tuple[int, int]], version: int, now: datetime
+) -> tuple[int, int]:
     """Delete each rebuilt client's rows from its first rebuilt month (and stale rows), then
     insert the frame's rows from that month on. Returns (written, deleted)."""
     deleted = 0
@@ -83,7 +135,7 @@ def replace_rows(frame: pd.DataFrame, rebuild_from: pd.Series, stale: list[tuple
         ids = list(clients)
         for i in range(0, len(ids), 900):
             deleted += ClientMonthKPI.objects.filter(
-                client_id__in=ids[i:i + 900], month__gte=months.to_date(int(start_mi))
+                client_id__in=ids[i : i + 900], month__gte=months.to_date(int(start_mi))
             ).delete()[0]
     for client_id, mi in stale:
         deleted += ClientMonthKPI.objects.filter(client_id=client_id, month=months.to_date(mi)).delete()[0]
@@ -102,7 +154,15 @@ def replace_rows(frame: pd.DataFrame, rebuild_from: pd.Series, stale: list[tuple
         (int(client_id), day[mi], version, now, fingerprints[i], notes[i], partial[i], *(c[i] for c in converted))
         for i, (client_id, mi) in enumerate(rows.index.tolist())
     ]
-    head = ["client", "month", "features_version", "computed_at", "source_fingerprint", "quality_notes", "partial_month"]
+    head = [
+        "client",
+        "month",
+        "features_version",
+        "computed_at",
+        "source_fingerprint",
+        "quality_notes",
+        "partial_month",
+    ]
     return insert_rows(ClientMonthKPI, head + columns, out), deleted
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from clients.models import Client
 from ml.features import months
-from ml.features.sql import frame, insert_rows, month_index, table
+from ml.features.sql import frame, insert_rows, month_index, real, table
 from ml.models import ClientMonthKPI, GenomeVector
 
 from .dimensions import DIMENSIONS, KPI_INPUTS, SCHEMA_VERSION, KPIs
@@ -33,8 +33,13 @@ def kpi_frame(from_mi: int | None) -> pd.DataFrame:
     if from_mi is not None:
         where, params = " WHERE month >= %s", [months.to_date(from_mi - LOOKBACK_MONTHS).isoformat()]
     columns = ["client_id", "mi", "partial_month", *KPI_INPUTS]
-    df = frame(f"SELECT client_id, {month_index('month')}, partial_month, {', '.join(KPI_INPUTS)} "
-               f"FROM {table(ClientMonthKPI)}{where}", params, columns)
+    # Cast to float in SQL: PostgreSQL would otherwise hand back a Decimal per money value.
+    selected = ", ".join(real(c) for c in KPI_INPUTS)
+    df = frame(
+        f"SELECT client_id, {month_index('month')}, partial_month, {selected} FROM {table(ClientMonthKPI)}{where}",
+        params,
+        columns,
+    )
     if df.empty:
         return df
     for column in KPI_INPUTS:
@@ -76,14 +81,18 @@ def build_genome(from_month: date | None = None, progress=None) -> tuple[int, in
     scores = group_scores(values)
     written = _write(raw, values, missing, scores, from_month)
     complete = frame[~frame["partial_month"].astype(bool)]
-    latest = int(complete.index.get_level_values(1).max()) if len(complete) else int(frame.index.get_level_values(1).max())
+    latest = (
+        int(complete.index.get_level_values(1).max()) if len(complete) else int(frame.index.get_level_values(1).max())
+    )
     say(f"Segmenting {months.to_date(latest):%Y-%m}")
     k = segment_month(months.to_date(latest))
     return written, k
 
 
 @transaction.atomic
-def _write(raw: pd.DataFrame, values: np.ndarray, missing: np.ndarray, scores: np.ndarray, from_month: date | None) -> int:
+def _write(
+    raw: pd.DataFrame, values: np.ndarray, missing: np.ndarray, scores: np.ndarray, from_month: date | None
+) -> int:
     stale = GenomeVector.objects.filter(schema_version=SCHEMA_VERSION)
     if from_month is not None:
         stale = stale.filter(month__gte=from_month)
@@ -96,14 +105,36 @@ def _write(raw: pd.DataFrame, values: np.ndarray, missing: np.ndarray, scores: n
     index = raw.index.tolist()
     rows = []
     for i, (client_id, mi) in enumerate(index):
-        rows.append((
-            int(client_id), months.to_date(int(mi)), SCHEMA_VERSION, json.dumps(scaled_lists[i]),
-            json.dumps([None if x != x else x for x in raw_lists[i]]),
-            json.dumps(np.flatnonzero(missing[i]).tolist()), *score_lists[i], now,
-        ))
-    return insert_rows(GenomeVector, [
-        "client", "month", "schema_version", "values", "raw", "missing", "financial_health", "operational_efficiency",
-        "engagement", "growth_potential", "risk_factors", "computed_at"], rows)
+        rows.append(
+            (
+                int(client_id),
+                months.to_date(int(mi)),
+                SCHEMA_VERSION,
+                json.dumps(scaled_lists[i]),
+                json.dumps([None if x != x else x for x in raw_lists[i]]),
+                json.dumps(np.flatnonzero(missing[i]).tolist()),
+                *score_lists[i],
+                now,
+            )
+        )
+    return insert_rows(
+        GenomeVector,
+        [
+            "client",
+            "month",
+            "schema_version",
+            "values",
+            "raw",
+            "missing",
+            "financial_health",
+            "operational_efficiency",
+            "engagement",
+            "growth_potential",
+            "risk_factors",
+            "computed_at",
+        ],
+        rows,
+    )
 
 
 def latest_month() -> date | None:

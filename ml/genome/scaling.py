@@ -37,4 +37,4 @@ def scale(raw: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 def group_scores(values: np.ndarray) -> np.ndarray:
     """Per row, the mean scaled value of each group of ten, x 100 (0-100)."""
-    return np.stack([values[:, g * 10:(g + 1) * 10].mean(axis=1) * 100 for g in range(len(GROUPS))], axis=1)
+    return np.stack([values[:, g * 10 : (g + 1) * 10].mean(axis=1) * 100 for g in range(len(GROUPS))], axis=1)

@@ -15,8 +15,8 @@ from datetime import date
 import numpy as np
 from django.db import transaction
 from sklearn.cluster import KMeans
-from threadpoolctl import threadpool_limits
 from sklearn.metrics import silhouette_score
+from threadpoolctl import threadpool_limits
 
 from ml.models import GenomeVector, Segment
 
@@ -57,8 +57,9 @@ def _search(values: np.ndarray, n: int):
 def describe(centroid: np.ndarray, portfolio_mean: np.ndarray) -> tuple[str, str, list[dict]]:
     delta = centroid - portfolio_mean
     order = np.argsort(-np.abs(delta))
-    distinctive = [{"code": DIMENSIONS[i].code, "name": DIMENSIONS[i].name, "delta": round(float(delta[i]), 3)}
-                   for i in order[:5]]
+    distinctive = [
+        {"code": DIMENSIONS[i].code, "name": DIMENSIONS[i].name, "delta": round(float(delta[i]), 3)} for i in order[:5]
+    ]
     picked = [order[0]]
     for i in order[1:]:
         if DIMENSIONS[i].group != DIMENSIONS[picked[0]].group:
@@ -68,17 +69,22 @@ def describe(centroid: np.ndarray, portfolio_mean: np.ndarray) -> tuple[str, str
     name = " · ".join(labels)
     name = name[:1].upper() + name[1:]
     scores = group_scores(centroid[None, :])[0]
-    description = "; ".join(
-        f"{DIMENSIONS[i].name} {'above' if delta[i] > 0 else 'below'} the portfolio" for i in order[:5]
-    ) + ". Group scores: " + ", ".join(f"{label} {scores[g]:.0f}" for g, (_, label) in enumerate(GROUPS))
+    description = (
+        "; ".join(f"{DIMENSIONS[i].name} {'above' if delta[i] > 0 else 'below'} the portfolio" for i in order[:5])
+        + ". Group scores: "
+        + ", ".join(f"{label} {scores[g]:.0f}" for g, (_, label) in enumerate(GROUPS))
+    )
     return name, description, distinctive
 
 
 @transaction.atomic
 def segment_month(month: date, schema_version: str = SCHEMA_VERSION) -> int:
     """Cluster the month's genomes, replace its segments and link each vector. Returns k."""
-    vectors = list(GenomeVector.objects.filter(month=month, schema_version=schema_version).only("id", "values")
-                   .order_by("client_id"))
+    vectors = list(
+        GenomeVector.objects.filter(month=month, schema_version=schema_version)
+        .only("id", "values")
+        .order_by("client_id")
+    )
     Segment.objects.filter(month=month, schema_version=schema_version).delete()
     if not vectors:
         return 0
@@ -97,12 +103,19 @@ def segment_month(month: date, schema_version: str = SCHEMA_VERSION) -> int:
             name = f"{name} ({key + 1})"
         used.add(name)
         segments[key] = Segment.objects.create(
-            month=month, schema_version=schema_version, key=key, name=name, description=description,
-            size=int(members.sum()), centroid=[round(float(x) + 0.5, 4) for x in centroid],
-            distinctive=distinctive, silhouette=silhouette, k=k,
+            month=month,
+            schema_version=schema_version,
+            key=key,
+            name=name,
+            description=description,
+            size=int(members.sum()),
+            centroid=[round(float(x) + 0.5, 4) for x in centroid],
+            distinctive=distinctive,
+            silhouette=silhouette,
+            k=k,
         )
     for key, segment in segments.items():
-        ids = [v.id for v, label in zip(vectors, labels) if label == key]
+        ids = [v.id for v, label in zip(vectors, labels, strict=True) if label == key]
         for i in range(0, len(ids), 900):
-            GenomeVector.objects.filter(id__in=ids[i:i + 900]).update(segment=segment)
+            GenomeVector.objects.filter(id__in=ids[i : i + 900]).update(segment=segment)
     return k

@@ -50,9 +50,16 @@ def shared_dimensions(a, b, top: int = 5) -> list[dict]:
     contrib = ca * cb / denom
     order = np.argsort(-contrib)[:top]
     return [
-        {"code": DIMENSIONS[i].code, "name": DIMENSIONS[i].name, "group": DIMENSIONS[i].group_name,
-         "a": round(float(a[i]), 3), "b": round(float(b[i]), 3), "contribution": round(float(contrib[i]), 4)}
-        for i in order if contrib[i] > 0
+        {
+            "code": DIMENSIONS[i].code,
+            "name": DIMENSIONS[i].name,
+            "group": DIMENSIONS[i].group_name,
+            "a": round(float(a[i]), 3),
+            "b": round(float(b[i]), 3),
+            "contribution": round(float(contrib[i]), 4),
+        }
+        for i in order
+        if contrib[i] > 0
     ]
 
 
@@ -65,14 +72,17 @@ def _month(month: date | None, schema_version: str, client_id: int | None = None
     return qs.order_by("-month").values_list("month", flat=True).first()
 
 
-def similar_clients(client_id: int, month: date | None = None, k: int = 5,
-                    schema_version: str = SCHEMA_VERSION) -> list[Similar]:
+def similar_clients(
+    client_id: int, month: date | None = None, k: int = 5, schema_version: str = SCHEMA_VERSION
+) -> list[Similar]:
     """The k clients whose genome for the month is closest to this client's (latest month
     with a vector when month is None), with the dimensions they share."""
     month = _month(month, schema_version, client_id)
     if month is None:
         return []
-    rows = list(GenomeVector.objects.filter(month=month, schema_version=schema_version).values_list("client_id", "values"))
+    rows = list(
+        GenomeVector.objects.filter(month=month, schema_version=schema_version).values_list("client_id", "values")
+    )
     ids = [r[0] for r in rows]
     if client_id not in ids:
         return []
@@ -90,8 +100,9 @@ def similar_clients(client_id: int, month: date | None = None, k: int = 5,
     ]
 
 
-def compare(client_a: int, client_b: int, month: date | None = None,
-            schema_version: str = SCHEMA_VERSION) -> list[dict]:
+def compare(
+    client_a: int, client_b: int, month: date | None = None, schema_version: str = SCHEMA_VERSION
+) -> list[dict]:
     """Both clients' genomes dimension by dimension for the month (latest common month when
     None): scaled values, the difference (a - b) and the raw values."""
     qs = GenomeVector.objects.filter(schema_version=schema_version, client_id__in=[client_a, client_b])
@@ -106,8 +117,17 @@ def compare(client_a: int, client_b: int, month: date | None = None,
         return []
     a, b = vectors[client_a], vectors[client_b]
     return [
-        {"index": d.index, "code": d.code, "name": d.name, "group": d.group_name, "direction": d.direction,
-         "a": a.values[d.index], "b": b.values[d.index], "difference": round(a.values[d.index] - b.values[d.index], 4),
-         "raw_a": a.raw[d.index], "raw_b": b.raw[d.index]}
+        {
+            "index": d.index,
+            "code": d.code,
+            "name": d.name,
+            "group": d.group_name,
+            "direction": d.direction,
+            "a": a.values[d.index],
+            "b": b.values[d.index],
+            "difference": round(a.values[d.index] - b.values[d.index], 4),
+            "raw_a": a.raw[d.index],
+            "raw_b": b.raw[d.index],
+        }
         for d in DIMENSIONS
     ]

@@ -26,9 +26,7 @@ class Segment(models.Model):
 
     class Meta:
         ordering = ["month", "key"]
-        constraints = [
-            models.UniqueConstraint(fields=["month", "schema_version", "key"], name="segment_uniq")
-        ]
+        constraints = [models.UniqueConstraint(fields=["month", "schema_version", "key"], name="segment_uniq")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.month:%Y-%m})"
@@ -51,9 +49,7 @@ class GenomeVector(models.Model):
 
     class Meta:
         ordering = ["client", "month"]
-        constraints = [
-            models.UniqueConstraint(fields=["client", "month", "schema_version"], name="genomevector_uniq")
-        ]
+        constraints = [models.UniqueConstraint(fields=["client", "month", "schema_version"], name="genomevector_uniq")]
         indexes = [models.Index(fields=["month", "schema_version"])]
 
     def __str__(self) -> str:

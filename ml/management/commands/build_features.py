@@ -22,11 +22,15 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         report = build_features(
-            since=start, progress=lambda message: self.stdout.write(f"  {message}"), trigger="command",
+            since=start,
+            progress=lambda message: self.stdout.write(f"  {message}"),
+            trigger="command",
             with_genome=not no_genome,
         )
-        self.stdout.write(self.style.SUCCESS(
-            f"{'Full' if report.full else 'Incremental'} build: {report.clients_rebuilt} clients from "
-            f"{report.rebuilt_from or '-'}, {report.kpi_rows_written} KPI rows, {report.genome_rows_written} "
-            f"genome vectors, {report.segments} segments in {report.seconds:.1f} s"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{'Full' if report.full else 'Incremental'} build: {report.clients_rebuilt} clients from "
+                f"{report.rebuilt_from or '-'}, {report.kpi_rows_written} KPI rows, {report.genome_rows_written} "
+                f"genome vectors, {report.segments} segments in {report.seconds:.1f} s"
+            )
+        )
