@@ -1,0 +1,131 @@
+"""Planning a build: the data's as-of date, each client's run of months, and which
+(client, month) rows changed since the last build (see build.py and docs/kpis.md)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from django.db.models import Max
+
+from clients.models import Ticket, Worklog
+from ml.models import FeatureBuild
+
+from . import fingerprints, months, sources
+
+FEATURES_VERSION = 1
+
+
+def data_as_of() -> date | None:
+    """The last day with service-desk activity (worklog or ticket): the data's 'today'."""
+    day = Worklog.objects.aggregate(d=Max("work_date"))["d"]
+    created = Ticket.objects.aggregate(d=Max("created_at"))["d"]
+    days = [d for d in (day, created.date() if created else None) if d]
+    return max(days) if days else None
+
+
+def client_months(as_of: date) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+    """The month grid (client_id, mi) with a _partial flag, each client's tenure base month,
+    and the client rows."""
+    clients = sources.client_rows()
+    as_of_mi = months.to_index(as_of)
+    # Activity (tickets, worklogs, invoices) starts a client's run; an endpoint's purchase
+    # date or an old CRM note does not.
+    first_data, world_start = fingerprints.first_activity(as_of_mi)
+    world_start = as_of_mi if world_start is None else world_start
+    rows, first_mi = [], {}
+    for c in clients.itertuples(index=False):
+        onboard = months.to_index(c.onboarded_on) if c.onboarded_on else None
+        candidates = [m for m in (onboard, first_data.get(c.client_id)) if m is not None and not pd.isna(m)]
+        if not candidates:
+            continue
+        first = int(min(candidates))
+        start = max(first, world_start)
+        end = as_of_mi if not c.churned_on else min(as_of_mi, months.to_index(c.churned_on))
+        if start > end:
+            continue
+        first_mi[c.client_id] = first
+        span = np.arange(start, end + 1)
+        partial = np.zeros(len(span), dtype=bool)
+        if as_of < months.month_end(as_of_mi):
+            partial |= span == as_of_mi
+        if c.onboarded_on and c.onboarded_on.day > 1:
+            partial |= span == onboard
+        if c.churned_on and c.churned_on < months.month_end(months.to_index(c.churned_on)):
+            partial |= span == months.to_index(c.churned_on)
+        rows.append((np.full(len(span), c.client_id), span, partial))
+    if not rows:
+        empty = pd.MultiIndex.from_arrays([[], []], names=["client_id", "mi"])
+        return pd.DataFrame({"_partial": []}, index=empty), pd.Series(dtype="int64"), clients
+    grid = pd.DataFrame(
+        {"_partial": np.concatenate([r[2] for r in rows])},
+        index=pd.MultiIndex.from_arrays(
+            [
+                np.concatenate([r[0] for r in rows]).astype("int64"),
+                np.concatenate([r[1] for r in rows]).astype("int64"),
+            ],
+            names=["client_id", "mi"],
+        ),
+    ).sort_index()
+    return grid, pd.Series(first_mi, dtype="int64"), clients
+
+
+def _on_grid(index: pd.MultiIndex, grid: pd.DataFrame) -> np.ndarray:
+    """Mask of the grid months that rows at these (client_id, mi) feed: rows dated before a
+    client's first month (or undated endpoints) feed its first month's cumulative KPIs."""
+    starts = grid.reset_index().groupby("client_id")["mi"].min()
+    df = index.to_frame(index=False)
+    df = df[df["client_id"].isin(starts.index)]
+    df["mi"] = np.maximum(df["mi"].to_numpy(), df["client_id"].map(starts).to_numpy())
+    return grid.index.isin(pd.MultiIndex.from_frame(df))
+
+
+def changed_tables(grid: pd.DataFrame, previous: FeatureBuild | None, state: dict) -> tuple[dict, list[str]]:
+    """Per monthly table, the mask of grid months with new, sync-edited or (all, when a row
+    was hard-deleted) changed rows since the previous build; and the tables with deletions."""
+    everything = np.ones(len(grid), dtype=bool)
+    if previous is None:
+        return {key: everything for key in fingerprints.MONTHLY}, list(fingerprints.MONTHLY)
+    masks, deleted = {}, []
+    for key in fingerprints.MONTHLY:
+        before = previous.source_state.get(key)
+        if not before:
+            masks[key] = everything
+            continue
+        added, n_added = fingerprints.new_rows(key, before["max_id"])
+        if state[key]["rows"] < before["rows"] + n_added:
+            masks[key] = everything
+            deleted.append(key)
+            continue
+        edited = fingerprints.touched(key, previous.sync_watermark)
+        masks[key] = _on_grid(added.append(edited), grid) if len(added) or len(edited) else ~everything
+    return masks, deleted
+
+
+def plan(
+    current: pd.DataFrame, stored: pd.DataFrame, since: date | None, tables: dict[str, np.ndarray]
+) -> tuple[pd.Series, dict, list]:
+    """(rebuild_from per client, dirty-row masks of the large tables, stale stored rows).
+    `current` holds the per-client hashes on the grid; `tables` the changed-month masks."""
+    st = stored.reindex(current.index)
+    new_row = st["features_version"].isna() | (st["features_version"] != FEATURES_VERSION)
+    changed = {}
+    for key in current.columns:
+        old = st[key] if key in st.columns else pd.Series("", index=st.index)
+        changed[key] = new_row | (old.fillna("\0") != current[key])
+    for key, mask in tables.items():
+        changed[key] = new_row | mask
+    dirty = np.logical_or.reduce([np.asarray(c) for c in changed.values()]) if len(current) else np.array([], bool)
+    mi = current.index.get_level_values(1)
+    large = {k: np.asarray(changed[k]) | new_row.to_numpy() for k in fingerprints.LARGE}
+    large["worklogs"] |= changed["technicians"].to_numpy()
+    if since is not None:
+        forced = mi >= months.to_index(since)
+        dirty = dirty | forced
+        large = {k: v | forced for k, v in large.items()}
+        changed = {k: np.asarray(v) | forced for k, v in changed.items()}
+    rebuild_from = pd.Series(mi[dirty], index=current.index.get_level_values(0)[dirty]).groupby(level=0).min()
+    stale = [key for key in stored.index.difference(current.index)]
+    large["_changed"] = {k: np.asarray(v) for k, v in changed.items()}
+    return rebuild_from.astype("int64"), large, stale
