@@ -3,8 +3,8 @@
 k is chosen by the silhouette score (cosine-free Euclidean on the centred vectors, which for
 percentile vectors ranks like cosine) over k = 3..8, fixed seed, so the same data gives the
 same segments. A cluster's name joins the labels of its two most distinctive dimensions — those
-whose mean scaled value is furthest from the portfolio mean, taken from different groups where
-possible — e.g. "High margin · slow payer". The description lists the top five with their
+whose mean scaled value is furthest from the portfolio mean, taken from different groups and
+not sharing a word where possible — e.g. "High margin · slow payer". The description lists the top five with their
 direction, and the group scores of the centroid.
 """
 
@@ -60,19 +60,25 @@ def describe(centroid: np.ndarray, portfolio_mean: np.ndarray) -> tuple[str, str
     distinctive = [
         {"code": DIMENSIONS[i].code, "name": DIMENSIONS[i].name, "delta": round(float(delta[i]), 3)} for i in order[:5]
     ]
+
+    def label(i: int) -> str:
+        return DIMENSIONS[i].high if delta[i] > 0 else DIMENSIONS[i].low
+
     picked = [order[0]]
+    first_words = set(label(order[0]).split())
     for i in order[1:]:
-        if DIMENSIONS[i].group != DIMENSIONS[picked[0]].group:
+        # Another group, and not the same idea in other words ("small account · minor account").
+        if DIMENSIONS[i].group != DIMENSIONS[picked[0]].group and not first_words & set(label(i).split()):
             picked.append(i)
             break
-    labels = [DIMENSIONS[i].high if delta[i] > 0 else DIMENSIONS[i].low for i in picked]
+    labels = [label(i) for i in picked]
     name = " · ".join(labels)
     name = name[:1].upper() + name[1:]
     scores = group_scores(centroid[None, :])[0]
     description = (
-        "; ".join(f"{DIMENSIONS[i].name} {'above' if delta[i] > 0 else 'below'} the portfolio" for i in order[:5])
+        "; ".join(f"{label(i)} ({DIMENSIONS[i].name})" for i in order[:5])
         + ". Group scores: "
-        + ", ".join(f"{label} {scores[g]:.0f}" for g, (_, label) in enumerate(GROUPS))
+        + ", ".join(f"{group} {scores[g]:.0f}" for g, (_, group) in enumerate(GROUPS))
     )
     return name, description, distinctive
 
