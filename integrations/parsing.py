@@ -96,6 +96,10 @@ def parse_datetime(value: Any, field: str, *, required: bool = False) -> datetim
     """An ISO 8601 timestamp, with or without "Z" or an offset, as an aware UTC datetime."""
     if type(value) is str and len(value) > 10:
         try:
+            if len(value) == 19:
+                # SuperOps' naive UTC "2026-10-05T09:12:00": parsing it with the offset
+                # appended is several times cheaper than datetime.replace(tzinfo=...).
+                return datetime.fromisoformat(value + "+00:00")
             moment = datetime.fromisoformat(value)
         except ValueError:
             pass  # maybe padded with spaces; the slow path below decides

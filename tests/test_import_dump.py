@@ -297,6 +297,15 @@ def test_customers_are_linked_by_name_then_email_domain(dump):
     assert "2 newly linked, 0 unlinked, 1 without a client" in output
 
 
+def test_superops_link_to_a_quickbooks_customer_wins(tmp_path):
+    data = world()
+    # SuperOps' QuickBooks integration records the customer id on the client.
+    data[("superops", "getClientList")][2]["customFields"]["quickbooksCustomerId"] = "60"
+    run_import(write_dump(tmp_path / "d", data))
+    walk_in = Customer.objects.get(external_id="60")
+    assert (walk_in.client.external_id, walk_in.match_method, walk_in.match_confidence) == ("4003", "external_id", 1.0)
+
+
 def test_manual_link_is_kept_and_copied_to_the_books(dump):
     run_import(dump)
     cedar = Client.objects.get(external_id="4003")

@@ -25,12 +25,13 @@ from ..quickbooks import mapping as qb_mapping
 from ..superops import mapping as so_mapping
 from .batch import BatchLoader
 from .counts import LoadCounts
+from .insert import tune_connection
 
 __all__ = ["BATCH_SIZE", "ENTITIES", "LOAD_ORDER", "Entity", "LoadCounts", "load_records", "record_id"]
 
 # A few thousand rows per transaction: big enough that per-statement overhead vanishes,
 # small enough that memory stays flat and a failing batch costs little to retry.
-BATCH_SIZE = 2000
+BATCH_SIZE = 5000
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ def load_records(
     mapper = spec.mapper
     if "today" in inspect.signature(mapper).parameters:
         mapper = partial(mapper, today=today)
+    tune_connection()
     loader = BatchLoader(source, entity, mapper, partial(record_id, spec), run)
     for batch in _batches(records, batch_size or BATCH_SIZE):
         loader.load(batch)

@@ -107,3 +107,19 @@ def pairs_by_key(model: type[models.Model], source: str, column: str, keys: list
             )
             found.update(cursor.fetchall())
     return found
+
+
+SQLITE_CACHE_KIB = 131072
+
+
+def tune_connection() -> None:
+    """Give SQLite a 128 MB page cache for the load (its default is 2 MB): the indexes of a
+    few hundred thousand tickets do not fit in 2 MB, and every insert then re-reads index
+    pages. Per connection, and only grown, never shrunk."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (current,) = cursor.fetchone()
+        if -SQLITE_CACHE_KIB < current <= 0:  # negative: KiB; positive: pages someone chose
+            cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
