@@ -349,6 +349,21 @@ def test_changed_record_updates_exactly_that_row(tmp_path, dump):
     assert InvoiceLine.objects.get(invoice__external_id="1003", line_id="1").amount == Decimal("1725.00")
 
 
+def test_locally_set_cost_survives_when_the_payload_has_none(tmp_path):
+    data = world()
+    techs = data[("superops", "getTechnicianList")]
+    techs[0] = variant(techs[0], customFields={"tier": "1"})  # Dana: no cost in SuperOps
+    run_import(write_dump(tmp_path / "d1", data))
+    Technician.objects.filter(external_id="9001").update(burdened_hourly_cost=Decimal("55.00"))
+    techs[1] = variant(techs[1], **{"customFields.burdenedHourlyCost": "64.00"})  # Eli's cost changes
+    techs[0] = variant(techs[0], email="dana.wu@msp.example")  # and Dana's email
+    second, _ = run_import(write_dump(tmp_path / "d2", data))
+    costs = dict(Technician.objects.values_list("external_id", "burdened_hourly_cost"))
+    assert costs == {"9001": Decimal("55.00"), "9002": Decimal("64.00")}
+    assert Technician.objects.get(external_id="9001").email == "dana.wu@msp.example"
+    assert second.updated == 2
+
+
 def test_fixed_record_loads_and_its_reject_is_resolved(tmp_path, dump):
     run_import(dump)
     data = world()

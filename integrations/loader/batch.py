@@ -227,16 +227,17 @@ class BatchLoader:
             changed = [name for name, value in row.values.items() if old[name] != value]
             if changed:
                 fields_changed.update(changed)
-                updates[old["pk"]] = row
+                updates[old["pk"]] = (row, old)
             if row.children is not None:
-                kept_parents.append((old["pk"], row))
+                kept_parents.append((old, row))
         replace_children: list[tuple[Any, Row]] = []
         if kept_parents:
             # Lines are rewritten only when they differ, and then the invoice counts as updated.
-            changed_parents = self._children_changed(model, kept_parents)
-            replace_children = [(pk, row) for pk, row in kept_parents if pk in changed_parents]
-            for pk, row in replace_children:
-                updates.setdefault(pk, row)
+            changed_parents = self._children_changed(model, [(old["pk"], row) for old, row in kept_parents])
+            for old, row in kept_parents:
+                if old["pk"] in changed_parents:
+                    replace_children.append((old["pk"], row))
+                    updates.setdefault(old["pk"], (row, old))
         created_pks: dict[str, Any] = {}
         if creates:
             created_pks = self._insert(model, source, creates)
@@ -245,15 +246,17 @@ class BatchLoader:
             replace_children.extend((created_pks[row.mapped.external_id], row) for row in creates
                                     if row.children is not None)
         if updates:
+            # Columns a row's payload does not speak for keep their stored value (a burdened
+            # cost set by a person), even when another row of the batch changes them.
             model.objects.bulk_update(
-                [model(pk=pk, sync_run_id=run_id, **row.values) for pk, row in updates.items()],
+                [model(**{**old, **row.values, "sync_run_id": run_id}) for row, old in updates.values()],
                 sorted(fields_changed | {"sync_run"}),
             )
         if replace_children:
             self._replace_children(model, replace_children)
         for row in creates:
             self.refs.remember(model, source, row.mapped.external_id, created_pks[row.mapped.external_id], row.values)
-        for pk, row in updates.items():
+        for pk, (row, _old) in updates.items():
             self.refs.remember(model, source, row.mapped.external_id, pk, row.values)
         delta = LoadCounts(
             created=len(creates), updated=len(updates), unchanged=len(rows) - len(creates) - len(updates),
