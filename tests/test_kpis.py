@@ -480,3 +480,65 @@ def test_a_finished_sync_queues_a_feature_build(django_capture_on_commit_callbac
         run.save()
     assert OrmQ.objects.count() == 1
     assert OrmQ.objects.get().task["func"] == "ml.tasks.build_features_task"
+
+
+def test_incremental_build_over_a_long_history_matches_a_full_build(world):
+    """Two years of monthly tickets, worklogs and invoices before 2025, so an incremental
+    build of one recent month reads only a window of history (15 months), not all of it."""
+    from ml.features.store import KPI_COLUMNS
+
+    acme, dana = world["acme"], world["dana"]
+    cust = Customer.objects.get(client=acme)
+    for step in range(24):
+        year, month = 2023 + step // 12, step % 12 + 1
+        day = date(year, month, 10)
+        t = so(
+            Ticket,
+            client=acme,
+            subject="old",
+            is_reactive=step % 2 == 0,
+            created_at=at(day.isoformat()),
+            resolved_at=at(day.isoformat(), "15:00"),
+            resolution_violated=step % 5 == 0,
+        )
+        so(
+            Worklog,
+            client=acme,
+            ticket=t,
+            technician=dana,
+            work_date=day,
+            minutes=60 + step * 7,
+            billable=True,
+            billing_status="invoiced",
+            unit_price=Decimal("150"),
+        )
+        invoice(
+            acme,
+            cust,
+            day.isoformat(),
+            date(year, month, 28).isoformat(),
+            [("recurring", "2000.00", "10"), ("time", f"{100 + step * 10}.00", "1")],
+        )
+        if step % 4 == 0:
+            so(SatisfactionSurvey, client=acme, ticket=t, score=3 + step % 3, responded_at=at(day.isoformat(), "16:00"))
+
+    def snapshot() -> dict:
+        return {
+            (r["client_id"], r["month"]): {c: r[c] for c in KPI_COLUMNS}
+            for r in ClientMonthKPI.objects.values("client_id", "month", *KPI_COLUMNS)
+        }
+
+    build_features(trigger="test", with_genome=False)
+    assert kpi(acme, "2023-01").tickets == 1  # the run starts with the first activity
+    so(Worklog, client=acme, technician=dana, work_date=date(2025, 3, 25), minutes=240)
+    so(Ticket, client=acme, subject="new", created_at=at("2025-03-25"), resolved_at=at("2025-03-26"))
+    messages = []
+    step = build_features(trigger="test", with_genome=False, progress=messages.append)
+    assert (step.clients_rebuilt, step.rebuilt_from) == (1, date(2025, 3, 1))
+    assert any(m.startswith("Reusing stored lines, payments") for m in messages)
+    incremental = snapshot()
+    ClientMonthKPI.objects.all().delete()
+    FeatureBuild.objects.all().delete()
+    build_features(trigger="test", with_genome=False)
+    assert snapshot() == incremental
+    assert kpi(acme, "2025-03").revenue_growth_12m is not None  # a year of history reached

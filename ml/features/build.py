@@ -61,6 +61,7 @@ SMALL_FAMILIES = {
 }
 AS_OF_FAMILIES = ("payments", "interactions")  # "due by the as-of date", "days to the as-of date"
 MAX_LISTED_CLIENTS = 900  # above this a client filter costs more than it saves (and SQLite limits params)
+HISTORY_MONTHS = 15  # the longest window a KPI reads: revenue growth, 3 months a year earlier
 
 Progress = Callable[[str], None]
 
@@ -174,8 +175,17 @@ def _build(report: BuildReport, since: date | None, say: Progress, with_genome: 
         )
         for family, (tables_of, _) in SMALL_FAMILIES.items()
     }
+    if not any(fresh.values()):
+        # Only per-month tables changed and every cumulative KPI is reused: each client needs
+        # its rebuilt months plus the longest look-back of a window (growth: 3 months a year
+        # earlier), not its whole history.
+        keep = f.index.get_level_values(1).to_numpy() >= (
+            f.index.get_level_values(0).map(rebuild_from).to_numpy() - HISTORY_MONTHS
+        )
+        f, masks = f[keep], {k: v[keep] for k, v in masks.items()}
+    from_mi = int(f.index.get_level_values(1).min()) if len(f) else None
     reused = tuple(c for family, (_, columns) in SMALL_FAMILIES.items() if not fresh[family] for c in columns)
-    kept = store.stored_columns(listed, reused).reindex(f.index) if reused else None
+    kept = store.stored_columns(listed, reused, from_mi).reindex(f.index) if reused else None
     if reused:
         say(f"Reusing stored {', '.join(k for k, v in fresh.items() if not v)} KPIs (no changes there)")
     lines = sources.invoice_lines(listed) if fresh["lines"] else None
@@ -188,7 +198,7 @@ def _build(report: BuildReport, since: date | None, say: Progress, with_genome: 
     lap("small tables")
 
     fx = _exchange_rates(invs, f, clients)
-    _large_tables(f, masks, fx, say)
+    _large_tables(f, masks, fx, say, from_mi)
     lap("large tables")
 
     say("Deriving KPIs")
@@ -265,7 +275,7 @@ def _exchange_rates(invs: pd.DataFrame, f: pd.DataFrame, clients: pd.DataFrame) 
     return fx
 
 
-def _large_tables(f: pd.DataFrame, masks: dict, fx: pd.Series, say: Progress) -> None:
+def _large_tables(f: pd.DataFrame, masks: dict, fx: pd.Series, say: Progress, from_mi: int | None) -> None:
     """Fill the per-month columns of tickets, worklogs and surveys: re-read where dirty, the
     stored values elsewhere."""
     specs = {
@@ -291,6 +301,7 @@ def _large_tables(f: pd.DataFrame, masks: dict, fx: pd.Series, say: Progress) ->
             if len(f.index.levels[0]) > MAX_LISTED_CLIENTS
             else list(map(int, f.index.get_level_values(0).unique())),
             columns,
+            from_mi,
         )
         kept = kept.reindex(f.index)
     for key, (columns, query) in specs.items():

@@ -106,10 +106,13 @@ def _decoded(values: pd.Series) -> list:
     return [parsed[text] for text in values]
 
 
-def stored_columns(client_ids, columns: tuple[str, ...]) -> pd.DataFrame:
-    """Stored values (money as cents) of `columns` for the given clients, by (client_id, mi),
-    read with plain SQL: Django's per-value Decimal converters cost seconds at this size."""
+def stored_columns(client_ids, columns: tuple[str, ...], from_mi: int | None = None) -> pd.DataFrame:
+    """Stored values (money as cents) of `columns` for the given clients (from a month on),
+    by (client_id, mi), read with plain SQL: Django's per-value Decimal converters cost
+    seconds at this size."""
     who, params = in_clause("client_id", None if client_ids is None else list(client_ids))
+    if from_mi is not None:
+        who, params = who + " AND month >= %s", [*params, months.to_date(from_mi).isoformat()]
     names = ", ".join(real(c) if c in MONEY or c in QUANTITIES else c for c in columns)
     df = frame(
         f"SELECT client_id, {month_index('month')}, quality_notes, {names} FROM {table(ClientMonthKPI)} "
