@@ -469,15 +469,18 @@ def test_incremental_builds_end_where_a_full_build_does(world):
     assert snapshot() == incremental
 
 
-def test_a_finished_sync_queues_a_feature_build(django_capture_on_commit_callbacks):
+def test_a_load_that_changed_data_queues_a_feature_build(django_capture_on_commit_callbacks):
     from django_q.models import OrmQ
 
+    from clients.signals import announce_load
+
+    run = SyncRun.objects.create(source="superops", trigger="schedule", status="succeeded")
     with django_capture_on_commit_callbacks(execute=True):
-        run = SyncRun.objects.create(source="superops", trigger="schedule")
-    assert OrmQ.objects.count() == 0  # still running: nothing queued
+        announce_load(run)  # wrote nothing: no rebuild
+    assert OrmQ.objects.count() == 0
+    run.updated = 3
     with django_capture_on_commit_callbacks(execute=True):
-        run.status = SyncRun.Status.SUCCEEDED
-        run.save()
+        announce_load(run)
     assert OrmQ.objects.count() == 1
     assert OrmQ.objects.get().task["func"] == "ml.tasks.build_features_task"
 
