@@ -209,10 +209,11 @@ def _build(report: BuildReport, since: date | None, say: Progress, with_genome: 
     if fresh["lines"]:
         f = f.join(financial.revenue(lines).reindex(f.index, fill_value=0))
     for column in financial.KINDS:
-        f[f"revenue_{column}"] = f[f"revenue_{column}"].fillna(0).astype("int64")
+        f[f"revenue_{column}"] = pd.to_numeric(f[f"revenue_{column}"]).fillna(0).astype("int64")
     if fresh["expenses"]:
         f = f.join(financial.costs(expenses).reindex(f.index, fill_value=0))
-    f["license_cost"], f["other_cost"] = f["license_cost"].fillna(0), f["other_cost"].fillna(0)
+    for column in ("license_cost", "other_cost"):
+        f[column] = pd.to_numeric(f[column]).fillna(0).astype("int64")
     if fresh["endpoints"]:
         f["active_endpoints"] = operations.active_endpoints(cohorts, f)
     f["active_endpoints"] = f["active_endpoints"].fillna(0).astype("int64")

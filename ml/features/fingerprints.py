@@ -66,7 +66,8 @@ def table_state() -> dict[str, dict[str, int]]:
     state = {}
     for key, (model, _) in MONTHLY.items():
         df = frame(f"SELECT COUNT(*), MAX(id) FROM {table(model)}", [], ["rows", "max_id"])
-        state[key] = {"rows": int(df["rows"].iloc[0] or 0), "max_id": int(df["max_id"].fillna(0).iloc[0])}
+        rows, max_id = df["rows"].iloc[0], df["max_id"].iloc[0]
+        state[key] = {"rows": int(rows or 0), "max_id": 0 if max_id is None or pd.isna(max_id) else int(max_id)}
     return state
 
 
