@@ -185,6 +185,8 @@ def world():
         unit_price=Decimal("150"),
     )
     so(Worklog, client=acme, technician=None, work_date=date(2025, 3, 12), minutes=120)
+    # The same onsite hours keyed into QuickBooks to bill them: not labour a second time.
+    qb(Worklog, client=acme, technician=t1, work_date=date(2025, 3, 3), minutes=600, billable=True)
     # April: the data runs to 2025-04-30, so April is a complete month.
     so(Worklog, client=acme, technician=t1, work_date=date(2025, 4, 30), minutes=60)
 

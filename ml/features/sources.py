@@ -31,6 +31,7 @@ from clients.models import (
     Ticket,
     Worklog,
 )
+from clients.models.service_desk import LABOUR_SOURCE
 
 from . import months
 from .sql import cents, days_between, flag, frame, hours_between, in_clause, month_index, real, table, ten_thousandths
@@ -52,8 +53,10 @@ def _range(column: str, lo: int | None, hi: int | None) -> tuple[str, list]:
 
 def worklogs(lo: int | None = None, hi: int | None = None, clients: Clients = None) -> pd.DataFrame:
     """Per (client, month, technician): minutes, billable minutes and their value, reactive
-    and after-hours minutes. Billable = billable flag and not covered by the agreement
-    (billing status under_contract) nor written off (ignored)."""
+    and after-hours minutes, from the service desk's worklogs only (LABOUR_SOURCE): MSPs key
+    onsite time into QuickBooks as well to bill it, so TimeActivity would count it twice.
+    Billable = billable flag and not covered by the agreement (billing status under_contract)
+    nor written off (ignored)."""
     rng, p1 = _range("w.work_date", lo, hi)
     who, p2 = in_clause("w.client_id", clients)
     billable = "w.billable AND COALESCE(w.billing_status, '') NOT IN ('under_contract', 'ignored')"
@@ -65,11 +68,11 @@ def worklogs(lo: int | None = None, hi: int | None = None, clients: Clients = No
                CAST(SUM(CASE WHEN t.is_reactive THEN w.minutes ELSE 0 END) AS BIGINT),
                CAST(SUM(CASE WHEN w.after_hours THEN w.minutes ELSE 0 END) AS BIGINT)
         FROM {table(Worklog)} w LEFT JOIN {table(Ticket)} t ON t.id = w.ticket_id
-        WHERE w.deleted_at_source IS NULL{rng}{who}
+        WHERE w.deleted_at_source IS NULL AND w.source = %s{rng}{who}
         GROUP BY w.client_id, {month_index("w.work_date")}, w.technician_id"""
     return frame(
         sql,
-        p1 + p2,
+        [LABOUR_SOURCE, *p1, *p2],
         [
             "client_id",
             "mi",
