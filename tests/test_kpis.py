@@ -471,8 +471,11 @@ def test_incremental_builds_end_where_a_full_build_does(world):
     assert snapshot() == incremental
 
 
-def test_a_load_that_changed_data_queues_a_feature_build(django_capture_on_commit_callbacks):
+def test_a_load_that_changed_data_queues_a_feature_build(django_capture_on_commit_callbacks, settings):
     from django_q.models import OrmQ
+
+    if settings.Q_CLUSTER.get("redis"):
+        pytest.skip("counts the ORM broker's queue; the Redis queue is shared by parallel test workers")
 
     from clients.signals import announce_load
 
