@@ -28,13 +28,13 @@ CHILDREN = {Invoice: (InvoiceLine, "invoice"), Payment: (PaymentApplication, "pa
 SHAPE_ERRORS = (KeyError, TypeError, AttributeError, IndexError, ValueError, ArithmeticError)
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     payload: dict
     rows: list[Mapped]
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     record: Record
     mapped: Mapped
