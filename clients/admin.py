@@ -92,7 +92,9 @@ class TicketAdmin(SyncedAdmin):
 
 @admin.register(models.Worklog)
 class WorklogAdmin(SyncedAdmin):
-    list_display = ("work_date", "client", "technician", "minutes", "billable", "after_hours", "unit_price", "billing_status")
+    list_display = (
+        "work_date", "client", "technician", "minutes", "billable", "after_hours", "unit_price", "billing_status",
+    )
     list_filter = ("source", "billable", "after_hours", "billing_status")
     search_fields = ("client__name", "notes", "external_id")
     list_select_related = ("client", "technician")
@@ -165,7 +167,9 @@ class InteractionAdmin(SyncedAdmin):
 
 @admin.register(models.SyncRun)
 class SyncRunAdmin(admin.ModelAdmin):
-    list_display = ("started_at", "source", "trigger", "status", "created", "updated", "unchanged", "deleted", "set_aside")
+    list_display = (
+        "started_at", "source", "trigger", "status", "created", "updated", "unchanged", "deleted", "set_aside",
+    )
     list_filter = ("source", "trigger", "status")
     readonly_fields = [f.name for f in models.SyncRun._meta.fields]
 
@@ -178,7 +182,9 @@ class RejectedRecordAdmin(admin.ModelAdmin):
     list_display = ("first_seen_at", "source", "entity", "external_id", "reason", "resolved")
     list_filter = ("source", "entity", "resolved")
     search_fields = ("external_id", "reason")
-    readonly_fields = ("source", "entity", "external_id", "payload", "payload_hash", "reason", "first_seen_at", "last_run")
+    readonly_fields = (
+        "source", "entity", "external_id", "payload", "payload_hash", "reason", "first_seen_at", "last_run",
+    )
     actions = ["mark_resolved"]
 
     def has_add_permission(self, request):

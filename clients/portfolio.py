@@ -133,6 +133,7 @@ def _top_clients(invoices, worklogs, expenses, top: int) -> list[ClientFigures]:
     ids = list(figures)
     for row in worklogs.filter(client_id__in=ids).values("client_id").annotate(v=_sum(worklog_labour_cost())):
         figures[row["client_id"]].labour_cost = row["v"]
-    for row in expenses.filter(client_id__in=ids).values("client_id").annotate(v=_sum(F("amount") * F("exchange_rate"))):
+    direct = expenses.filter(client_id__in=ids).values("client_id").annotate(v=_sum(F("amount") * F("exchange_rate")))
+    for row in direct:
         figures[row["client_id"]].direct_cost = row["v"]
     return list(figures.values())

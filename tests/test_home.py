@@ -1,6 +1,6 @@
 """The home page shows the portfolio's real figures, computed from the database."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -16,11 +16,15 @@ def make_portfolio():
     acme = Client.objects.create(source="superops", external_id="1", name="Acme Dental")
     bolt = Client.objects.create(source="superops", external_id="2", name="Bolt Freight")
     Client.objects.create(source="superops", external_id="3", name="Gone Ltd", status="churned")
-    tech = Technician.objects.create(source="superops", external_id="t1", name="Dana", burdened_hourly_cost=Decimal("48"))
+    tech = Technician.objects.create(
+        source="superops", external_id="t1", name="Dana", burdened_hourly_cost=Decimal("48")
+    )
     Contract.objects.create(source="superops", external_id="c1", client=acme, name="Workstations",
-                            kind="per_device", start_date=date(2025, 1, 1), billed_quantity=20, unit_price=Decimal("75"))
+                            kind="per_device", start_date=date(2025, 1, 1), billed_quantity=20,
+                            unit_price=Decimal("75"))
     Contract.objects.create(source="superops", external_id="c2", client=bolt, name="Users",
-                            kind="per_user", start_date=date(2025, 1, 1), billed_quantity=10, unit_price=Decimal("150"))
+                            kind="per_user", start_date=date(2025, 1, 1), billed_quantity=10,
+                            unit_price=Decimal("150"))
     # Expired: not in MRR.
     Contract.objects.create(source="superops", external_id="c3", client=bolt, name="Old",
                             kind="per_user", start_date=date(2023, 1, 1), end_date=date(2024, 12, 31),
@@ -39,7 +43,7 @@ def make_portfolio():
     Invoice.objects.create(source="quickbooks", external_id="i4", customer=cust_a, client=acme,
                            txn_date=date(2026, 8, 1), total=Decimal("0"), voided=True)
     ticket = Ticket.objects.create(source="superops", external_id="k1", client=acme, subject="Printer",
-                                   created_at=datetime(2026, 10, 2, 9, tzinfo=timezone.utc))
+                                   created_at=datetime(2026, 10, 2, 9, tzinfo=UTC))
     Worklog.objects.create(source="superops", external_id="w1", client=acme, ticket=ticket, technician=tech,
                            work_date=date(2026, 10, 2), minutes=90)
     Worklog.objects.create(source="superops", external_id="w2", client=bolt, technician=tech,

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from clients.models import RejectedRecord, SyncRun
+from clients.models import RejectedRecord
 from integrations.dump import dump_as_of
 from integrations.models import QuickBooksConnection
 from integrations.sandbox import Sandbox, serve

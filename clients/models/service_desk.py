@@ -67,7 +67,7 @@ class Ticket(SyncedModel):
 
 
 class WorklogQuerySet(models.QuerySet):
-    def labour(self) -> "WorklogQuerySet":
+    def labour(self) -> WorklogQuerySet:
         """Time that counts as labour: the service desk's worklogs.
 
         MSPs often key onsite time into QuickBooks as well (TimeActivity) to bill it, so

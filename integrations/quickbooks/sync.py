@@ -16,14 +16,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients.models import SyncRun
+from integrations.conf import setting
 from integrations.loader import LOAD_ORDER
 from integrations.matching_fuzzy import match_customers
 from integrations.models import QuickBooksConnection
 from integrations.sandbox.world import parse_time
 from integrations.sync import engine
 from integrations.sync.errors import ChangedSinceTooOld, PermanentError
-
-from integrations.conf import setting
 
 from .client import QuickBooksClient
 

@@ -6,5 +6,5 @@ real HTTP, serve a simulated world from a dump folder, and misbehave on demand.
     sandbox.handle(request)                     # the same handlers, in-process
 """
 
-from .server import Sandbox, SandboxServer, serve  # noqa: F401
 from .faults import Faults  # noqa: F401
+from .server import Sandbox, SandboxServer, serve  # noqa: F401

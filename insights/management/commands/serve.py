@@ -53,7 +53,7 @@ class Command(BaseCommand):
                     stop["requested"] = True
             time.sleep(0.3)
         self.stdout.write("Stopping…")
-        for name, proc in children:
+        for _name, proc in children:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGINT)
         for name, proc in children:
