@@ -20,9 +20,9 @@ from integrations.conf import setting
 from integrations.loader import LOAD_ORDER
 from integrations.matching_fuzzy import match_customers
 from integrations.models import QuickBooksConnection
-from integrations.sandbox.world import parse_time
 from integrations.sync import engine
 from integrations.sync.errors import ChangedSinceTooOld, PermanentError
+from integrations.timestamps import parse_time
 
 from .client import QuickBooksClient
 

@@ -8,9 +8,11 @@ import copy
 import json
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from integrations.timestamps import parse_time, so_time  # noqa: F401  (re-exported for the handlers)
 
 # query -> (list key, id key, has updatedTime)
 SUPEROPS_LISTS: dict[str, tuple[str, str]] = {
@@ -27,16 +29,6 @@ QUICKBOOKS_ENTITIES = ["Customer", "Item", "Invoice", "Payment", "Bill", "Purcha
 SO_PAGE = 100
 PACIFIC = ZoneInfo("America/Los_Angeles")
 QB_PAGE = 1000
-
-
-def parse_time(raw: str) -> datetime:
-    """SuperOps sends naive UTC, QuickBooks an offset; both become aware datetimes."""
-    value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def so_time(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def qb_time(value: datetime) -> str:

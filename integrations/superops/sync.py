@@ -19,8 +19,8 @@ from clients.models import SyncRun
 from integrations.conf import setting
 from integrations.loader import ENTITIES, LOAD_ORDER, record_id
 from integrations.models import CustomerLink
-from integrations.sandbox.world import parse_time, so_time
 from integrations.sync import engine
+from integrations.timestamps import parse_time, so_time
 
 from . import queries
 from .client import SuperOpsClient
