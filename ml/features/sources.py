@@ -275,39 +275,28 @@ def interactions(clients: Clients = None) -> pd.DataFrame:
     )
 
 
+# Contract field -> frame column; the frame names "frequency" what the model spells out.
+CONTRACT_COLUMNS = {
+    "client_id": "client_id",
+    "kind": "kind",
+    "status": "status",
+    "start_date": "start_date",
+    "end_date": "end_date",
+    "cancelled_on": "cancelled_on",
+    "billed_quantity": "billed_quantity",
+    "unit_price": "unit_price",
+    "billing_frequency_months": "frequency",
+    "currency": "currency",
+    "auto_renew": "auto_renew",
+}
+
+
 def contracts(clients: Clients = None) -> pd.DataFrame:
     qs = Contract.objects.filter(deleted_at_source__isnull=True)
     if clients is not None:
         qs = qs.filter(client_id__in=list(clients))
-    rows = qs.values_list(
-        "client_id",
-        "kind",
-        "status",
-        "start_date",
-        "end_date",
-        "cancelled_on",
-        "billed_quantity",
-        "unit_price",
-        "billing_frequency_months",
-        "currency",
-        "auto_renew",
-    )
-    return pd.DataFrame.from_records(
-        list(rows),
-        columns=[
-            "client_id",
-            "kind",
-            "status",
-            "start_date",
-            "end_date",
-            "cancelled_on",
-            "billed_quantity",
-            "unit_price",
-            "frequency",
-            "currency",
-            "auto_renew",
-        ],
-    )
+    rows = qs.values_list(*CONTRACT_COLUMNS)
+    return pd.DataFrame.from_records(list(rows), columns=list(CONTRACT_COLUMNS.values()))
 
 
 def client_rows(clients: Clients = None) -> pd.DataFrame:
