@@ -50,9 +50,10 @@ def contract_months(contracts: pd.DataFrame, grid: pd.DataFrame, fx: pd.Series, 
         end_is_month_end=pd.to_datetime(c["end_date"]).dt.is_month_end,
     )
     spans = grid.reset_index().groupby("client_id")["mi"].agg(["min", "max"])
+    first_of, last_of = spans["min"].to_dict(), spans["max"].to_dict()  # dicts: .loc per contract is slow
     rows = []
     for r in c.itertuples(index=False):
-        first, last = spans.loc[r.client_id, "min"], spans.loc[r.client_id, "max"]
+        first, last = first_of[r.client_id], last_of[r.client_id]
         lo = max(r.start_mi, first)
         hi = last
         if not np.isnan(r.cancel_mi):

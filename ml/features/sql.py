@@ -78,6 +78,11 @@ def in_clause(column: str, ids: Sequence[int] | None) -> tuple[str, list]:
     return f" AND {column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
+def as_text(column: str) -> str:
+    """A JSON column as its text (PostgreSQL would decode jsonb into a dict per row)."""
+    return f"CAST({column} AS TEXT)" if vendor() == "postgresql" else column
+
+
 def real(expr: str) -> str:
     """A float expression (PostgreSQL's EXTRACT and AVG give numeric, i.e. Decimal)."""
     return f"CAST({expr} AS DOUBLE PRECISION)"
@@ -95,10 +100,16 @@ def frame(sql: str, params: Sequence, columns: Sequence[str]) -> pd.DataFrame:
     df = pd.DataFrame.from_records(rows, columns=list(columns))
     for column in df.columns:
         # PostgreSQL hands back Decimal for SUM(bigint) and numeric columns; these are
-        # counts, cents or rates, never money that is summed again in Python.
-        if df[column].dtype == object and df[column].map(lambda v: isinstance(v, Decimal)).any():
+        # counts, cents or rates, never money that is summed again in Python. A column has
+        # one type (or None), so its first value tells.
+        if df[column].dtype == object and isinstance(_first_value(df[column]), Decimal):
             df[column] = pd.to_numeric(df[column].map(lambda v: None if v is None else float(v)))
     return df
+
+
+def _first_value(series: pd.Series):
+    present = series[series.notna()]
+    return present.iloc[0] if len(present) else None
 
 
 def insert_rows(model, columns: Sequence[str], rows: Sequence[Sequence]) -> int:

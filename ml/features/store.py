@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from ml.models import ClientMonthKPI
 
 from . import months
-from .sql import frame, in_clause, insert_rows, month_index, real, table
+from .sql import as_text, frame, in_clause, insert_rows, month_index, real, table
 
 MONEY = (
     "revenue_recurring",
@@ -83,7 +83,8 @@ KPI_COLUMNS = MONEY + COUNTS + NULLABLE_INTS + QUANTITIES + RATIOS
 def stored_state() -> pd.DataFrame:
     """(client_id, mi) -> features_version and the per-table fingerprint hashes of every row."""
     df = frame(
-        f"SELECT client_id, {month_index('month')}, features_version, source_fingerprint FROM {table(ClientMonthKPI)}",
+        f"SELECT client_id, {month_index('month')}, features_version, {as_text('source_fingerprint')} "
+        f"FROM {table(ClientMonthKPI)}",
         [],
         ["client_id", "mi", "features_version", "fp"],
     )
@@ -91,10 +92,10 @@ def stored_state() -> pd.DataFrame:
         return pd.DataFrame(
             columns=["features_version"], index=pd.MultiIndex.from_arrays([[], []], names=["client_id", "mi"])
         )
-    decoded = _decoded(df["fp"])
-    fps = pd.DataFrame.from_records(decoded).fillna("")
-    out = pd.concat([df.drop(columns="fp"), fps], axis=1).set_index(["client_id", "mi"]).sort_index()
-    return out
+    # A client's rows share their hashes: decode each distinct text once and spread it back.
+    codes, texts = pd.factorize(df["fp"])
+    fps = pd.DataFrame.from_records([json.loads(t) for t in texts]).fillna("").take(codes).reset_index(drop=True)
+    return pd.concat([df.drop(columns="fp"), fps], axis=1).set_index(["client_id", "mi"]).sort_index()
 
 
 def _decoded(values: pd.Series) -> list:
@@ -102,8 +103,9 @@ def _decoded(values: pd.Series) -> list:
     JSON text is parsed once per distinct text (rows of a client share their hashes)."""
     if len(values) and not isinstance(values.iloc[0], str):
         return values.tolist()
-    parsed = {text: json.loads(text) for text in values.unique()}
-    return [parsed[text] for text in values]
+    codes, texts = pd.factorize(values)
+    parsed = [json.loads(text) for text in texts]
+    return [parsed[c] for c in codes.tolist()]
 
 
 def stored_columns(client_ids, columns: tuple[str, ...], from_mi: int | None = None) -> pd.DataFrame:
