@@ -378,10 +378,10 @@ def test_incremental_build_rewrites_only_changed_months(world):
     assert (edited.clients_rebuilt, edited.rebuilt_from, edited.kpi_rows_written) == (1, date(2025, 3, 1), 2)
     assert kpi(world["acme"], "2025-03").labour_minutes == 1050
     assert build_features(trigger="test", with_genome=False).kpi_rows_written == 0  # watermark moved on
-    # A hard delete (admin, cascade) shows as fewer rows than recorded: every month is redone.
+    # A hard delete (admin, cascade) is journalled with the month the row fed: only that is redone.
     Worklog.objects.filter(work_date=date(2025, 4, 15)).delete()
     deleted = build_features(trigger="test", with_genome=False)
-    assert (deleted.clients_rebuilt, deleted.rebuilt_from) == (2, date(2025, 1, 1))
+    assert (deleted.clients_rebuilt, deleted.rebuilt_from, deleted.kpi_rows_written) == (1, date(2025, 4, 1), 1)
     assert kpi(world["acme"], "2025-04").labour_minutes == 60
     forced = build_features(since=date(2025, 3, 1), trigger="test", with_genome=False)
     assert forced.kpi_rows_written == 2 + 2  # both clients' March and April
@@ -389,8 +389,11 @@ def test_incremental_build_rewrites_only_changed_months(world):
 
 
 def test_build_runs_a_fixed_number_of_queries_whatever_the_number_of_clients(world):
+    from clients.models import RowChange
+
     def queries() -> int:
         ClientMonthKPI.objects.all().delete()
+        RowChange.objects.all().delete()  # forgetting read journal rows costs a query per run of ids
         with CaptureQueriesContext(connection) as ctx:
             build_features(trigger="test", with_genome=False)
         # Bulk inserts of the snapshot come in batches sized by the database's parameter limit;
@@ -469,6 +472,70 @@ def test_incremental_builds_end_where_a_full_build_does(world):
     FeatureBuild.objects.all().delete()
     build_features(trigger="test", with_genome=False)
     assert snapshot() == incremental
+
+
+def test_rows_moved_edited_by_hand_or_deleted_leave_their_old_month_rebuilt(world):
+    """Changes no sync run stamps (an admin re-dating a worklog, moving a ticket to another
+    client, deleting an invoice line, editing minutes) reach the snapshot through the
+    row-change journal, and the incremental result equals a full build."""
+    from clients.models import RowChange
+    from ml.features.store import KPI_COLUMNS
+
+    def snapshot() -> dict:
+        return {
+            (r["client_id"], r["month"]): {c: r[c] for c in KPI_COLUMNS}
+            for r in ClientMonthKPI.objects.values("client_id", "month", *KPI_COLUMNS)
+        }
+
+    acme, brie = world["acme"], world["brie"]
+    build_features(trigger="test", with_genome=False)
+    assert not RowChange.objects.exists()  # inserts are found by id, not journalled
+    march_labour = kpi(acme, "2025-03").labour_minutes
+    moved = Worklog.objects.filter(client=acme, work_date__month=3, source="superops").order_by("id").first()
+    old_day, moved.work_date = moved.work_date, date(2025, 4, 3)
+    moved.save()
+    ticket = Ticket.objects.filter(client=acme, created_at__month=3).order_by("id").first()
+    Ticket.objects.filter(pk=ticket.pk).update(client=brie)
+    line = InvoiceLine.objects.filter(invoice__client=acme, invoice__txn_date=date(2025, 2, 1)).get()
+    line.delete()
+    Worklog.objects.filter(client=acme, work_date=date(2025, 4, 30)).update(minutes=75)
+    journalled = set(RowChange.objects.values_list("table_key", "client_id", "day"))
+    assert {("worklogs", acme.pk, old_day), ("worklogs", acme.pk, date(2025, 4, 3))} <= journalled
+    assert ("invoices", acme.pk, date(2025, 2, 1)) in journalled
+    assert any(k == "tickets" and c == brie.pk for k, c, d in journalled)  # the new position too
+
+    step = build_features(trigger="test", with_genome=False)
+    assert step.rebuilt_from == date(2025, 2, 1)
+    assert not RowChange.objects.exists()  # read and forgotten
+    assert kpi(acme, "2025-03").labour_minutes == march_labour - moved.minutes
+    assert kpi(acme, "2025-02").revenue_recurring == Decimal("0.00")
+    incremental = snapshot()
+    ClientMonthKPI.objects.all().delete()
+    FeatureBuild.objects.all().delete()
+    build_features(trigger="test", with_genome=False)
+    assert snapshot() == incremental
+
+
+def test_a_failed_build_leaves_the_journal_for_the_next(world, monkeypatch):
+    from clients.models import RowChange
+    from ml.features import build as build_module
+
+    build_features(trigger="test", with_genome=False)
+    april = kpi(world["acme"], "2025-04").labour_minutes
+    Worklog.objects.filter(client=world["acme"], work_date=date(2025, 4, 30)).update(minutes=75)  # was 60
+    assert RowChange.objects.count() == 1
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(build_module.store, "replace_rows", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        build_features(trigger="test", with_genome=False)
+    assert RowChange.objects.count() == 1
+    monkeypatch.undo()
+    build_features(trigger="test", with_genome=False)
+    assert RowChange.objects.count() == 0
+    assert kpi(world["acme"], "2025-04").labour_minutes == april + 15
 
 
 def test_a_load_that_changed_data_queues_a_feature_build(django_capture_on_commit_callbacks, settings):

@@ -81,6 +81,7 @@ class BuildReport:
     sync_watermark: int | None = None
     source_state: dict = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    journal_ids: list[int] = field(default_factory=list)
 
 
 def build_features(
@@ -102,6 +103,8 @@ def build_features(
         build.finished_at = timezone.now()
         build.save()
         raise
+    # Only now: a failed build leaves the journal for the next one.
+    fingerprints.forget(report.journal_ids)
     report.seconds = time.perf_counter() - started
     build.status, build.finished_at, build.seconds = FeatureBuild.Status.SUCCEEDED, timezone.now(), report.seconds
     build.full, build.clients_rebuilt, build.sync_watermark = report.full, report.clients_rebuilt, report.sync_watermark
@@ -142,9 +145,8 @@ def _build(report: BuildReport, since: date | None, say: Progress, with_genome: 
             .order_by("-id")
             .first()
         )
-    tables, deleted = changed_tables(grid, previous, state)
-    if deleted and previous is not None:
-        say(f"Rows were deleted from {', '.join(deleted)}: rebuilding those tables' months")
+    moved, report.journal_ids = fingerprints.journal()
+    tables = changed_tables(grid, previous, moved)
     rebuild_from, large, stale = plan(current, stored, since, tables)
     lap("fingerprints")
     starts = grid.reset_index().groupby("client_id")["mi"].min()
@@ -335,17 +337,14 @@ def _large_tables(f: pd.DataFrame, masks: dict, fx: pd.Series, say: Progress, fr
 
 
 def _notes(f: pd.DataFrame, fx_assumed: set) -> list[list[str]]:
-    partial = f["_partial"].to_numpy()
-    median = f["median_cost_minutes"].to_numpy() > 0
-    assumed = f.index.get_level_values(0).isin(list(fx_assumed))
-    out = []
-    for p, m, a in zip(partial, median, assumed, strict=True):
-        notes = []
-        if p:
-            notes.append("partial_month")
-        if m:
-            notes.append("labour_at_median_cost")
-        if a:
-            notes.append("exchange_rate_assumed_1")
-        out.append(notes)
+    """Each row's quality notes, built from three masks (most rows have none)."""
+    flags = (
+        ("partial_month", f["_partial"].to_numpy(dtype=bool)),
+        ("labour_at_median_cost", f["median_cost_minutes"].to_numpy() > 0),
+        ("exchange_rate_assumed_1", f.index.get_level_values(0).isin(list(fx_assumed))),
+    )
+    out: list[list[str]] = [[] for _ in range(len(f))]
+    for note, mask in flags:
+        for i in np.flatnonzero(mask):
+            out[i].append(note)
     return out

@@ -1,16 +1,17 @@
 """Change detection: how an incremental build knows which (client, month) rows to redo
 without scanning the large tables.
 
-Each build records, per source table, its row count and highest id, and the sync-run
-watermark (the highest run finished before the build started). The next build asks, with
-queries that only touch changed rows:
+Each build records, per source table, its highest id, and the sync-run watermark (the highest
+run finished before the build started). The next build asks, with queries that only touch
+changed rows:
 - new rows: id above the recorded highest id (a primary-key range), grouped per (client, month);
 - edited rows: sync_run_id above the recorded watermark (the sync_run index). The loader stamps
   `sync_run` on every row it creates or updates, including a record the source reports deleted
   (`deleted_at_source`), and an invoice whose lines or a payment whose applications changed;
-- removed rows: if a table now has fewer rows than recorded plus the new ones, a row was hard
-  deleted (the loader never does; an admin or a cascade can) and every month of that table is
-  treated as changed.
+- moved, edited by hand, or deleted rows: the row-change journal (clients.RowChange), which
+  database triggers fill with a row's old (client, day) on every UPDATE and DELETE, and its
+  new one when it moved. Whoever wrote the change (loader, admin, SQL), the month it left is
+  rebuilt. The build deletes the journal rows it read once it has succeeded.
 A sync still running when a build starts has an id above the watermark, so its rows are looked
 at again by the next build. The client record with its agreements, and the technicians'
 burdened costs (set by hand, no sync run), are small and hashed in full every time.
@@ -30,6 +31,7 @@ from clients.models import (
     Interaction,
     Invoice,
     Payment,
+    RowChange,
     SatisfactionSurvey,
     SyncRun,
     Technician,
@@ -62,13 +64,45 @@ def _digest(parts) -> str:
 
 
 def table_state() -> dict[str, dict[str, int]]:
-    """Per table: {"rows": count, "max_id": highest id} (cheap: an index count and the pk)."""
+    """Per table: {"max_id": highest id} (a seek at the end of the primary key)."""
     state = {}
     for key, (model, _) in MONTHLY.items():
-        df = frame(f"SELECT COUNT(*), MAX(id) FROM {table(model)}", [], ["rows", "max_id"])
-        rows, max_id = df["rows"].iloc[0], df["max_id"].iloc[0]
-        state[key] = {"rows": int(rows or 0), "max_id": 0 if max_id is None or pd.isna(max_id) else int(max_id)}
+        max_id = frame(f"SELECT MAX(id) FROM {table(model)}", [], ["max_id"])["max_id"].iloc[0]
+        state[key] = {"max_id": 0 if max_id is None or pd.isna(max_id) else int(max_id)}
     return state
+
+
+def journal() -> tuple[dict[str, pd.MultiIndex], list[int]]:
+    """Per table, the (client_id, mi) the row-change journal names; and the journal ids read
+    (to delete once the build has succeeded). Undated rows (an endpoint with no purchase
+    date) come back as month -1, which the grid reads as the client's first month."""
+    df = frame(
+        f"SELECT id, table_key, client_id, {month_index('day')} FROM {table(RowChange)} ORDER BY id",
+        [],
+        ["id", "key", "client_id", "mi"],
+    )
+    ids = df["id"].astype("int64").tolist()
+    df = df[df["client_id"].notna()]
+    df = df.assign(client_id=df["client_id"].astype("int64"), mi=df["mi"].fillna(-1).astype("int64"))
+    positions = {
+        key: pd.MultiIndex.from_frame(rows[["client_id", "mi"]].drop_duplicates()) for key, rows in df.groupby("key")
+    }
+    return positions, ids
+
+
+def forget(ids: list[int]) -> int:
+    """Delete the journal rows a build read, by runs of consecutive ids: a row another
+    transaction wrote meanwhile has an id outside every run, so it stays for the next build."""
+    if not ids:
+        return 0
+    ids = sorted(ids)
+    runs, start = [], ids[0]
+    for previous, current in zip(ids, ids[1:], strict=False):
+        if current != previous + 1:
+            runs.append((start, previous))
+            start = current
+    runs.append((start, ids[-1]))
+    return sum(RowChange.objects.filter(id__gte=lo, id__lte=hi).delete()[0] for lo, hi in runs)
 
 
 def _grouped(key: str, condition: str, params: list) -> pd.DataFrame:
@@ -83,10 +117,10 @@ def _grouped(key: str, condition: str, params: list) -> pd.DataFrame:
     return df
 
 
-def new_rows(key: str, after_id: int) -> tuple[pd.MultiIndex, int]:
-    """(client_id, mi) of rows with an id above `after_id`, and how many rows that is."""
+def new_rows(key: str, after_id: int) -> pd.MultiIndex:
+    """(client_id, mi) of rows with an id above `after_id`."""
     df = _grouped(key, "id > %s", [after_id])
-    return pd.MultiIndex.from_frame(df[["client_id", "mi"]]), int(df["n"].sum())
+    return pd.MultiIndex.from_frame(df[["client_id", "mi"]])
 
 
 def touched(key: str, after_run: int | None) -> pd.MultiIndex:
@@ -98,21 +132,20 @@ def touched(key: str, after_run: int | None) -> pd.MultiIndex:
 
 def first_activity(as_of_mi: int) -> tuple[pd.Series, int | None]:
     """(client_id -> first month with a ticket, worklog or invoice; the data's first month).
-    MIN per client walks the (client, date) index in order, so it reads no table rows."""
-    firsts = []
+    One MIN per client and table as a correlated subquery: each is a single seek into the
+    (client, date) index, where a GROUP BY would walk every entry of the index."""
+    firsts = ", ".join(
+        f"(SELECT MIN(x.{column}) FROM {table(model)} x WHERE x.client_id = c.id)"
+        for model, column in (MONTHLY[key] for key in ACTIVITY)
+    )
+    df = frame(f"SELECT c.id, {firsts} FROM {table(Client)} c", [], ["client_id", *ACTIVITY])
+    per_table = []
     for key in ACTIVITY:
-        model, column = MONTHLY[key]
-        df = frame(
-            f"""SELECT client_id, MIN({column}) FROM {table(model)}
-                       WHERE client_id IS NOT NULL GROUP BY client_id""",
-            [],
-            ["client_id", "first"],
-        )
-        stamp = pd.to_datetime(df["first"].astype(str).str[:10], errors="coerce")
-        firsts.append(
+        stamp = pd.to_datetime(df[key].astype(str).str[:10], errors="coerce")
+        per_table.append(
             pd.Series((stamp.dt.year * 12 + stamp.dt.month - 1).to_numpy(), index=df["client_id"].astype("int64"))
         )
-    combined = pd.concat(firsts).dropna()
+    combined = pd.concat(per_table).dropna()
     combined = combined[combined <= as_of_mi].groupby(level=0).min().astype("int64")
     return combined, (int(combined.min()) if len(combined) else None)
 

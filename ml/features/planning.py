@@ -81,26 +81,25 @@ def _on_grid(index: pd.MultiIndex, grid: pd.DataFrame) -> np.ndarray:
     return grid.index.isin(pd.MultiIndex.from_frame(df))
 
 
-def changed_tables(grid: pd.DataFrame, previous: FeatureBuild | None, state: dict) -> tuple[dict, list[str]]:
-    """Per monthly table, the mask of grid months with new, sync-edited or (all, when a row
-    was hard-deleted) changed rows since the previous build; and the tables with deletions."""
+def changed_tables(
+    grid: pd.DataFrame, previous: FeatureBuild | None, moved: dict[str, pd.MultiIndex]
+) -> dict[str, np.ndarray]:
+    """Per monthly table, the mask of grid months with new, sync-edited, or moved, hand-edited
+    or deleted rows (the journal's `moved`) since the previous build."""
     everything = np.ones(len(grid), dtype=bool)
     if previous is None:
-        return {key: everything for key in fingerprints.MONTHLY}, list(fingerprints.MONTHLY)
-    masks, deleted = {}, []
+        return {key: everything for key in fingerprints.MONTHLY}
+    masks = {}
     for key in fingerprints.MONTHLY:
         before = previous.source_state.get(key)
         if not before:
             masks[key] = everything
             continue
-        added, n_added = fingerprints.new_rows(key, before["max_id"])
-        if state[key]["rows"] < before["rows"] + n_added:
-            masks[key] = everything
-            deleted.append(key)
-            continue
+        added = fingerprints.new_rows(key, before["max_id"])
         edited = fingerprints.touched(key, previous.sync_watermark)
-        masks[key] = _on_grid(added.append(edited), grid) if len(added) or len(edited) else ~everything
-    return masks, deleted
+        positions = added.append([edited, moved[key]]) if key in moved else added.append(edited)
+        masks[key] = _on_grid(positions, grid) if len(positions) else ~everything
+    return masks
 
 
 def plan(
