@@ -340,9 +340,15 @@ def test_changed_record_updates_exactly_that_row(tmp_path, dump):
     after = snapshot()
     # Everything else is exactly as it was.
     for model, rows in before.items():
-        if model in ("Ticket", "Invoice", "InvoiceLine", "RejectedRecord"):
+        if model in ("Ticket", "Invoice", "InvoiceLine", "RejectedRecord", "RowChange"):
             continue
         assert after[model] == rows, model
+    # The row-change journal names the two rows' months for the feature build, nothing else.
+    invoice = Invoice.objects.get(external_id="1003")
+    assert {(r["table_key"], r["client_id"], r["day"]) for r in after["RowChange"]} == {
+        ("tickets", changed.client_id, changed.created_at.astimezone(UTC).date()),
+        ("invoices", invoice.client_id, invoice.txn_date),
+    }
     assert [r for r in after["Ticket"] if r["external_id"] != "100002"] == [
         r for r in before["Ticket"] if r["external_id"] != "100002"]
     assert InvoiceLine.objects.exclude(invoice__external_id="1003").count() == 2

@@ -141,7 +141,7 @@ def first_activity(as_of_mi: int) -> tuple[pd.Series, int | None]:
     df = frame(f"SELECT c.id, {firsts} FROM {table(Client)} c", [], ["client_id", *ACTIVITY])
     per_table = []
     for key in ACTIVITY:
-        stamp = pd.to_datetime(df[key].astype(str).str[:10], errors="coerce")
+        stamp = pd.to_datetime(df[key].astype(str).str[:10], format="%Y-%m-%d", errors="coerce")
         per_table.append(
             pd.Series((stamp.dt.year * 12 + stamp.dt.month - 1).to_numpy(), index=df["client_id"].astype("int64"))
         )
