@@ -49,7 +49,7 @@ def rolling(frame: pd.DataFrame, column: str, window: int, shift: int = 0, parti
     whenever the window stays inside the client's rows.
     """
     values = frame[column].fillna(0).to_numpy(dtype="float64")
-    position = frame.groupby(level=0).cumcount().to_numpy()
+    position = _positions(frame.index)
     n = len(values)
     cs = np.concatenate([[0.0], np.cumsum(values)])
     rows = np.arange(n)
@@ -64,6 +64,19 @@ def rolling(frame: pd.DataFrame, column: str, window: int, shift: int = 0, parti
     out = np.full(n, np.nan)
     out[valid] = cs[end[valid]] - cs[start[valid]]
     return pd.Series(out, index=frame.index)
+
+
+_last_positions: dict = {}
+
+
+def _positions(index: pd.MultiIndex) -> np.ndarray:
+    """Each row's month number within its client (0, 1, ...). A build asks for dozens of
+    windows over the same frame, so the last index's answer is kept (an Index is immutable;
+    the cache holds the index itself, so an id is never reused while cached)."""
+    if _last_positions.get("index") is not index:
+        codes = index.codes[0] if isinstance(index, pd.MultiIndex) else pd.factorize(index)[0]
+        _last_positions.update(index=index, positions=pd.Series(codes).groupby(codes).cumcount().to_numpy())
+    return _last_positions["positions"]
 
 
 def cumulative(events: pd.DataFrame, column: str, grid: pd.DataFrame) -> pd.Series:

@@ -102,17 +102,19 @@ def _write(
     scaled_lists = np.round(values, 4).tolist()
     raw_lists = np.round(raw.to_numpy(dtype="float64"), 6).tolist()
     score_lists = np.round(scores, 2).tolist()
+    missing_lists = [np.flatnonzero(row).tolist() for row in missing]
     index = raw.index.tolist()
+    day = {mi: months.to_date(int(mi)) for mi in set(raw.index.get_level_values(1))}
     rows = []
     for i, (client_id, mi) in enumerate(index):
         rows.append(
             (
                 int(client_id),
-                months.to_date(int(mi)),
+                day[mi],
                 SCHEMA_VERSION,
-                json.dumps(scaled_lists[i]),
-                json.dumps([None if x != x else x for x in raw_lists[i]]),
-                json.dumps(np.flatnonzero(missing[i]).tolist()),
+                _json_list(scaled_lists[i]),
+                _json_list(raw_lists[i]),
+                json.dumps(missing_lists[i]),
                 *score_lists[i],
                 now,
             )
@@ -135,6 +137,12 @@ def _write(
         ],
         rows,
     )
+
+
+def _json_list(numbers: list[float]) -> str:
+    """A list of floats as JSON (NaN as null), as json.dumps writes it but without its
+    per-value dispatch: float repr is JSON's number syntax."""
+    return "[" + ", ".join("null" if x != x else repr(x) for x in numbers) + "]"
 
 
 def latest_month() -> date | None:
