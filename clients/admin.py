@@ -193,3 +193,18 @@ class RejectedRecordAdmin(admin.ModelAdmin):
     @admin.action(description="Mark as resolved")
     def mark_resolved(self, request, queryset):
         self.message_user(request, f"{queryset.update(resolved=True)} record(s) marked resolved.")
+
+
+@admin.register(models.RowChange)
+class RowChangeAdmin(admin.ModelAdmin):
+    """Months waiting for the next feature build: read-only, the triggers write it and the
+    build empties it."""
+
+    list_display = ("recorded_at", "table_key", "client_id", "day")
+    list_filter = ("table_key",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
