@@ -494,7 +494,9 @@ def test_rows_moved_edited_by_hand_or_deleted_leave_their_old_month_rebuilt(worl
     moved = Worklog.objects.filter(client=acme, work_date__month=3, source="superops").order_by("id").first()
     old_day, moved.work_date = moved.work_date, date(2025, 4, 3)
     moved.save()
-    ticket = Ticket.objects.filter(client=acme, created_at__month=3).order_by("id").first()
+    march_reactive = kpi(acme, "2025-03").reactive_minutes
+    Ticket.objects.filter(client=acme, subject="a").update(is_reactive=False)  # Dana's 600 minutes
+    ticket = Ticket.objects.filter(client=acme, subject="d").get()
     Ticket.objects.filter(pk=ticket.pk).update(client=brie)
     line = InvoiceLine.objects.filter(invoice__client=acme, invoice__txn_date=date(2025, 2, 1)).get()
     line.delete()
@@ -509,11 +511,18 @@ def test_rows_moved_edited_by_hand_or_deleted_leave_their_old_month_rebuilt(worl
     assert not RowChange.objects.exists()  # read and forgotten
     assert kpi(acme, "2025-03").labour_minutes == march_labour - moved.minutes
     assert kpi(acme, "2025-02").revenue_recurring == Decimal("0.00")
+    assert kpi(acme, "2025-03").reactive_minutes == march_reactive - 600
+    assert kpi(brie, "2025-03").tickets == 1
     incremental = snapshot()
     ClientMonthKPI.objects.all().delete()
     FeatureBuild.objects.all().delete()
     build_features(trigger="test", with_genome=False)
     assert snapshot() == incremental
+    # Only a ticket's flag changes: its month's worklogs are re-read for the reactive minutes.
+    march_reactive = kpi(acme, "2025-03").reactive_minutes
+    Ticket.objects.filter(client=acme, subject="b").update(is_reactive=True)  # Eli's 300 minutes
+    build_features(trigger="test", with_genome=False)
+    assert kpi(acme, "2025-03").reactive_minutes == march_reactive + 300
 
 
 def test_a_failed_build_leaves_the_journal_for_the_next(world, monkeypatch):
