@@ -525,6 +525,27 @@ def test_rows_moved_edited_by_hand_or_deleted_leave_their_old_month_rebuilt(worl
     assert kpi(acme, "2025-03").reactive_minutes == march_reactive + 300
 
 
+def test_a_journal_with_gaps_is_read_row_by_row(world):
+    """Ids a rolled-back (or not yet committed) transaction took leave gaps: the build then
+    deletes exactly the runs of ids it read."""
+    from clients.models import RowChange
+    from ml.features import fingerprints
+
+    build_features(trigger="test", with_genome=False)
+    april = kpi(world["acme"], "2025-04").labour_minutes
+    for minutes in (61, 62, 63):  # was 60
+        Worklog.objects.filter(client=world["acme"], work_date=date(2025, 4, 30)).update(minutes=minutes)
+    first, middle, last = RowChange.objects.order_by("id").values_list("id", flat=True)
+    RowChange.objects.filter(id=middle).delete()
+    positions, runs = fingerprints.journal()
+    assert runs == [(first, first), (last, last)]
+    assert list(positions["worklogs"]) == [(world["acme"].pk, 2025 * 12 + 3)]
+    assert fingerprints._runs([9, 3, 4, 5, 7]) == [(3, 5), (7, 7), (9, 9)]
+    build_features(trigger="test", with_genome=False)
+    assert not RowChange.objects.exists()
+    assert kpi(world["acme"], "2025-04").labour_minutes == april + 3
+
+
 def test_a_failed_build_leaves_the_journal_for_the_next(world, monkeypatch):
     from clients.models import RowChange
     from ml.features import build as build_module

@@ -81,7 +81,7 @@ class BuildReport:
     sync_watermark: int | None = None
     source_state: dict = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
-    journal_ids: list[int] = field(default_factory=list)
+    journal_runs: list[tuple[int, int]] = field(default_factory=list)
 
 
 def build_features(
@@ -104,7 +104,7 @@ def build_features(
         build.save()
         raise
     # Only now: a failed build leaves the journal for the next one.
-    fingerprints.forget(report.journal_ids)
+    fingerprints.forget(report.journal_runs)
     report.seconds = time.perf_counter() - started
     build.status, build.finished_at, build.seconds = FeatureBuild.Status.SUCCEEDED, timezone.now(), report.seconds
     build.full, build.clients_rebuilt, build.sync_watermark = report.full, report.clients_rebuilt, report.sync_watermark
@@ -145,7 +145,7 @@ def _build(report: BuildReport, since: date | None, say: Progress, with_genome: 
             .order_by("-id")
             .first()
         )
-    moved, report.journal_ids = fingerprints.journal()
+    moved, report.journal_runs = fingerprints.journal()
     tables = changed_tables(grid, previous, moved)
     rebuild_from, large, stale = plan(current, stored, since, tables)
     lap("fingerprints")

@@ -72,29 +72,43 @@ def table_state() -> dict[str, dict[str, int]]:
     return state
 
 
-def journal() -> tuple[dict[str, pd.MultiIndex], list[int]]:
-    """Per table, the (client_id, mi) the row-change journal names; and the journal ids read
-    (to delete once the build has succeeded). Undated rows (an endpoint with no purchase
-    date) come back as month -1, which the grid reads as the client's first month."""
+def journal() -> tuple[dict[str, pd.MultiIndex], list[tuple[int, int]]]:
+    """Per table, the (client_id, mi) the row-change journal names; and the runs of journal
+    ids read (to delete once the build has succeeded). Undated rows (an endpoint with no
+    purchase date) come back as month -1, which the grid reads as the client's first month.
+
+    One grouped query; when the ids it covered are consecutive (the usual case) that run is
+    all there is to delete. Otherwise (ids another transaction had not yet committed) the
+    rows are read one by one, positions and ids from the same query."""
+    mi = month_index("day")
     df = frame(
-        f"SELECT id, table_key, client_id, {month_index('day')} FROM {table(RowChange)} ORDER BY id",
+        f"SELECT table_key, client_id, {mi}, MIN(id), MAX(id), COUNT(*) FROM {table(RowChange)} "
+        f"GROUP BY table_key, client_id, {mi}",
         [],
-        ["id", "key", "client_id", "mi"],
+        ["key", "client_id", "mi", "lo", "hi", "n"],
     )
-    ids = df["id"].astype("int64").tolist()
+    if df.empty:
+        return {}, []
+    lo, hi = int(df["lo"].min()), int(df["hi"].max())
+    if int(df["n"].sum()) == hi - lo + 1:
+        runs = [(lo, hi)]
+    else:
+        df = frame(
+            f"SELECT table_key, client_id, {mi}, id FROM {table(RowChange)}", [], ["key", "client_id", "mi", "id"]
+        )
+        runs = _runs(df["id"].astype("int64").tolist())
     df = df[df["client_id"].notna()]
     df = df.assign(client_id=df["client_id"].astype("int64"), mi=df["mi"].fillna(-1).astype("int64"))
     positions = {
         key: pd.MultiIndex.from_frame(rows[["client_id", "mi"]].drop_duplicates()) for key, rows in df.groupby("key")
     }
-    return positions, ids
+    return positions, runs
 
 
-def forget(ids: list[int]) -> int:
-    """Delete the journal rows a build read, by runs of consecutive ids: a row another
-    transaction wrote meanwhile has an id outside every run, so it stays for the next build."""
+def _runs(ids: list[int]) -> list[tuple[int, int]]:
+    """Sorted ids as runs of consecutive ids: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
     if not ids:
-        return 0
+        return []
     ids = sorted(ids)
     runs, start = [], ids[0]
     for previous, current in zip(ids, ids[1:], strict=False):
@@ -102,6 +116,12 @@ def forget(ids: list[int]) -> int:
             runs.append((start, previous))
             start = current
     runs.append((start, ids[-1]))
+    return runs
+
+
+def forget(runs: list[tuple[int, int]]) -> int:
+    """Delete the journal rows a build read, by runs of consecutive ids: a row another
+    transaction wrote meanwhile has an id outside every run, so it stays for the next build."""
     return sum(RowChange.objects.filter(id__gte=lo, id__lte=hi).delete()[0] for lo, hi in runs)
 
 

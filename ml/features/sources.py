@@ -51,6 +51,9 @@ def _range(column: str, lo: int | None, hi: int | None) -> tuple[str, list]:
     return sql, params
 
 
+FEW_MONTHS = 3  # up to this many months are read by key look-ups rather than joins
+
+
 def worklogs(lo: int | None = None, hi: int | None = None, clients: Clients = None) -> pd.DataFrame:
     """Per (client, month, technician): minutes, billable minutes and their value, reactive
     and after-hours minutes, from the service desk's worklogs only (LABOUR_SOURCE): MSPs key
@@ -60,14 +63,20 @@ def worklogs(lo: int | None = None, hi: int | None = None, clients: Clients = No
     rng, p1 = _range("w.work_date", lo, hi)
     who, p2 = in_clause("w.client_id", clients)
     billable = "w.billable AND COALESCE(w.billing_status, '') NOT IN ('under_contract', 'ignored')"
+    if lo is not None and hi is not None and hi - lo < FEW_MONTHS:
+        # A few months' worklogs: look each ticket up by its key. As a join, PostgreSQL's
+        # default costs pick a hash join that reads every ticket ever opened.
+        reactive, joined = f"(SELECT t.is_reactive FROM {table(Ticket)} t WHERE t.id = w.ticket_id)", ""
+    else:
+        reactive, joined = "t.is_reactive", f" LEFT JOIN {table(Ticket)} t ON t.id = w.ticket_id"
     sql = f"""
         SELECT w.client_id, {month_index("w.work_date")} AS mi, w.technician_id,
                CAST(SUM(w.minutes) AS BIGINT),
                CAST(SUM(CASE WHEN {billable} THEN w.minutes ELSE 0 END) AS BIGINT),
                CAST(SUM(CASE WHEN {billable} THEN w.minutes * {ten_thousandths("w.unit_price")} ELSE 0 END) AS BIGINT),
-               CAST(SUM(CASE WHEN t.is_reactive THEN w.minutes ELSE 0 END) AS BIGINT),
+               CAST(SUM(CASE WHEN {reactive} THEN w.minutes ELSE 0 END) AS BIGINT),
                CAST(SUM(CASE WHEN w.after_hours THEN w.minutes ELSE 0 END) AS BIGINT)
-        FROM {table(Worklog)} w LEFT JOIN {table(Ticket)} t ON t.id = w.ticket_id
+        FROM {table(Worklog)} w{joined}
         WHERE w.deleted_at_source IS NULL AND w.source = %s{rng}{who}
         GROUP BY w.client_id, {month_index("w.work_date")}, w.technician_id"""
     return frame(

@@ -19,6 +19,7 @@ import io
 from collections.abc import Sequence
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 from django.db import connection
 
@@ -105,6 +106,19 @@ def frame(sql: str, params: Sequence, columns: Sequence[str]) -> pd.DataFrame:
         if df[column].dtype == object and isinstance(_first_value(df[column]), Decimal):
             df[column] = pd.to_numeric(df[column].map(lambda v: None if v is None else float(v)))
     return df
+
+
+def float_frame(sql: str, params: Sequence, keys: Sequence[str], values: Sequence[str]) -> pd.DataFrame:
+    """Like frame() for a query whose leading `keys` columns are followed by numeric `values`
+    columns (cast to float in the SQL): the values go straight into one float array (None as
+    NaN) instead of through pandas' per-column type inference of Python objects."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        rows = cursor.fetchall()
+    n = len(keys)
+    df = pd.DataFrame.from_records([row[:n] for row in rows], columns=list(keys))
+    numbers = np.array([row[n:] for row in rows], dtype="float64").reshape(len(rows), len(values))
+    return pd.concat([df, pd.DataFrame(numbers, columns=list(values))], axis=1)
 
 
 def _first_value(series: pd.Series):
