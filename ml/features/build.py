@@ -17,6 +17,7 @@ How a build decides what to do (docs/kpis.md, "Incremental rebuilds"):
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,6 +59,13 @@ SMALL_FAMILIES = {
         ("interactions",),
         ("interactions", "qbr_count", "qbr_last_12m", "interaction_sentiment", "days_since_contact"),
     ),
+}
+# The large tables' snapshot columns (worklogs also count minutes priced at the median cost,
+# which the snapshot keeps as a quality note rather than a column).
+LARGE_COLUMNS = {
+    "worklogs": financial.WORKLOG_COLUMNS,
+    "tickets": operations.TICKET_COLUMNS,
+    "surveys": engagement.SURVEY_COLUMNS,
 }
 AS_OF_FAMILIES = ("payments", "interactions")  # "due by the as-of date", "days to the as-of date"
 MAX_LISTED_CLIENTS = 900  # above this a client filter costs more than it saves (and SQLite limits params)
@@ -187,7 +195,13 @@ def _build(report: BuildReport, since: date | None, say: Progress, with_genome: 
         f, masks = f[keep], {k: v[keep] for k, v in masks.items()}
     from_mi = int(f.index.get_level_values(1).min()) if len(f) else None
     reused = tuple(c for family, (_, columns) in SMALL_FAMILIES.items() if not fresh[family] for c in columns)
-    kept = store.stored_columns(listed, reused, from_mi).reindex(f.index) if reused else None
+    # Stored per-month values of the large tables' clean months, read in the same query.
+    reused_large = tuple(
+        c for key, columns in LARGE_COLUMNS.items() if not masks[key].all() for c in columns if c in store.KPI_COLUMNS
+    )
+    kept = None
+    if reused or reused_large:
+        kept = store.stored_columns(listed, reused + reused_large, from_mi).reindex(f.index)
     if reused:
         say(f"Reusing stored {', '.join(k for k, v in fresh.items() if not v)} KPIs (no changes there)")
     lines = sources.invoice_lines(listed) if fresh["lines"] else None
@@ -200,7 +214,7 @@ def _build(report: BuildReport, since: date | None, say: Progress, with_genome: 
     lap("small tables")
 
     fx = _exchange_rates(invs, f, clients)
-    _large_tables(f, masks, fx, say, from_mi)
+    _large_tables(f, masks, fx, say, kept)
     lap("large tables")
 
     say("Deriving KPIs")
@@ -278,35 +292,16 @@ def _exchange_rates(invs: pd.DataFrame, f: pd.DataFrame, clients: pd.DataFrame) 
     return fx
 
 
-def _large_tables(f: pd.DataFrame, masks: dict, fx: pd.Series, say: Progress, from_mi: int | None) -> None:
+def _large_tables(f: pd.DataFrame, masks: dict, fx: pd.Series, say: Progress, kept: pd.DataFrame | None) -> None:
     """Fill the per-month columns of tickets, worklogs and surveys: re-read where dirty, the
-    stored values elsewhere."""
-    specs = {
-        "worklogs": (
-            financial.WORKLOG_COLUMNS,
-            lambda lo, hi, ids: financial.labour(sources.worklogs(lo, hi, ids), sources.technician_costs(), fx),
-        ),
-        "tickets": (
-            operations.TICKET_COLUMNS,
-            lambda lo, hi, ids: operations.ticket_kpis(sources.tickets(lo, hi, ids)),
-        ),
-        "surveys": (
-            engagement.SURVEY_COLUMNS,
-            lambda lo, hi, ids: engagement.survey_kpis(sources.surveys(lo, hi, ids)),
-        ),
+    stored values (`kept`, on f's index) elsewhere."""
+    queries = {
+        "worklogs": lambda lo, hi, ids: financial.labour(sources.worklogs(lo, hi, ids), sources.technician_costs(), fx),
+        "tickets": lambda lo, hi, ids: operations.ticket_kpis(sources.tickets(lo, hi, ids)),
+        "surveys": lambda lo, hi, ids: engagement.survey_kpis(sources.surveys(lo, hi, ids)),
     }
+    specs = {key: (LARGE_COLUMNS[key], queries[key]) for key in LARGE_COLUMNS}
     clean = [k for k in specs if not masks[k].all()]
-    kept = None
-    if clean:
-        columns = tuple(c for k in clean for c in specs[k][0] if c != "median_cost_minutes")
-        kept = store.stored_columns(
-            None
-            if len(f.index.levels[0]) > MAX_LISTED_CLIENTS
-            else list(map(int, f.index.get_level_values(0).unique())),
-            columns,
-            from_mi,
-        )
-        kept = kept.reindex(f.index)
     for key, (columns, query) in specs.items():
         dirty = f.index[masks[key]]
         values = pd.DataFrame(index=f.index, columns=list(columns), dtype="float64")
@@ -336,15 +331,20 @@ def _large_tables(f: pd.DataFrame, masks: dict, fx: pd.Series, say: Progress, fr
             f[c] = values[c]
 
 
-def _notes(f: pd.DataFrame, fx_assumed: set) -> list[list[str]]:
-    """Each row's quality notes, built from three masks (most rows have none)."""
+def _notes(f: pd.DataFrame, fx_assumed: set) -> list[str]:
+    """Each row's quality notes as the JSON the snapshot stores, built from three masks. Most
+    rows have none and share one "[]": a fresh list per row cost more than the rest of this
+    step."""
     flags = (
         ("partial_month", f["_partial"].to_numpy(dtype=bool)),
         ("labour_at_median_cost", f["median_cost_minutes"].to_numpy() > 0),
         ("exchange_rate_assumed_1", f.index.get_level_values(0).isin(list(fx_assumed))),
     )
-    out: list[list[str]] = [[] for _ in range(len(f))]
+    noted: dict[int, list[str]] = {}
     for note, mask in flags:
-        for i in np.flatnonzero(mask):
-            out[i].append(note)
+        for i in np.flatnonzero(mask).tolist():
+            noted.setdefault(i, []).append(note)
+    out = ["[]"] * len(f)
+    for i, notes in noted.items():
+        out[i] = json.dumps(notes)
     return out

@@ -38,7 +38,7 @@ def client_months(as_of: date) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
     rows, first_mi = [], {}
     for c in clients.itertuples(index=False):
         onboard = months.to_index(c.onboarded_on) if c.onboarded_on else None
-        candidates = [m for m in (onboard, first_data.get(c.client_id)) if m is not None and not pd.isna(m)]
+        candidates = [m for m in (onboard, first_data.get(c.client_id)) if m is not None]
         if not candidates:
             continue
         first = int(min(candidates))

@@ -152,7 +152,7 @@ def replace_rows(
     columns = [c for c in KPI_COLUMNS if c in rows.columns]
     converted = [_column_values(c, rows[c]) for c in columns]
     fingerprints = [json.dumps(fp) for fp in rows["_fingerprint"]]
-    notes = [json.dumps(n) for n in rows["_notes"]]
+    notes = rows["_notes"].tolist()  # already JSON (build._notes)
     partial = [bool(p) for p in rows["_partial"]]
     now = connection.ops.adapt_datetimefield_value(now)
     day = {m: months.to_date(int(m)) for m in rows.index.get_level_values(1).unique()}
