@@ -17,9 +17,11 @@ How a build decides what to do (docs/kpis.md, "Incremental rebuilds"):
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -105,7 +107,8 @@ def build_features(
     build = FeatureBuild.objects.create(trigger=trigger, since=since)
     report = BuildReport(build_id=build.pk)
     try:
-        _build(report, since, say, with_genome)
+        with _long_lived_objects_frozen():
+            _build(report, since, say, with_genome)
     except Exception as exc:
         build.status, build.error = FeatureBuild.Status.FAILED, f"{type(exc).__name__}: {exc}"
         build.finished_at = timezone.now()
@@ -120,6 +123,23 @@ def build_features(
     build.kpi_rows_written, build.genome_rows_written = report.kpi_rows_written, report.genome_rows_written
     build.save()
     return report
+
+
+@contextmanager
+def _long_lived_objects_frozen():
+    """Keep the objects that existed before the build (modules, Django, pandas, scikit-learn:
+    about a million) out of the garbage collector's full passes while the build allocates;
+    one such pass cost ~0.1 s, a tenth of an incremental build. Objects the build creates are
+    collected as usual. A process that froze its objects itself (a pre-forking server) is
+    left as it was."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _build(report: BuildReport, since: date | None, say: Progress, with_genome: bool) -> None:
