@@ -108,10 +108,19 @@ def frame(sql: str, params: Sequence, columns: Sequence[str]) -> pd.DataFrame:
     return df
 
 
-def float_frame(sql: str, params: Sequence, keys: Sequence[str], values: Sequence[str]) -> pd.DataFrame:
+def float_frame(
+    sql: str, params: Sequence, keys: Sequence[str], values: Sequence[str], exact: bool = True
+) -> pd.DataFrame:
     """Like frame() for a query whose leading `keys` columns are followed by numeric `values`
     columns (cast to float in the SQL): the values go straight into one float array (None as
-    NaN) instead of through pandas' per-column type inference of Python objects."""
+    NaN) instead of through pandas' per-column type inference of Python objects.
+
+    exact=False lets PostgreSQL send the rows as CSV (3x faster), at the price of pandas'
+    fast float parser, which can read a 17-digit value one unit off in its last place. Use it
+    for reads that are only ranked or compared among themselves (the genome), never for
+    values written back (the snapshot must equal a full build bit for bit)."""
+    if not exact and vendor() == "postgresql":
+        return _copied_frame(sql, params, keys, values)
     with connection.cursor() as cursor:
         cursor.execute(sql, list(params))
         rows = cursor.fetchall()
@@ -119,6 +128,27 @@ def float_frame(sql: str, params: Sequence, keys: Sequence[str], values: Sequenc
     df = pd.DataFrame.from_records([row[:n] for row in rows], columns=list(keys))
     numbers = np.array([row[n:] for row in rows], dtype="float64").reshape(len(rows), len(values))
     return pd.concat([df, pd.DataFrame(numbers, columns=list(values))], axis=1)
+
+
+def _copied_frame(sql: str, params: Sequence, keys: Sequence[str], values: Sequence[str]) -> pd.DataFrame:
+    """PostgreSQL: the query's rows through COPY ... TO STDOUT as CSV, parsed by pandas' C
+    reader. Tens of thousands of rows x fifty floats arrive ~3x faster than as a Python
+    object per value. Booleans come back as t/f, NULL as an empty field."""
+    buffer = io.StringIO()
+    with connection.cursor() as cursor:
+        query = cursor.mogrify(sql, list(params)).decode()
+        cursor.cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", buffer)
+    buffer.seek(0)
+    return pd.read_csv(
+        buffer,
+        header=None,
+        names=[*keys, *values],
+        dtype=dict.fromkeys(values, "float64"),
+        true_values=["t"],
+        false_values=["f"],
+        keep_default_na=False,
+        na_values=[""],
+    )
 
 
 def _first_value(series: pd.Series):

@@ -39,6 +39,7 @@ def kpi_frame(from_mi: int | None) -> pd.DataFrame:
         params,
         ["client_id", "mi", "partial_month"],
         KPI_INPUTS,
+        exact=False,  # ranked within the month; the last binary digit cannot move a rank that matters
     )
     if df.empty:
         return df
