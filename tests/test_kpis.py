@@ -546,6 +546,21 @@ def test_a_journal_with_gaps_is_read_row_by_row(world):
     assert kpi(world["acme"], "2025-04").labour_minutes == april + 3
 
 
+def test_stored_state_reads_runs_of_months_and_falls_back_to_rows(world):
+    import pandas as pd
+
+    from ml.features import store
+
+    build_features(trigger="test", with_genome=False)
+    pd.testing.assert_frame_equal(store.stored_state(), store._stored_rows(), check_dtype=False)
+    # A hole in a client's months (a row deleted by hand): read row by row, and rebuilt.
+    ClientMonthKPI.objects.filter(client=world["acme"], month=date(2025, 2, 1)).delete()
+    state = store.stored_state()
+    assert (world["acme"].pk, 2025 * 12 + 1) not in state.index and len(state) == 7
+    step = build_features(trigger="test", with_genome=False)
+    assert (step.rebuilt_from, kpi(world["acme"], "2025-02").revenue_recurring) == (date(2025, 2, 1), Decimal("2000.00"))
+
+
 def test_a_failed_build_leaves_the_journal_for_the_next(world, monkeypatch):
     from clients.models import RowChange
     from ml.features import build as build_module

@@ -81,17 +81,50 @@ KPI_COLUMNS = MONEY + COUNTS + NULLABLE_INTS + QUANTITIES + RATIOS
 
 
 def stored_state() -> pd.DataFrame:
-    """(client_id, mi) -> features_version and the per-table fingerprint hashes of every row."""
+    """(client_id, mi) -> features_version and the per-table fingerprint hashes of every row.
+
+    A build writes a client's rows from its first rebuilt month on with one fingerprint, so
+    normally each client holds an unbroken run of months sharing version and hashes: one
+    grouped query then describes them all (1,000 rows instead of 27,000). A client whose rows
+    differ (an interrupted history, a build of an older version) is read row by row."""
+    fp = as_text("source_fingerprint")
+    agg = frame(
+        f"SELECT client_id, {month_index('MIN(month)')}, {month_index('MAX(month)')}, COUNT(*), "
+        f"MIN(features_version), MAX(features_version), MIN({fp}), MAX({fp}) "
+        f"FROM {table(ClientMonthKPI)} GROUP BY client_id",
+        [],
+        ["client_id", "lo", "hi", "n", "v_min", "v_max", "fp_min", "fp_max"],
+    )
+    if agg.empty:
+        return pd.DataFrame(
+            columns=["features_version"], index=pd.MultiIndex.from_arrays([[], []], names=["client_id", "mi"])
+        )
+    uniform = (
+        (agg["n"] == agg["hi"] - agg["lo"] + 1) & (agg["v_min"] == agg["v_max"]) & (agg["fp_min"] == agg["fp_max"])
+    )
+    if not uniform.all():
+        return _stored_rows()
+    lengths = agg["n"].to_numpy(dtype="int64")
+    starts = np.repeat(agg["lo"].to_numpy(dtype="int64"), lengths)
+    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    index = pd.MultiIndex.from_arrays(
+        [np.repeat(agg["client_id"].to_numpy(dtype="int64"), lengths), starts + offsets], names=["client_id", "mi"]
+    )
+    codes, texts = pd.factorize(agg["fp_min"])
+    fps = pd.DataFrame.from_records([json.loads(t) for t in texts]).fillna("").take(np.repeat(codes, lengths))
+    fps.index = index
+    fps.insert(0, "features_version", np.repeat(agg["v_min"].to_numpy(), lengths))
+    return fps.sort_index()
+
+
+def _stored_rows() -> pd.DataFrame:
+    """stored_state() read row by row."""
     df = frame(
         f"SELECT client_id, {month_index('month')}, features_version, {as_text('source_fingerprint')} "
         f"FROM {table(ClientMonthKPI)}",
         [],
         ["client_id", "mi", "features_version", "fp"],
     )
-    if df.empty:
-        return pd.DataFrame(
-            columns=["features_version"], index=pd.MultiIndex.from_arrays([[], []], names=["client_id", "mi"])
-        )
     # A client's rows share their hashes: decode each distinct text once and spread it back.
     codes, texts = pd.factorize(df["fp"])
     fps = pd.DataFrame.from_records([json.loads(t) for t in texts]).fillna("").take(codes).reset_index(drop=True)

@@ -16,7 +16,7 @@ import numpy as np
 import sklearn
 from django.db import transaction
 from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import pairwise_distances, silhouette_score
 from threadpoolctl import threadpool_limits
 
 from ml.models import GenomeVector, Segment
@@ -26,6 +26,7 @@ from .scaling import group_scores
 
 K_RANGE = range(3, 9)
 SEED = 7
+SILHOUETTE_SAMPLE = 2000
 
 
 def choose_k(values: np.ndarray) -> tuple[np.ndarray, int, float | None, np.ndarray]:
@@ -43,13 +44,19 @@ def choose_k(values: np.ndarray) -> tuple[np.ndarray, int, float | None, np.ndar
 
 def _search(values: np.ndarray, n: int):
     best = None
+    # Up to SILHOUETTE_SAMPLE clients the silhouette uses them all: their distances are
+    # computed once for every k instead of once per k.
+    distances = pairwise_distances(values) if n <= SILHOUETTE_SAMPLE else None
     for k in K_RANGE:
         if k >= n:
             break
         model = KMeans(n_clusters=k, n_init=4, random_state=SEED).fit(values)
         if len(set(model.labels_)) < 2:
             continue
-        score = silhouette_score(values, model.labels_, sample_size=min(n, 2000), random_state=SEED)
+        if distances is not None:
+            score = silhouette_score(distances, model.labels_, metric="precomputed")
+        else:
+            score = silhouette_score(values, model.labels_, sample_size=SILHOUETTE_SAMPLE, random_state=SEED)
         if best is None or score > best[2]:
             best = (model.labels_, k, float(score), model.cluster_centers_)
     if best is None:
