@@ -558,7 +558,8 @@ def test_stored_state_reads_runs_of_months_and_falls_back_to_rows(world):
     state = store.stored_state()
     assert (world["acme"].pk, 2025 * 12 + 1) not in state.index and len(state) == 7
     step = build_features(trigger="test", with_genome=False)
-    assert (step.rebuilt_from, kpi(world["acme"], "2025-02").revenue_recurring) == (date(2025, 2, 1), Decimal("2000.00"))
+    assert step.rebuilt_from == date(2025, 2, 1)
+    assert kpi(world["acme"], "2025-02").revenue_recurring == Decimal("2000.00")
 
 
 def test_a_failed_build_leaves_the_journal_for_the_next(world, monkeypatch):

@@ -137,16 +137,12 @@ def _grouped(key: str, condition: str, params: list) -> pd.DataFrame:
     return df
 
 
-def new_rows(key: str, after_id: int) -> pd.MultiIndex:
-    """(client_id, mi) of rows with an id above `after_id`."""
-    df = _grouped(key, "id > %s", [after_id])
-    return pd.MultiIndex.from_frame(df[["client_id", "mi"]])
-
-
-def touched(key: str, after_run: int | None) -> pd.MultiIndex:
-    """(client_id, mi) of rows written by sync runs after `after_run` (None: every row a sync
-    ever wrote, the safe answer when no build recorded a watermark)."""
-    df = _grouped(key, "sync_run_id > %s", [after_run if after_run is not None else -1])
+def new_or_edited(key: str, after_id: int, after_run: int | None) -> pd.MultiIndex:
+    """(client_id, mi) of rows with an id above `after_id` (new) or written by a sync run
+    after `after_run` (edited; None: every row a sync ever wrote, the safe answer when no
+    build recorded a watermark). One query: both conditions are index ranges."""
+    run = after_run if after_run is not None else -1
+    df = _grouped(key, "(id > %s OR sync_run_id > %s)", [after_id, run])
     return pd.MultiIndex.from_frame(df[["client_id", "mi"]])
 
 

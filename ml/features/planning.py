@@ -96,9 +96,9 @@ def changed_tables(
         if not before:
             masks[key] = everything
             continue
-        added = fingerprints.new_rows(key, before["max_id"])
-        edited = fingerprints.touched(key, previous.sync_watermark)
-        positions = added.append([edited, moved[key]]) if key in moved else added.append(edited)
+        positions = fingerprints.new_or_edited(key, before["max_id"], previous.sync_watermark)
+        if key in moved:
+            positions = positions.append(moved[key])
         masks[key] = _on_grid(positions, grid) if len(positions) else ~everything
     return masks
 
