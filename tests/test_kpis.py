@@ -435,8 +435,8 @@ def test_incremental_builds_end_where_a_full_build_does(world):
 
     def snapshot() -> dict:
         return {
-            (r["client_id"], r["month"]): {c: r[c] for c in KPI_COLUMNS}
-            for r in ClientMonthKPI.objects.values("client_id", "month", *KPI_COLUMNS)
+            (r["client_id"], r["month"]): {c: r[c] for c in (*KPI_COLUMNS, "quality_notes")}
+            for r in ClientMonthKPI.objects.values("client_id", "month", "quality_notes", *KPI_COLUMNS)
         }
 
     build_features(trigger="test", with_genome=False)
@@ -483,8 +483,8 @@ def test_rows_moved_edited_by_hand_or_deleted_leave_their_old_month_rebuilt(worl
 
     def snapshot() -> dict:
         return {
-            (r["client_id"], r["month"]): {c: r[c] for c in KPI_COLUMNS}
-            for r in ClientMonthKPI.objects.values("client_id", "month", *KPI_COLUMNS)
+            (r["client_id"], r["month"]): {c: r[c] for c in (*KPI_COLUMNS, "quality_notes")}
+            for r in ClientMonthKPI.objects.values("client_id", "month", "quality_notes", *KPI_COLUMNS)
         }
 
     acme, brie = world["acme"], world["brie"]
@@ -645,8 +645,8 @@ def test_incremental_build_over_a_long_history_matches_a_full_build(world):
 
     def snapshot() -> dict:
         return {
-            (r["client_id"], r["month"]): {c: r[c] for c in KPI_COLUMNS}
-            for r in ClientMonthKPI.objects.values("client_id", "month", *KPI_COLUMNS)
+            (r["client_id"], r["month"]): {c: r[c] for c in (*KPI_COLUMNS, "quality_notes")}
+            for r in ClientMonthKPI.objects.values("client_id", "month", "quality_notes", *KPI_COLUMNS)
         }
 
     build_features(trigger="test", with_genome=False)

@@ -1,34 +1,37 @@
-"""ml.features.sql.float_frame: the CSV path PostgreSQL uses for bulk float reads returns what
-the row-by-row path does (NULL, booleans, text with commas and quotes, floats to the ulp)."""
+"""ml.features.sql.float_frame, the bulk numeric read of the snapshot: on PostgreSQL through
+binary COPY, on SQLite through the cursor; both give the same frame, bit for bit."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from ml.features.sql import float_frame
+from ml.features.sql import flag, float_frame
 
 pytestmark = pytest.mark.django_db
 
 ROWS = """
-    SELECT 1 AS k, TRUE AS flag, '["partial_month", "a,b"]' AS note,
-           CAST(0.29411764705882354 AS DOUBLE PRECISION) AS x, CAST(NULL AS DOUBLE PRECISION) AS y
-    UNION ALL
-    SELECT 2, FALSE, NULL, CAST(-1250.5 AS DOUBLE PRECISION), CAST(3 AS DOUBLE PRECISION)
+    FROM (
+        SELECT 1 AS k, 1 = 1 AS yes, CAST(0.29411764705882354 AS DOUBLE PRECISION) AS x,
+               CAST(NULL AS DOUBLE PRECISION) AS y, CAST(12.34 AS DECIMAL(10, 2)) AS money
+        UNION ALL
+        SELECT 2, 1 = 0, CAST(-1250.5 AS DOUBLE PRECISION), CAST(3 AS DOUBLE PRECISION),
+               CAST(-0.01 AS DECIMAL(10, 2))
+    ) t
+    WHERE k <= %s ORDER BY k
 """
 
 
-def test_csv_and_row_reads_agree():
-    keys, values = ["k", "flag", "note"], ["x", "y"]
-    exact = float_frame(f"SELECT * FROM ({ROWS}) t ORDER BY k", [], keys, values)
-    fast = float_frame(f"SELECT * FROM ({ROWS}) t ORDER BY k", [], keys, values, exact=False)
-    assert exact["x"].iloc[0] == 0.29411764705882354
-    for frame in (exact, fast):
-        assert frame["k"].tolist() == [1, 2]
-        assert [bool(v) for v in frame["flag"]] == [True, False]
-        assert frame["note"].iloc[0] == '["partial_month", "a,b"]'
-        assert frame["note"].isna().iloc[1]
-        assert np.isnan(frame["y"].iloc[0]) and frame["y"].iloc[1] == 3.0
-        assert frame["x"].iloc[1] == -1250.5
-    # The fast parser may be one unit off in the last place, never more.
-    assert abs(fast["x"].iloc[0] - exact["x"].iloc[0]) <= np.spacing(exact["x"].iloc[0])
+def test_values_arrive_bit_for_bit():
+    df = float_frame([("k", "k"), ("yes", flag("yes")), ("x", "x"), ("y", "y"), ("money", "money")], ROWS, [2])
+    assert list(df.columns) == ["k", "yes", "x", "y", "money"]
+    assert df["k"].tolist() == [1.0, 2.0] and df["yes"].tolist() == [1.0, 0.0]
+    assert df["x"].iloc[0] == 0.29411764705882354  # the 17th digit survives
+    assert df["x"].iloc[1] == -1250.5
+    assert np.isnan(df["y"].iloc[0]) and df["y"].iloc[1] == 3.0
+    assert df["money"].tolist() == [12.34, -0.01]
+
+
+def test_no_rows_is_an_empty_frame_with_the_columns():
+    df = float_frame([("k", "k"), ("x", "x")], ROWS, [0])
+    assert df.empty and list(df.columns) == ["k", "x"]

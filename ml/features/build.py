@@ -330,9 +330,7 @@ def _large_tables(f: pd.DataFrame, masks: dict, fx: pd.Series, say: Progress, ke
                 if c in kept.columns:
                     values[c] = pd.to_numeric(kept[c], errors="coerce")
             if key == "worklogs":
-                values["median_cost_minutes"] = kept["quality_notes"].map(
-                    lambda n: 1 if isinstance(n, list) and "labour_at_median_cost" in n else 0
-                )
+                values["median_cost_minutes"] = kept["median_cost"]
         if len(dirty):
             mis, ids = dirty.get_level_values(1), dirty.get_level_values(0).unique()
             lo, hi = int(mis.min()), int(mis.max())

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from ml.models import ClientMonthKPI
 
 from . import months
-from .sql import as_text, float_frame, frame, in_clause, insert_rows, month_index, real, table
+from .sql import as_text, flag, float_frame, frame, in_clause, insert_rows, month_index, table
 
 MONEY = (
     "revenue_recurring",
@@ -131,16 +131,6 @@ def _stored_rows() -> pd.DataFrame:
     return pd.concat([df.drop(columns="fp"), fps], axis=1).set_index(["client_id", "mi"]).sort_index()
 
 
-def _decoded(values: pd.Series) -> list:
-    """JSON column values as Python objects. PostgreSQL's jsonb arrives decoded; SQLite's
-    JSON text is parsed once per distinct text (rows of a client share their hashes)."""
-    if len(values) and not isinstance(values.iloc[0], str):
-        return values.tolist()
-    codes, texts = pd.factorize(values)
-    parsed = [json.loads(text) for text in texts]
-    return [parsed[c] for c in codes.tolist()]
-
-
 def stored_columns(client_ids, columns: tuple[str, ...], from_mi: int | None = None) -> pd.DataFrame:
     """Stored values (money as cents) of `columns` for the given clients (from a month on),
     by (client_id, mi), read with plain SQL: Django's per-value Decimal converters cost
@@ -148,18 +138,22 @@ def stored_columns(client_ids, columns: tuple[str, ...], from_mi: int | None = N
     who, params = in_clause("client_id", None if client_ids is None else list(client_ids))
     if from_mi is not None:
         who, params = who + " AND month >= %s", [*params, months.to_date(from_mi).isoformat()]
-    names = ", ".join(real(c) for c in columns)
     df = float_frame(
-        f"SELECT client_id, {month_index('month')}, {as_text('quality_notes')}, {names} FROM {table(ClientMonthKPI)} "
-        f"WHERE 1 = 1{who}",
+        [
+            ("client_id", "client_id"),
+            ("mi", month_index("month")),
+            # The one note a partial build needs back (labour priced at the median cost).
+            ("median_cost", flag(f"{as_text('quality_notes')} LIKE '%%labour_at_median_cost%%'")),
+            *((c, c) for c in columns),
+        ],
+        f"FROM {table(ClientMonthKPI)} WHERE 1 = 1{who}",
         params,
-        ["client_id", "mi", "quality_notes"],
-        columns,
     )
+    df["client_id"] = df["client_id"].astype("int64")
+    df["mi"] = df["mi"].astype("int64")
     for column in columns:
         if column in MONEY:
             df[column] = np.rint(df[column] * 100)
-    df["quality_notes"] = _decoded(df["quality_notes"].fillna("[]"))
     return df.set_index(["client_id", "mi"])
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from clients.models import Client
 from ml.features import months
-from ml.features.sql import float_frame, insert_rows, month_index, real, table
+from ml.features.sql import flag, float_frame, insert_rows, month_index, table
 from ml.models import ClientMonthKPI, GenomeVector
 
 from .dimensions import DIMENSIONS, KPI_INPUTS, SCHEMA_VERSION, KPIs
@@ -32,15 +32,15 @@ def kpi_frame(from_mi: int | None) -> pd.DataFrame:
     where, params = "", []
     if from_mi is not None:
         where, params = " WHERE month >= %s", [months.to_date(from_mi - LOOKBACK_MONTHS).isoformat()]
-    # Cast to float in SQL: PostgreSQL would otherwise hand back a Decimal per money value.
-    selected = ", ".join(real(c) for c in KPI_INPUTS)
     df = float_frame(
-        f"SELECT client_id, {month_index('month')}, partial_month, {selected} FROM {table(ClientMonthKPI)}{where}",
+        [("client_id", "client_id"), ("mi", month_index("month")), ("partial_month", flag("partial_month"))]
+        + [(c, c) for c in KPI_INPUTS],
+        f"FROM {table(ClientMonthKPI)}{where}",
         params,
-        ["client_id", "mi", "partial_month"],
-        KPI_INPUTS,
-        exact=False,  # ranked within the month; the last binary digit cannot move a rank that matters
     )
+    df["client_id"] = df["client_id"].astype("int64")
+    df["mi"] = df["mi"].astype("int64")
+    df["partial_month"] = df["partial_month"] > 0
     if df.empty:
         return df
     employees = dict(Client.objects.values_list("id", "employee_count"))
