@@ -50,53 +50,9 @@ def contract_months(contracts: pd.DataFrame, grid: pd.DataFrame, fx: pd.Series, 
         end_is_month_end=pd.to_datetime(c["end_date"]).dt.is_month_end,
     )
     spans = grid.reset_index().groupby("client_id")["mi"].agg(["min", "max"])
-    first_of, last_of = spans["min"].to_dict(), spans["max"].to_dict()  # dicts: .loc per contract is slow
-    rows = []
-    for r in c.itertuples(index=False):
-        first, last = first_of[r.client_id], last_of[r.client_id]
-        lo = max(r.start_mi, first)
-        hi = last
-        if not np.isnan(r.cancel_mi):
-            hi = min(hi, int(r.cancel_mi) - 1)  # cancelled during a month: not in force at its end
-        if not np.isnan(r.end_mi) and not r.auto_renew:
-            hi = min(hi, int(r.end_mi) - (0 if r.end_is_month_end else 1))
-        if lo > hi:
-            continue
-        span = np.arange(lo, hi + 1)
-        qty, price = float(r.billed_quantity), float(r.unit_price)
-        if r.kind in ("per_device", "per_user"):
-            monthly = qty * price
-        elif r.kind == "block_hours":
-            monthly = price / max(int(r.frequency or 1), 1)
-        else:
-            monthly = 0.0
-        if np.isnan(r.end_mi):
-            renewal = np.full(len(span), np.nan)
-        else:
-            gap = r.end_mi - span
-            if r.auto_renew:
-                gap = np.where(gap < 0, gap + 12 * np.ceil(-gap / 12), gap)
-            renewal = gap
-        n = len(span)
-        rows.append(
-            (
-                np.full(n, r.client_id),
-                span,
-                np.full(n, monthly),
-                np.full(n, qty if r.kind == "per_device" else 0.0),
-                renewal,
-                np.full(n, r.currency != home),
-                np.full(n, int(r.kind == "per_device")),
-            )
-        )
-    if not rows:
+    m = _in_force_months(c, spans, home)
+    if m.empty:
         return out
-    m = pd.DataFrame(
-        {
-            name: np.concatenate([row[i] for row in rows])
-            for i, name in enumerate(("client_id", "mi", "value", "devices", "renewal", "foreign", "per_device"))
-        }
-    )
     rate = pd.Series(fx.reindex(pd.MultiIndex.from_frame(m[["client_id", "mi"]])).fillna(1.0).to_numpy())
     m["cents"] = np.rint(m["value"] * np.where(m["foreign"], rate, 1.0) * 100)
     g = m.groupby(["client_id", "mi"]).agg(
@@ -109,6 +65,50 @@ def contract_months(contracts: pd.DataFrame, grid: pd.DataFrame, fx: pd.Series, 
     out.loc[g.index, columns] = g[columns]
     out["mrr"] = out["mrr"].astype("int64")
     return out
+
+
+def _in_force_months(c: pd.DataFrame, spans: pd.DataFrame, home: str) -> pd.DataFrame:
+    """One row per agreement and month it is in force at the month end, within its client's
+    months: client_id, mi, value (monthly, agreement currency), devices, renewal (months to
+    its end date), foreign, per_device. Vectorised: every agreement's run of months is laid
+    out with one repeat."""
+    first = c["client_id"].map(spans["min"]).to_numpy(dtype="float64")
+    last = c["client_id"].map(spans["max"]).to_numpy(dtype="float64")
+    start_mi, end_mi, cancel_mi = (c[k].to_numpy(dtype="float64") for k in ("start_mi", "end_mi", "cancel_mi"))
+    auto_renew = c["auto_renew"].fillna(False).to_numpy(dtype=bool)
+    lo = np.maximum(start_mi, first)
+    hi = last.copy()
+    cancelled = ~np.isnan(cancel_mi)
+    hi[cancelled] = np.minimum(hi[cancelled], cancel_mi[cancelled] - 1)  # cancelled during a month: not in force
+    ends = ~np.isnan(end_mi) & ~auto_renew
+    last_month = end_mi - np.where(c["end_is_month_end"].fillna(False).to_numpy(dtype=bool), 0, 1)
+    hi[ends] = np.minimum(hi[ends], last_month[ends])
+    lengths = np.where(lo <= hi, hi - lo + 1, 0).astype("int64")
+    kind = c["kind"].to_numpy()
+    qty = c["billed_quantity"].astype("float64").to_numpy()
+    price = c["unit_price"].astype("float64").to_numpy()
+    frequency = np.maximum(pd.to_numeric(c["frequency"], errors="coerce").fillna(1).to_numpy(dtype="float64"), 1)
+    monthly = np.select(
+        [np.isin(kind, ("per_device", "per_user")), kind == "block_hours"], [qty * price, price / frequency], 0.0
+    )
+    per_device = kind == "per_device"
+    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    mi = np.repeat(lo, lengths) + offsets
+    gap = np.repeat(end_mi, lengths) - mi
+    # An auto-renewing agreement past its end date renews every 12 months.
+    renews = np.repeat(auto_renew, lengths) & (gap < 0)
+    gap = np.where(renews, gap + 12 * np.ceil(-gap / 12), gap)
+    return pd.DataFrame(
+        {
+            "client_id": np.repeat(c["client_id"].to_numpy(dtype="int64"), lengths),
+            "mi": mi.astype("int64"),
+            "value": np.repeat(monthly, lengths),
+            "devices": np.repeat(np.where(per_device, qty, 0.0), lengths),
+            "renewal": gap,
+            "foreign": np.repeat((c["currency"] != home).to_numpy(), lengths),
+            "per_device": np.repeat(per_device.astype("int64"), lengths),
+        }
+    )
 
 
 def seats_and_prices(lines: pd.DataFrame, grid: pd.DataFrame) -> pd.DataFrame:
