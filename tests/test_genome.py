@@ -269,3 +269,21 @@ def test_segments_have_manager_names_and_cover_the_portfolio(portfolio):
 def test_genome_inputs_are_all_snapshot_columns():
     fields = {f.name for f in ClientMonthKPI._meta.get_fields()}
     assert set(KPI_INPUTS) <= fields
+
+
+def test_the_latest_complete_month_is_segmented_and_kept_when_only_the_current_month_changes(portfolio):
+    """A daily rebuild of the current, partial month neither segments that month nor redoes
+    the previous month's segments (its vectors did not change)."""
+    ClientMonthKPI.objects.filter(month=LAST).update(partial_month=True)
+    previous = months.to_date(months.to_index(LAST) - 1)
+    build_genome()
+    assert not Segment.objects.filter(month=LAST).exists()
+    kept = set(Segment.objects.filter(month=previous).values_list("id", flat=True))
+    assert kept
+    written, k = build_genome(from_month=LAST)
+    assert written == 12 and k == len(kept)
+    assert set(Segment.objects.filter(month=previous).values_list("id", flat=True)) == kept
+    assert not Segment.objects.filter(month=LAST).exists()
+    # Rebuilding from the complete month itself segments it again.
+    build_genome(from_month=previous)
+    assert set(Segment.objects.filter(month=previous).values_list("id", flat=True)).isdisjoint(kept)

@@ -546,6 +546,28 @@ def test_a_journal_with_gaps_is_read_row_by_row(world):
     assert kpi(world["acme"], "2025-04").labour_minutes == april + 3
 
 
+def test_a_month_that_ends_is_no_longer_partial_for_any_client(world):
+    """The as-of date reaching a month's last day flips that month's partial flag for every
+    client, including one with no new rows, so "the latest complete month" moves on."""
+    from ml.features.queries import latest_complete_month
+
+    build_features(trigger="test", with_genome=False)
+    acme, brie, dana = world["acme"], world["brie"], world["dana"]
+    so(Worklog, client=acme, technician=dana, work_date=date(2025, 5, 10), minutes=30)
+    build_features(trigger="test", with_genome=False)
+    assert kpi(brie, "2025-05").partial_month and latest_complete_month() == date(2025, 4, 1)
+    so(Worklog, client=acme, technician=dana, work_date=date(2025, 5, 31), minutes=30)
+    step = build_features(trigger="test", with_genome=False)
+    assert step.rebuilt_from == date(2025, 5, 1)
+    assert not kpi(brie, "2025-05").partial_month and "partial_month" not in kpi(brie, "2025-05").quality_notes
+    assert latest_complete_month() == date(2025, 5, 1)
+    incremental = set(ClientMonthKPI.objects.values_list("client_id", "month", "partial_month"))
+    ClientMonthKPI.objects.all().delete()
+    FeatureBuild.objects.all().delete()
+    build_features(trigger="test", with_genome=False)
+    assert set(ClientMonthKPI.objects.values_list("client_id", "month", "partial_month")) == incremental
+
+
 def test_stored_state_reads_runs_of_months_and_falls_back_to_rows(world):
     import pandas as pd
 

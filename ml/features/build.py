@@ -175,7 +175,7 @@ def _build(report: BuildReport, since: date | None, say: Progress, with_genome: 
         )
     moved, report.journal_runs = fingerprints.journal()
     tables = changed_tables(grid, previous, moved)
-    rebuild_from, large, stale = plan(current, stored, since, tables)
+    rebuild_from, large, stale = plan(current, stored, since, tables, _reflagged_month(previous, as_of))
     lap("fingerprints")
     starts = grid.reset_index().groupby("client_id")["mi"].min()
     report.full = len(rebuild_from) == len(starts) and bool((rebuild_from == starts.reindex(rebuild_from.index)).all())
@@ -283,6 +283,17 @@ def _build(report: BuildReport, since: date | None, say: Progress, with_genome: 
         start = int(rebuild_from.min()) if len(rebuild_from) else min(s[1] for s in stale)
         report.genome_rows_written, report.segments = build_genome(from_month=months.to_date(start), progress=say)
         lap("genome")
+
+
+def _reflagged_month(previous: FeatureBuild | None, as_of: date) -> int | None:
+    """The month whose partial flag may have flipped since the previous build: the previous
+    as-of month, when the as-of date moved (its month ended, or the data reached its last
+    day). Its rows are rebuilt even if no source row changed, so "latest complete month"
+    moves on with the data."""
+    before = (previous.source_state or {}).get("as_of") if previous is not None else None
+    if not before or before == as_of.isoformat():
+        return None
+    return months.to_index(date.fromisoformat(before))
 
 
 def _foreign(clients: pd.DataFrame, affected) -> list[int]:

@@ -104,10 +104,15 @@ def changed_tables(
 
 
 def plan(
-    current: pd.DataFrame, stored: pd.DataFrame, since: date | None, tables: dict[str, np.ndarray]
+    current: pd.DataFrame,
+    stored: pd.DataFrame,
+    since: date | None,
+    tables: dict[str, np.ndarray],
+    reflag_mi: int | None = None,
 ) -> tuple[pd.Series, dict, list]:
     """(rebuild_from per client, dirty-row masks of the large tables, stale stored rows).
-    `current` holds the per-client hashes on the grid; `tables` the changed-month masks."""
+    `current` holds the per-client hashes on the grid; `tables` the changed-month masks;
+    `reflag_mi` a month whose rows are rebuilt for their partial-month flag alone."""
     st = stored.reindex(current.index)
     new_row = st["features_version"].isna() | (st["features_version"] != FEATURES_VERSION)
     changed = {}
@@ -116,6 +121,8 @@ def plan(
         changed[key] = new_row | (old.fillna("\0") != current[key])
     for key, mask in tables.items():
         changed[key] = new_row | mask
+    if reflag_mi is not None:
+        changed["as_of"] = new_row | (current.index.get_level_values(1) == reflag_mi)
     dirty = np.logical_or.reduce([np.asarray(c) for c in changed.values()]) if len(current) else np.array([], bool)
     mi = current.index.get_level_values(1)
     large = {k: np.asarray(changed[k]) | new_row.to_numpy() for k in fingerprints.LARGE}

@@ -16,7 +16,7 @@ from django.utils import timezone
 from clients.models import Client
 from ml.features import months
 from ml.features.sql import flag, float_frame, insert_rows, month_index, table
-from ml.models import ClientMonthKPI, GenomeVector
+from ml.models import ClientMonthKPI, GenomeVector, Segment
 
 from .dimensions import DIMENSIONS, KPI_INPUTS, SCHEMA_VERSION, KPIs
 from .scaling import group_scores, scale
@@ -73,16 +73,18 @@ def build_genome(from_month: date | None = None, progress=None) -> tuple[int, in
         return 0, 0
     say("Computing genome dimensions")
     raw = raw_dimensions(frame)
+    # The month to segment: the latest complete one, looked for in the look-back too (a
+    # rebuild of the current, partial month alone must not segment that month instead).
+    complete = frame.index.get_level_values(1)[~frame["partial_month"].astype(bool).to_numpy()]
+    latest = int(complete.max()) if len(complete) else int(frame.index.get_level_values(1).max())
     if from_mi is not None:
-        keep = raw.index.get_level_values(1) >= from_mi
-        raw, frame = raw[keep], frame[keep]
+        raw = raw[raw.index.get_level_values(1) >= from_mi]
     values, missing = scale(raw)
     scores = group_scores(values)
     written = _write(raw, values, missing, scores, from_month)
-    complete = frame[~frame["partial_month"].astype(bool)]
-    latest = (
-        int(complete.index.get_level_values(1).max()) if len(complete) else int(frame.index.get_level_values(1).max())
-    )
+    segmented = Segment.objects.filter(month=months.to_date(latest), schema_version=SCHEMA_VERSION)
+    if from_mi is not None and latest < from_mi and segmented.exists():
+        return written, segmented.count()  # its vectors were not rebuilt: its segments stand
     say(f"Segmenting {months.to_date(latest):%Y-%m}")
     k = segment_month(months.to_date(latest))
     return written, k
