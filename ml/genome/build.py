@@ -86,7 +86,11 @@ def build_genome(from_month: date | None = None, progress=None) -> tuple[int, in
     if from_mi is not None and latest < from_mi and segmented.exists():
         return written, segmented.count()  # its vectors were not rebuilt: its segments stand
     say(f"Segmenting {months.to_date(latest):%Y-%m}")
-    k = segment_month(months.to_date(latest))
+    rows = raw.index.get_level_values(1) == latest
+    written_vectors = None
+    if rows.any():  # as written: rounded like the stored values, in client order
+        written_vectors = (raw.index.get_level_values(0)[rows].to_numpy(dtype="int64"), np.round(values[rows], 4))
+    k = segment_month(months.to_date(latest), vectors=written_vectors)
     return written, k
 
 

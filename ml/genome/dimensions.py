@@ -87,24 +87,25 @@ class KPIs:
         return _div(months.rolling(self.f, name, window, partial=True), count)
 
     def _derived(self, name: str) -> pd.Series:
+        """One derived monthly series, computed when a dimension first asks for it."""
         f = self.f
         derived = {
-            "_net": f["revenue_total"] - f["license_cost"] - f["other_cost"],
-            "_attrib": f["license_cost"] + f["other_cost"],
-            "_hours": f["labour_minutes"] / 60,
-            "_reactive_hours": f["reactive_minutes"] / 60,
-            "_score_sum": f["csat_avg"].fillna(0) * f["surveys"],
-            "_sentiment_n": f["interaction_sentiment"].notna() * f["interactions"],
-            "_sentiment_sum": f["interaction_sentiment"].fillna(0) * f["interactions"],
-            "_reopened": f["reopen_rate"].fillna(0) * f["tickets"],
-            "_late": f["late_invoice_share"].fillna(0) * f["invoices_due"],
-            "_days_late": f["avg_days_late"].fillna(0) * f["invoices_paid"],
-            "_after_hours": f["after_hours_share"].fillna(0) * f["labour_minutes"],
-            "_top_minutes": f["technician_concentration"].fillna(0) * f["labour_minutes"],
-            "_negative_month": (f["gross_margin"] < 0).astype("float64"),
-            "_months": pd.Series(1.0, index=f.index),
+            "_net": lambda: f["revenue_total"] - f["license_cost"] - f["other_cost"],
+            "_attrib": lambda: f["license_cost"] + f["other_cost"],
+            "_hours": lambda: f["labour_minutes"] / 60,
+            "_reactive_hours": lambda: f["reactive_minutes"] / 60,
+            "_score_sum": lambda: f["csat_avg"].fillna(0) * f["surveys"],
+            "_sentiment_n": lambda: f["interaction_sentiment"].notna() * f["interactions"],
+            "_sentiment_sum": lambda: f["interaction_sentiment"].fillna(0) * f["interactions"],
+            "_reopened": lambda: f["reopen_rate"].fillna(0) * f["tickets"],
+            "_late": lambda: f["late_invoice_share"].fillna(0) * f["invoices_due"],
+            "_days_late": lambda: f["avg_days_late"].fillna(0) * f["invoices_paid"],
+            "_after_hours": lambda: f["after_hours_share"].fillna(0) * f["labour_minutes"],
+            "_top_minutes": lambda: f["technician_concentration"].fillna(0) * f["labour_minutes"],
+            "_negative_month": lambda: (f["gross_margin"] < 0).astype("float64"),
+            "_months": lambda: pd.Series(1.0, index=f.index),
         }
-        return derived[name].astype("float64")
+        return derived[name]().astype("float64")
 
 
 def _div(num: pd.Series, den: pd.Series, minimum: float = 0.0) -> pd.Series:

@@ -10,6 +10,7 @@ direction, and the group scores of the centroid.
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 import numpy as np
@@ -17,7 +18,7 @@ import sklearn
 from django.db import transaction
 from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances, silhouette_score
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from ml.models import GenomeVector, Segment
 
@@ -38,8 +39,18 @@ def choose_k(values: np.ndarray) -> tuple[np.ndarray, int, float | None, np.ndar
     # spinning on a shared 2-core machine made it seconds. Our parameters are constants and the
     # values finite (missing dimensions are 0.5), so scikit-learn's per-call checks, a third of
     # the search's time, are skipped.
-    with threadpool_limits(1), sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
+    with _one_thread(), sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
         return _search(values, n)
+
+
+@functools.cache
+def _controller() -> ThreadpoolController:
+    """The process's native thread pools (BLAS, OpenMP), found once: each look costs ~25 ms."""
+    return ThreadpoolController()
+
+
+def _one_thread():
+    return _controller().limit(limits=1)
 
 
 def _search(values: np.ndarray, n: int):
@@ -94,17 +105,22 @@ def describe(centroid: np.ndarray, portfolio_mean: np.ndarray) -> tuple[str, str
 
 
 @transaction.atomic
-def segment_month(month: date, schema_version: str = SCHEMA_VERSION) -> int:
-    """Cluster the month's genomes, replace its segments and link each vector. Returns k."""
-    vectors = list(
-        GenomeVector.objects.filter(month=month, schema_version=schema_version)
-        .only("id", "values")
-        .order_by("client_id")
-    )
+def segment_month(
+    month: date, schema_version: str = SCHEMA_VERSION, vectors: tuple[np.ndarray, np.ndarray] | None = None
+) -> int:
+    """Cluster the month's genomes, replace its segments and link each vector. Returns k.
+
+    vectors: (client ids ascending, scaled values as stored) when the caller has just written
+    them (the genome build), to save reading them back; otherwise they are read."""
+    month_vectors = GenomeVector.objects.filter(month=month, schema_version=schema_version)
+    if vectors is None:
+        rows = list(month_vectors.order_by("client_id").values_list("client_id", "values"))
+        vectors = (np.array([r[0] for r in rows], dtype="int64"), np.array([r[1] for r in rows], dtype="float64"))
+    clients, stored = vectors
     Segment.objects.filter(month=month, schema_version=schema_version).delete()
-    if not vectors:
+    if not len(clients):
         return 0
-    values = np.array([v.values for v in vectors], dtype="float64") - 0.5
+    values = stored.reshape(len(clients), -1) - 0.5
     labels, k, silhouette, centroids = choose_k(values)
     mean = values.mean(axis=0)
     segments, used = {}, set()
@@ -131,7 +147,7 @@ def segment_month(month: date, schema_version: str = SCHEMA_VERSION) -> int:
             k=k,
         )
     for key, segment in segments.items():
-        ids = [v.id for v, label in zip(vectors, labels, strict=True) if label == key]
-        for i in range(0, len(ids), 900):
-            GenomeVector.objects.filter(id__in=ids[i : i + 900]).update(segment=segment)
+        members = clients[labels == key].tolist()
+        for i in range(0, len(members), 900):
+            month_vectors.filter(client_id__in=members[i : i + 900]).update(segment=segment)
     return k
