@@ -109,13 +109,13 @@ def build_features(
     try:
         with _long_lived_objects_frozen():
             _build(report, since, say, with_genome)
+        # Only now: a failed build leaves the journal for the next one (re-reading it is safe).
+        fingerprints.forget(report.journal_runs)
     except Exception as exc:
         build.status, build.error = FeatureBuild.Status.FAILED, f"{type(exc).__name__}: {exc}"
         build.finished_at = timezone.now()
         build.save()
         raise
-    # Only now: a failed build leaves the journal for the next one.
-    fingerprints.forget(report.journal_runs)
     report.seconds = time.perf_counter() - started
     build.status, build.finished_at, build.seconds = FeatureBuild.Status.SUCCEEDED, timezone.now(), report.seconds
     build.full, build.clients_rebuilt, build.sync_watermark = report.full, report.clients_rebuilt, report.sync_watermark
