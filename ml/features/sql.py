@@ -145,7 +145,9 @@ def _binary_copy(sql: str, params: Sequence, width: int) -> np.ndarray:
         raise ValueError("PostgreSQL's binary COPY output has an unexpected signature")
     start = len(_COPY_SIGNATURE) + 4 + 4 + int.from_bytes(data[15:19], "big")  # flags, extension
     row = np.dtype([("n", ">i2"), *((f, t) for i in range(width) for f, t in ((f"l{i}", ">i4"), (f"v{i}", ">f8")))])
-    count = (len(data) - start - 2) // row.itemsize  # the trailer is a 16-bit -1
+    count, extra = divmod(len(data) - start - 2, row.itemsize)  # the trailer is a 16-bit -1
+    if extra or data[-2:] != b"\xff\xff":
+        raise ValueError("PostgreSQL's binary COPY output is not rows of non-null doubles")
     rows = np.frombuffer(data, dtype=row, count=count, offset=start)
     if count and ((rows["n"] != width).any() or any((rows[f"l{i}"] != 8).any() for i in range(width))):
         raise ValueError("PostgreSQL's binary COPY output is not rows of non-null doubles")
