@@ -487,7 +487,7 @@ def test_rows_moved_edited_by_hand_or_deleted_leave_their_old_month_rebuilt(worl
             for r in ClientMonthKPI.objects.values("client_id", "month", "quality_notes", *KPI_COLUMNS)
         }
 
-    acme, brie = world["acme"], world["brie"]
+    acme, brie, dana = world["acme"], world["brie"], world["dana"]
     build_features(trigger="test", with_genome=False)
     assert not RowChange.objects.exists()  # inserts are found by id, not journalled
     march_labour = kpi(acme, "2025-03").labour_minutes
@@ -518,11 +518,22 @@ def test_rows_moved_edited_by_hand_or_deleted_leave_their_old_month_rebuilt(worl
     FeatureBuild.objects.all().delete()
     build_features(trigger="test", with_genome=False)
     assert snapshot() == incremental
-    # Only a ticket's flag changes: its month's worklogs are re-read for the reactive minutes.
-    march_reactive = kpi(acme, "2025-03").reactive_minutes
-    Ticket.objects.filter(client=acme, subject="b").update(is_reactive=True)  # Eli's 300 minutes
+    # Only a ticket's flag changes: its worklogs are re-read for the reactive minutes, in the
+    # ticket's month and in a later one.
+    late = so(
+        Worklog,
+        client=acme,
+        ticket=Ticket.objects.get(client=acme, subject="b"),
+        technician=dana,
+        work_date=date(2025, 4, 7),
+        minutes=45,
+    )
+    build_features(trigger="test", with_genome=False)
+    march_reactive, april_reactive = kpi(acme, "2025-03").reactive_minutes, kpi(acme, "2025-04").reactive_minutes
+    Ticket.objects.filter(client=acme, subject="b").update(is_reactive=True)  # Eli's 300 minutes in March
     build_features(trigger="test", with_genome=False)
     assert kpi(acme, "2025-03").reactive_minutes == march_reactive + 300
+    assert kpi(acme, "2025-04").reactive_minutes == april_reactive + late.minutes
 
 
 def test_a_journal_with_gaps_is_read_row_by_row(world):

@@ -127,9 +127,6 @@ def plan(
     mi = current.index.get_level_values(1)
     large = {k: np.asarray(changed[k]) | new_row.to_numpy() for k in fingerprints.LARGE}
     large["worklogs"] |= changed["technicians"].to_numpy()
-    # Reactive minutes join worklogs to their ticket's reactive flag: a changed ticket re-reads
-    # its month's worklogs too (most of a ticket's work is logged in the month it was opened).
-    large["worklogs"] |= large["tickets"]
     if since is not None:
         forced = mi >= months.to_index(since)
         dirty = dirty | forced
