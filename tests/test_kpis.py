@@ -259,6 +259,23 @@ def world():
     return {"acme": acme, "brie": brie, "dana": t1}
 
 
+def snapshot() -> dict:
+    """Every snapshot row's KPIs and quality notes, by (client, month)."""
+    from ml.features.store import KPI_COLUMNS
+
+    return {
+        (r["client_id"], r["month"]): {c: r[c] for c in (*KPI_COLUMNS, "quality_notes")}
+        for r in ClientMonthKPI.objects.values("client_id", "month", "quality_notes", *KPI_COLUMNS)
+    }
+
+
+def rebuild_in_full() -> None:
+    """Forget every build and rebuild from nothing (what incremental builds must equal)."""
+    ClientMonthKPI.objects.all().delete()
+    FeatureBuild.objects.all().delete()
+    build_features(trigger="test", with_genome=False)
+
+
 def kpi(client, month: str) -> ClientMonthKPI:
     return ClientMonthKPI.objects.get(client=client, month=date.fromisoformat(month + "-01"))
 
@@ -431,13 +448,6 @@ def test_command_task_and_portfolio_totals_share_one_build(world):
 
 
 def test_incremental_builds_end_where_a_full_build_does(world):
-    from ml.features.store import KPI_COLUMNS
-
-    def snapshot() -> dict:
-        return {
-            (r["client_id"], r["month"]): {c: r[c] for c in (*KPI_COLUMNS, "quality_notes")}
-            for r in ClientMonthKPI.objects.values("client_id", "month", "quality_notes", *KPI_COLUMNS)
-        }
 
     build_features(trigger="test", with_genome=False)
     acme = world["acme"]
@@ -457,9 +467,7 @@ def test_incremental_builds_end_where_a_full_build_does(world):
     step = build_features(trigger="test", with_genome=False)
     assert step.rebuilt_from == date(2025, 2, 1)
     incremental = snapshot()
-    ClientMonthKPI.objects.all().delete()
-    FeatureBuild.objects.all().delete()
-    build_features(trigger="test", with_genome=False)
+    rebuild_in_full()
     assert snapshot() == incremental
     assert kpi(acme, "2025-02").revenue_recurring == Decimal("2100.00")  # 2000 x 1.05
     # Only worklogs change: every small-table family is reused from the snapshot.
@@ -468,9 +476,7 @@ def test_incremental_builds_end_where_a_full_build_does(world):
     build_features(trigger="test", with_genome=False, progress=messages.append)
     assert any(m.startswith("Reusing stored lines, payments, expenses, endpoints, interactions") for m in messages)
     incremental = snapshot()
-    ClientMonthKPI.objects.all().delete()
-    FeatureBuild.objects.all().delete()
-    build_features(trigger="test", with_genome=False)
+    rebuild_in_full()
     assert snapshot() == incremental
 
 
@@ -479,13 +485,6 @@ def test_rows_moved_edited_by_hand_or_deleted_leave_their_old_month_rebuilt(worl
     client, deleting an invoice line, editing minutes) reach the snapshot through the
     row-change journal, and the incremental result equals a full build."""
     from clients.models import RowChange
-    from ml.features.store import KPI_COLUMNS
-
-    def snapshot() -> dict:
-        return {
-            (r["client_id"], r["month"]): {c: r[c] for c in (*KPI_COLUMNS, "quality_notes")}
-            for r in ClientMonthKPI.objects.values("client_id", "month", "quality_notes", *KPI_COLUMNS)
-        }
 
     acme, brie, dana = world["acme"], world["brie"], world["dana"]
     build_features(trigger="test", with_genome=False)
@@ -514,9 +513,7 @@ def test_rows_moved_edited_by_hand_or_deleted_leave_their_old_month_rebuilt(worl
     assert kpi(acme, "2025-03").reactive_minutes == march_reactive - 600
     assert kpi(brie, "2025-03").tickets == 1
     incremental = snapshot()
-    ClientMonthKPI.objects.all().delete()
-    FeatureBuild.objects.all().delete()
-    build_features(trigger="test", with_genome=False)
+    rebuild_in_full()
     assert snapshot() == incremental
     # Only a ticket's flag changes: its worklogs are re-read for the reactive minutes, in the
     # ticket's month and in a later one.
@@ -573,9 +570,7 @@ def test_a_month_that_ends_is_no_longer_partial_for_any_client(world):
     assert not kpi(brie, "2025-05").partial_month and "partial_month" not in kpi(brie, "2025-05").quality_notes
     assert latest_complete_month() == date(2025, 5, 1)
     incremental = set(ClientMonthKPI.objects.values_list("client_id", "month", "partial_month"))
-    ClientMonthKPI.objects.all().delete()
-    FeatureBuild.objects.all().delete()
-    build_features(trigger="test", with_genome=False)
+    rebuild_in_full()
     assert set(ClientMonthKPI.objects.values_list("client_id", "month", "partial_month")) == incremental
 
 
@@ -639,7 +634,6 @@ def test_a_load_that_changed_data_queues_a_feature_build(django_capture_on_commi
 def test_incremental_build_over_a_long_history_matches_a_full_build(world):
     """Two years of monthly tickets, worklogs and invoices before 2025, so an incremental
     build of one recent month reads only a window of history (15 months), not all of it."""
-    from ml.features.store import KPI_COLUMNS
 
     acme, dana = world["acme"], world["dana"]
     cust = Customer.objects.get(client=acme)
@@ -676,12 +670,6 @@ def test_incremental_build_over_a_long_history_matches_a_full_build(world):
         if step % 4 == 0:
             so(SatisfactionSurvey, client=acme, ticket=t, score=3 + step % 3, responded_at=at(day.isoformat(), "16:00"))
 
-    def snapshot() -> dict:
-        return {
-            (r["client_id"], r["month"]): {c: r[c] for c in (*KPI_COLUMNS, "quality_notes")}
-            for r in ClientMonthKPI.objects.values("client_id", "month", "quality_notes", *KPI_COLUMNS)
-        }
-
     build_features(trigger="test", with_genome=False)
     assert kpi(acme, "2023-01").tickets == 1  # the run starts with the first activity
     so(Worklog, client=acme, technician=dana, work_date=date(2025, 3, 25), minutes=240)
@@ -691,8 +679,6 @@ def test_incremental_build_over_a_long_history_matches_a_full_build(world):
     assert (step.clients_rebuilt, step.rebuilt_from) == (1, date(2025, 3, 1))
     assert any(m.startswith("Reusing stored lines, payments") for m in messages)
     incremental = snapshot()
-    ClientMonthKPI.objects.all().delete()
-    FeatureBuild.objects.all().delete()
-    build_features(trigger="test", with_genome=False)
+    rebuild_in_full()
     assert snapshot() == incremental
     assert kpi(acme, "2025-03").revenue_growth_12m is not None  # a year of history reached

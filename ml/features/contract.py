@@ -92,8 +92,7 @@ def _in_force_months(c: pd.DataFrame, spans: pd.DataFrame, home: str) -> pd.Data
         [np.isin(kind, ("per_device", "per_user")), kind == "block_hours"], [qty * price, price / frequency], 0.0
     )
     per_device = kind == "per_device"
-    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    mi = np.repeat(lo, lengths) + offsets
+    mi = months.runs(lo, lengths)
     gap = np.repeat(end_mi, lengths) - mi
     # An auto-renewing agreement past its end date renews every 12 months.
     renews = np.repeat(auto_renew, lengths) & (gap < 0)
@@ -101,7 +100,7 @@ def _in_force_months(c: pd.DataFrame, spans: pd.DataFrame, home: str) -> pd.Data
     return pd.DataFrame(
         {
             "client_id": np.repeat(c["client_id"].to_numpy(dtype="int64"), lengths),
-            "mi": mi.astype("int64"),
+            "mi": mi,
             "value": np.repeat(monthly, lengths),
             "devices": np.repeat(np.where(per_device, qty, 0.0), lengths),
             "renewal": gap,

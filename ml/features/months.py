@@ -66,6 +66,14 @@ def rolling(frame: pd.DataFrame, column: str, window: int, shift: int = 0, parti
     return pd.Series(out, index=frame.index)
 
 
+def runs(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The month indexes of consecutive runs laid end to end: runs([3, 10], [2, 3]) ->
+    [3, 4, 10, 11, 12]. One repeat instead of an arange per run."""
+    lengths = np.asarray(lengths, dtype="int64")
+    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.repeat(np.asarray(starts, dtype="int64"), lengths) + offsets
+
+
 _last_positions: dict = {}
 
 

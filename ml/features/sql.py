@@ -108,10 +108,13 @@ def frame(sql: str, params: Sequence, columns: Sequence[str]) -> pd.DataFrame:
     return df
 
 
-def float_frame(select: Sequence[tuple[str, str]], rest: str, params: Sequence) -> pd.DataFrame:
+def float_frame(
+    select: Sequence[tuple[str, str]], rest: str, params: Sequence, integers: Sequence[str] = ()
+) -> pd.DataFrame:
     """`SELECT <expressions> <rest>` where every expression is numeric (booleans through
-    flag()), as a frame of float64 columns named as given (NULL as NaN). For the bulk reads of
-    the snapshot: tens of thousands of rows x fifty values.
+    flag()), as a frame of float64 columns named as given (NULL as NaN), except `integers`
+    (keys such as client_id and mi, never NULL) as int64. For the bulk reads of the snapshot:
+    tens of thousands of rows x fifty values.
 
     PostgreSQL sends the rows with COPY in its binary format, read straight into a numpy
     array: no float is printed as text by the server nor parsed by the client, which was
@@ -127,7 +130,10 @@ def float_frame(select: Sequence[tuple[str, str]], rest: str, params: Sequence) 
             cursor.execute(f"SELECT {columns} {rest}", list(params))
             rows = cursor.fetchall()
         values = np.array(rows, dtype="float64").reshape(len(rows), len(select))
-    return pd.DataFrame(values, columns=names)
+    df = pd.DataFrame(values, columns=names)
+    for name in integers:
+        df[name] = df[name].astype("int64")
+    return df
 
 
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"

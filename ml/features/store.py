@@ -105,16 +105,15 @@ def stored_state() -> pd.DataFrame:
     if not uniform.all():
         return _stored_rows()
     lengths = agg["n"].to_numpy(dtype="int64")
-    starts = np.repeat(agg["lo"].to_numpy(dtype="int64"), lengths)
-    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    index = pd.MultiIndex.from_arrays(
-        [np.repeat(agg["client_id"].to_numpy(dtype="int64"), lengths), starts + offsets], names=["client_id", "mi"]
+    rows = pd.DataFrame(
+        {
+            "client_id": np.repeat(agg["client_id"].to_numpy(dtype="int64"), lengths),
+            "mi": months.runs(agg["lo"].to_numpy(dtype="int64"), lengths),
+            "features_version": np.repeat(agg["v_min"].to_numpy(), lengths),
+            "fp": np.repeat(agg["fp_min"].to_numpy(), lengths),
+        }
     )
-    codes, texts = pd.factorize(agg["fp_min"])
-    fps = pd.DataFrame.from_records([json.loads(t) for t in texts]).fillna("").take(np.repeat(codes, lengths))
-    fps.index = index
-    fps.insert(0, "features_version", np.repeat(agg["v_min"].to_numpy(), lengths))
-    return fps.sort_index()
+    return _with_hashes(rows)
 
 
 def _stored_rows() -> pd.DataFrame:
@@ -125,10 +124,16 @@ def _stored_rows() -> pd.DataFrame:
         [],
         ["client_id", "mi", "features_version", "fp"],
     )
-    # A client's rows share their hashes: decode each distinct text once and spread it back.
-    codes, texts = pd.factorize(df["fp"])
+    return _with_hashes(df)
+
+
+def _with_hashes(rows: pd.DataFrame) -> pd.DataFrame:
+    """client_id, mi, features_version and fp (fingerprint JSON text) -> indexed by (client_id,
+    mi), one column per hash. A client's rows share their hashes: each distinct text is decoded
+    once and spread back."""
+    codes, texts = pd.factorize(rows["fp"])
     fps = pd.DataFrame.from_records([json.loads(t) for t in texts]).fillna("").take(codes).reset_index(drop=True)
-    return pd.concat([df.drop(columns="fp"), fps], axis=1).set_index(["client_id", "mi"]).sort_index()
+    return pd.concat([rows.drop(columns="fp"), fps], axis=1).set_index(["client_id", "mi"]).sort_index()
 
 
 def stored_columns(client_ids, columns: tuple[str, ...], from_mi: int | None = None) -> pd.DataFrame:
@@ -148,9 +153,8 @@ def stored_columns(client_ids, columns: tuple[str, ...], from_mi: int | None = N
         ],
         f"FROM {table(ClientMonthKPI)} WHERE 1 = 1{who}",
         params,
+        integers=("client_id", "mi"),
     )
-    df["client_id"] = df["client_id"].astype("int64")
-    df["mi"] = df["mi"].astype("int64")
     for column in columns:
         if column in MONEY:
             df[column] = np.rint(df[column] * 100)

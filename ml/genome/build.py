@@ -37,9 +37,8 @@ def kpi_frame(from_mi: int | None) -> pd.DataFrame:
         + [(c, c) for c in KPI_INPUTS],
         f"FROM {table(ClientMonthKPI)}{where}",
         params,
+        integers=("client_id", "mi"),
     )
-    df["client_id"] = df["client_id"].astype("int64")
-    df["mi"] = df["mi"].astype("int64")
     df["partial_month"] = df["partial_month"] > 0
     if df.empty:
         return df
@@ -82,9 +81,10 @@ def build_genome(from_month: date | None = None, progress=None) -> tuple[int, in
     values, missing = scale(raw)
     scores = group_scores(values)
     written = _write(raw, values, missing, scores, from_month)
-    segmented = Segment.objects.filter(month=months.to_date(latest), schema_version=SCHEMA_VERSION)
-    if from_mi is not None and latest < from_mi and segmented.exists():
-        return written, segmented.count()  # its vectors were not rebuilt: its segments stand
+    if from_mi is not None and latest < from_mi:
+        kept = Segment.objects.filter(month=months.to_date(latest), schema_version=SCHEMA_VERSION).count()
+        if kept:
+            return written, kept  # its vectors were not rebuilt: its segments stand
     say(f"Segmenting {months.to_date(latest):%Y-%m}")
     rows = raw.index.get_level_values(1) == latest
     written_vectors = None
