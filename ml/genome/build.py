@@ -20,7 +20,7 @@ from ml.models import ClientMonthKPI, GenomeVector, Segment
 
 from .dimensions import DIMENSIONS, KPI_INPUTS, SCHEMA_VERSION, KPIs
 from .scaling import group_scores, scale
-from .segments import segment_month
+from .segments import cluster, replace_segments, segment_month
 
 LOOKBACK_MONTHS = 12  # the longest window a dimension reads (12-month sums, 12-month lag)
 
@@ -80,28 +80,47 @@ def build_genome(from_month: date | None = None, progress=None) -> tuple[int, in
         raw = raw[raw.index.get_level_values(1) >= from_mi]
     values, missing = scale(raw)
     scores = group_scores(values)
-    written = _write(raw, values, missing, scores, from_month)
-    if from_mi is not None and latest < from_mi:
-        kept = Segment.objects.filter(month=months.to_date(latest), schema_version=SCHEMA_VERSION).count()
-        if kept:
-            return written, kept  # its vectors were not rebuilt: its segments stand
-    say(f"Segmenting {months.to_date(latest):%Y-%m}")
+    latest_day = months.to_date(latest)
     rows = raw.index.get_level_values(1) == latest
-    written_vectors = None
-    if rows.any():  # as written: rounded like the stored values, in client order
-        written_vectors = (raw.index.get_level_values(0)[rows].to_numpy(dtype="int64"), np.round(values[rows], 4))
-    k = segment_month(months.to_date(latest), vectors=written_vectors)
-    return written, k
+    if not rows.any():
+        written = _write(raw, values, missing, scores, from_month)
+        kept = Segment.objects.filter(month=latest_day, schema_version=SCHEMA_VERSION).count()
+        if kept:  # its vectors were not rebuilt: its segments stand
+            return written, kept
+        say(f"Segmenting {latest_day:%Y-%m}")
+        return written, segment_month(latest_day)
+    # The month is clustered as it will be stored (rounded, in client order) before it is
+    # written, so each vector is written with its segment: linking them afterwards rewrote
+    # every row of the month a second time.
+    say(f"Segmenting {latest_day:%Y-%m}")
+    clients = raw.index.get_level_values(0)[rows].to_numpy(dtype="int64")
+    segments, labels = cluster(latest_day, SCHEMA_VERSION, clients, np.round(values[rows], 4))
+    written = _write(raw, values, missing, scores, from_month, (latest_day, segments, labels))
+    return written, segments[0].k if segments else 0
 
 
 @transaction.atomic
 def _write(
-    raw: pd.DataFrame, values: np.ndarray, missing: np.ndarray, scores: np.ndarray, from_month: date | None
+    raw: pd.DataFrame,
+    values: np.ndarray,
+    missing: np.ndarray,
+    scores: np.ndarray,
+    from_month: date | None,
+    segmented: tuple[date, list[Segment], dict[int, int]] | None = None,
 ) -> int:
+    """Replace the vectors from `from_month` on and, with `segmented` (month, its new
+    segments, client -> segment key), that month's segments, in one transaction: a reader
+    never sees a month without its segments."""
     stale = GenomeVector.objects.filter(schema_version=SCHEMA_VERSION)
     if from_month is not None:
         stale = stale.filter(month__gte=from_month)
     stale.delete()
+    segment_of: dict[tuple[int, int], int] = {}
+    if segmented is not None:
+        month, segments, labels = segmented
+        saved = replace_segments(month, SCHEMA_VERSION, segments)
+        mi = months.to_index(month)
+        segment_of = {(client, mi): saved[key] for client, key in labels.items()}
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     # Rounded and converted column-wise: per-element numpy calls cost seconds at 27k x 50.
     scaled_texts = _json_rows(np.round(values, 4))
@@ -122,6 +141,7 @@ def _write(
                 json.dumps(missing_lists[i]),
                 *score_lists[i],
                 now,
+                segment_of.get((client_id, mi)),
             )
         )
     return insert_rows(
@@ -139,6 +159,7 @@ def _write(
             "growth_potential",
             "risk_factors",
             "computed_at",
+            "segment",
         ],
         rows,
     )

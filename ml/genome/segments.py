@@ -104,26 +104,15 @@ def describe(centroid: np.ndarray, portfolio_mean: np.ndarray) -> tuple[str, str
     return name, description, distinctive
 
 
-@transaction.atomic
-def segment_month(
-    month: date, schema_version: str = SCHEMA_VERSION, vectors: tuple[np.ndarray, np.ndarray] | None = None
-) -> int:
-    """Cluster the month's genomes, replace its segments and link each vector. Returns k.
-
-    vectors: (client ids ascending, scaled values as stored) when the caller has just written
-    them (the genome build), to save reading them back; otherwise they are read."""
-    month_vectors = GenomeVector.objects.filter(month=month, schema_version=schema_version)
-    if vectors is None:
-        rows = list(month_vectors.order_by("client_id").values_list("client_id", "values"))
-        vectors = (np.array([r[0] for r in rows], dtype="int64"), np.array([r[1] for r in rows], dtype="float64"))
-    clients, stored = vectors
-    Segment.objects.filter(month=month, schema_version=schema_version).delete()
+def cluster(month: date, schema_version: str, clients: np.ndarray, stored: np.ndarray) -> tuple[list[Segment], dict]:
+    """The month's segments (unsaved) and each client's segment key, from its vectors as
+    stored (client ids, scaled values)."""
     if not len(clients):
-        return 0
+        return [], {}
     values = stored.reshape(len(clients), -1) - 0.5
     labels, k, silhouette, centroids = choose_k(values)
     mean = values.mean(axis=0)
-    segments, used = {}, set()
+    segments, used = [], set()
     for key in range(len(centroids)):
         members = labels == key
         centroid = values[members].mean(axis=0) if members.any() else centroids[key]
@@ -134,20 +123,46 @@ def segment_month(
         if name in used:
             name = f"{name} ({key + 1})"
         used.add(name)
-        segments[key] = Segment.objects.create(
-            month=month,
-            schema_version=schema_version,
-            key=key,
-            name=name,
-            description=description,
-            size=int(members.sum()),
-            centroid=[round(float(x) + 0.5, 4) for x in centroid],
-            distinctive=distinctive,
-            silhouette=silhouette,
-            k=k,
+        segments.append(
+            Segment(
+                month=month,
+                schema_version=schema_version,
+                key=key,
+                name=name,
+                description=description,
+                size=int(members.sum()),
+                centroid=[round(float(x) + 0.5, 4) for x in centroid],
+                distinctive=distinctive,
+                silhouette=silhouette,
+                k=k,
+            )
         )
-    for key, segment in segments.items():
-        members = clients[labels == key].tolist()
+    return segments, dict(zip(clients.tolist(), labels.tolist(), strict=True))
+
+
+def replace_segments(month: date, schema_version: str, segments: list[Segment]) -> dict[int, int]:
+    """Swap the month's segments for `segments` (in the caller's transaction). Returns
+    key -> saved id. Vectors still linked to the old segments are unlinked by the FK's
+    SET_NULL; the genome build deletes the month's vectors first, so it unlinks none."""
+    Segment.objects.filter(month=month, schema_version=schema_version).delete()
+    for segment in segments:
+        segment.save(force_insert=True)
+    return {segment.key: segment.pk for segment in segments}
+
+
+@transaction.atomic
+def segment_month(month: date, schema_version: str = SCHEMA_VERSION) -> int:
+    """Cluster the month's stored genomes, replace its segments and link each vector.
+    Returns k. (The genome build clusters what it is about to write instead, and writes each
+    vector with its segment.)"""
+    month_vectors = GenomeVector.objects.filter(month=month, schema_version=schema_version)
+    rows = list(month_vectors.order_by("client_id").values_list("client_id", "values"))
+    clients = np.array([r[0] for r in rows], dtype="int64")
+    stored = np.array([r[1] for r in rows], dtype="float64")
+    segments, labels = cluster(month, schema_version, clients, stored)
+    saved = replace_segments(month, schema_version, segments)
+    for key, pk in saved.items():
+        members = [client for client, label in labels.items() if label == key]
         for i in range(0, len(members), 900):
-            month_vectors.filter(client_id__in=members[i : i + 900]).update(segment=segment)
-    return k
+            month_vectors.filter(client_id__in=members[i : i + 900]).update(segment=pk)
+    return segments[0].k if segments else 0
