@@ -70,6 +70,10 @@ def database_from_url(url: str) -> dict:
             "HOST": parsed.hostname or "",
             "PORT": str(parsed.port or ""),
             "CONN_MAX_AGE": 60,
+            # PostgreSQL's JIT compiles any query its planner costs above 100,000, which our
+            # grouped reads over a month of worklogs are: compiling took longer than running
+            # them (0.1 s of a 1.2 s incremental build), and full builds ran no faster with it.
+            "OPTIONS": {"options": "-c jit=off"},
         }
     if parsed.scheme == "sqlite":
         path = unquote(parsed.path)

@@ -42,6 +42,18 @@ def test_database_url_is_parsed():
     assert (db["ENGINE"], db["NAME"], db["USER"], db["PASSWORD"], db["HOST"], db["PORT"]) == (
         "django.db.backends.postgresql", "superhack", "sh", "p@ss", "db.local", "6543",
     )
+    assert db["OPTIONS"]["options"] == "-c jit=off"
+
+
+@pytest.mark.django_db
+def test_postgresql_sessions_run_without_jit():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only (CI's second pass)")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
 
 
 def test_startup_refuses_a_bad_redis_url():
