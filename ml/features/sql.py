@@ -179,9 +179,8 @@ def insert_rows(model, columns: Sequence[str], rows: Sequence[Sequence]) -> int:
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
     with connection.cursor() as cursor:
         if vendor() == "postgresql":
-            cursor.cursor.copy_expert(
-                f"COPY {table(model)} ({names}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", _csv(rows)
-            )
+            copy = f"COPY {table(model)} ({names}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+            cursor.cursor.copy_expert(copy, _CsvStream(rows))
         else:
             cursor.executemany(f"INSERT INTO {table(model)} ({names}) VALUES {one}", rows)
     return len(rows)
@@ -194,11 +193,24 @@ def no_index(column: str) -> str:
     return f"+{column}" if vendor() == "sqlite" else column
 
 
-def _csv(rows: Sequence[Sequence]) -> io.StringIO:
-    """Rows as CSV for PostgreSQL's COPY; None is written as \\N (the COPY's NULL marker)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow(["\\N" if v is None else v for v in row])
-    buffer.seek(0)
-    return buffer
+class _CsvStream:
+    """Rows as CSV for PostgreSQL's COPY (None written as \\N, the COPY's NULL marker),
+    formatted a batch at a time as psycopg2 reads: the server parses one batch while the next
+    is formatted, where a CSV built whole first made the two wait for each other. psycopg2
+    sends whatever a read() returns, whatever its length."""
+
+    BATCH = 1000
+
+    def __init__(self, rows: Sequence[Sequence]):
+        self._rows = rows
+        self._next = 0
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer)
+
+    def read(self, size: int = -1) -> str:
+        batch = self._rows[self._next : self._next + self.BATCH]
+        self._next += len(batch)
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerows(["\\N" if v is None else v for v in row] for row in batch)
+        return self._buffer.getvalue()

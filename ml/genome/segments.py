@@ -45,8 +45,14 @@ def choose_k(values: np.ndarray) -> tuple[np.ndarray, int, float | None, np.ndar
 
 @functools.cache
 def _controller() -> ThreadpoolController:
-    """The process's native thread pools (BLAS, OpenMP), found once: each look costs ~25 ms."""
-    return ThreadpoolController()
+    """The process's native thread pools (BLAS, OpenMP). Each look costs 20-30 ms, so the one
+    scikit-learn keeps for its own k-means (it looks once per process) is shared when this
+    version has it, else ours is found once."""
+    try:
+        from sklearn.utils.parallel import _get_threadpool_controller
+    except ImportError:  # a scikit-learn without the shared controller
+        return ThreadpoolController()
+    return _get_threadpool_controller()
 
 
 def _one_thread():
