@@ -35,3 +35,49 @@ def test_values_arrive_bit_for_bit():
 def test_no_rows_is_an_empty_frame_with_the_columns():
     df = float_frame([("k", "k"), ("x", "x")], ROWS, [0])
     assert df.empty and list(df.columns) == ["k", "x"]
+
+
+def test_bulk_insert_writes_every_batch_and_value():
+    """insert_rows sends rows a batch at a time (COPY on PostgreSQL, executemany on SQLite):
+    every row of every batch arrives, with NULLs, JSON and text holding commas and quotes."""
+    from datetime import date
+
+    from ml.features.sql import insert_rows
+    from ml.models import Segment
+
+    n = 2500  # three batches
+    batch = 1000
+    rows = [
+        (
+            date(2026, 1, 1),
+            "t",
+            key,
+            f'Seg "{key}", high margin',
+            "",
+            key,
+            f"[{key}, 0.5]",
+            '[{"code": "x, y"}]',
+            None if key % 2 else 0.25,
+            3,
+        )
+        for key in range(n)
+    ]
+    columns = [
+        "month",
+        "schema_version",
+        "key",
+        "name",
+        "description",
+        "size",
+        "centroid",
+        "distinctive",
+        "silhouette",
+        "k",
+    ]
+    assert insert_rows(Segment, columns, rows) == n
+    saved = {s.key: s for s in Segment.objects.filter(schema_version="t")}
+    assert len(saved) == n
+    last = saved[n - 1]
+    assert last.name == f'Seg "{n - 1}", high margin' and last.centroid == [n - 1, 0.5]
+    assert last.distinctive == [{"code": "x, y"}] and last.silhouette is None
+    assert saved[batch].silhouette == 0.25 and saved[batch].size == batch
