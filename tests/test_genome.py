@@ -284,6 +284,47 @@ def test_the_latest_complete_month_is_segmented_and_kept_when_only_the_current_m
     assert written == 12 and k == len(kept)
     assert set(Segment.objects.filter(month=previous).values_list("id", flat=True)) == kept
     assert not Segment.objects.filter(month=LAST).exists()
-    # Rebuilding from the complete month itself segments it again.
+    # Rebuilding from the complete month itself keeps its segments and relinks every
+    # vector; asked to, it clusters them afresh.
     build_genome(from_month=previous)
+    assert set(Segment.objects.filter(month=previous).values_list("id", flat=True)) == kept
+    assert not GenomeVector.objects.filter(month=previous, segment__isnull=True).exists()
+    build_genome(from_month=previous, resegment=True)
     assert set(Segment.objects.filter(month=previous).values_list("id", flat=True)).isdisjoint(kept)
+
+
+def _membership() -> dict[int, int]:
+    return dict(GenomeVector.objects.filter(month=LAST).values_list("client_id", "segment_id"))
+
+
+def test_a_rebuilt_month_keeps_its_segments_and_each_client_joins_the_nearest(portfolio):
+    """Once a month is segmented, rebuilding its vectors (late or corrected data) does not
+    cluster again: a small change leaves every client where it was, and a client whose
+    figures became another's joins that client's segment."""
+    build_genome()
+    segments = {s.id: s for s in Segment.objects.filter(month=LAST)}
+    before = _membership()
+    # Every client's labour a little higher, as a sync that re-delivered the month's worklogs.
+    for kpi in ClientMonthKPI.objects.filter(month=LAST):
+        kpi.labour_minutes += 1
+        kpi.save()
+    build_genome(from_month=LAST)
+    assert _membership() == before
+    assert set(Segment.objects.filter(month=LAST).values_list("id", flat=True)) == set(segments)
+
+    # One client takes on, month by month, the figures of a client in another segment.
+    pairs = ((a, b) for a in sorted(before) for b in sorted(before) if before[a] != before[b])
+    mover, model = next((a, b) for a, b in pairs if segments[before[b]].size > 1)
+    for kpi in ClientMonthKPI.objects.filter(client_id=model):
+        twin = ClientMonthKPI.objects.get(client_id=mover, month=kpi.month)
+        for column in KPI_INPUTS:
+            setattr(twin, column, getattr(kpi, column))
+        twin.save()
+    Client.objects.filter(pk=mover).update(employee_count=Client.objects.get(pk=model).employee_count)
+    build_genome(from_month=LAST)
+    after = _membership()
+    assert after[mover] == before[model]
+    assert {c: s for c, s in after.items() if c != mover} == {c: s for c, s in before.items() if c != mover}
+    sizes = dict(Segment.objects.filter(month=LAST).values_list("id", "size"))
+    assert sizes[before[mover]] == segments[before[mover]].size - 1
+    assert sizes[before[model]] == segments[before[model]].size + 1

@@ -281,7 +281,10 @@ def _build(report: BuildReport, since: date | None, say: Progress, with_genome: 
     lap("write")
     if with_genome:
         start = int(rebuild_from.min()) if len(rebuild_from) else min(s[1] for s in stale)
-        report.genome_rows_written, report.segments = build_genome(from_month=months.to_date(start), progress=say)
+        # A full build, or one asked to rebuild from a month on, clusters the segments afresh.
+        report.genome_rows_written, report.segments = build_genome(
+            from_month=months.to_date(start), progress=say, resegment=report.full or since is not None
+        )
         lap("genome")
 
 

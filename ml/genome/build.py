@@ -20,7 +20,7 @@ from ml.models import ClientMonthKPI, GenomeVector, Segment
 
 from .dimensions import DIMENSIONS, KPI_INPUTS, SCHEMA_VERSION, KPIs
 from .scaling import group_scores, scale
-from .segments import cluster, replace_segments, segment_month
+from .segments import assign, cluster, replace_segments, resize_segments, segment_month
 
 LOOKBACK_MONTHS = 12  # the longest window a dimension reads (12-month sums, 12-month lag)
 
@@ -62,9 +62,11 @@ def missing_months() -> date | None:
     return min(gaps) if gaps else None
 
 
-def build_genome(from_month: date | None = None, progress=None) -> tuple[int, int]:
+def build_genome(from_month: date | None = None, progress=None, resegment: bool = False) -> tuple[int, int]:
     """Rebuild genome vectors for every month from `from_month` (all months when None) and
-    segment the latest complete month. Returns (vectors written, segments made)."""
+    segment the latest complete month: clustered when it has no segments yet, on a build of
+    every month, or with `resegment`; otherwise its segments stand and each client joins the
+    nearest. Returns (vectors written, segments)."""
     say = progress or (lambda message: None)
     from_mi = months.to_index(from_month) if from_month else None
     frame = kpi_frame(from_mi)
@@ -89,12 +91,22 @@ def build_genome(from_month: date | None = None, progress=None) -> tuple[int, in
             return written, kept
         say(f"Segmenting {latest_day:%Y-%m}")
         return written, segment_month(latest_day)
-    # The month is clustered as it will be stored (rounded, in client order) before it is
-    # written, so each vector is written with its segment: linking them afterwards rewrote
-    # every row of the month a second time.
-    say(f"Segmenting {latest_day:%Y-%m}")
+    # The month's vectors as they will be stored (rounded, in client order) are segmented
+    # before they are written, so each vector is written with its segment.
     clients = raw.index.get_level_values(0)[rows].to_numpy(dtype="int64")
-    segments, labels = cluster(latest_day, SCHEMA_VERSION, clients, np.round(values[rows], 4))
+    stored = np.round(values[rows], 4)
+    kept = []
+    if from_mi is not None and not resegment:
+        kept = list(Segment.objects.filter(month=latest_day, schema_version=SCHEMA_VERSION).order_by("key"))
+    if kept:
+        # Segmented before: its segments stand and each client joins the nearest. Clustering
+        # again moved clients between segments on changes as small as a re-delivered month
+        # (docs/genome.md, "Segments").
+        say(f"Assigning {latest_day:%Y-%m} to its segments")
+        written = _write(raw, values, missing, scores, from_month, (latest_day, kept, assign(kept, clients, stored)))
+        return written, kept[0].k
+    say(f"Segmenting {latest_day:%Y-%m}")
+    segments, labels = cluster(latest_day, SCHEMA_VERSION, clients, stored)
     written = _write(raw, values, missing, scores, from_month, (latest_day, segments, labels))
     return written, segments[0].k if segments else 0
 
@@ -108,9 +120,10 @@ def _write(
     from_month: date | None,
     segmented: tuple[date, list[Segment], dict[int, int]] | None = None,
 ) -> int:
-    """Replace the vectors from `from_month` on and, with `segmented` (month, its new
-    segments, client -> segment key), that month's segments, in one transaction: a reader
-    never sees a month without its segments."""
+    """Replace the vectors from `from_month` on and, with `segmented` (month, its segments,
+    client -> segment key), that month's segments (new ones replace the month's; saved ones
+    are kept with their sizes recounted), in one transaction: a reader never sees a month
+    without its segments."""
     stale = GenomeVector.objects.filter(schema_version=SCHEMA_VERSION)
     if from_month is not None:
         stale = stale.filter(month__gte=from_month)
@@ -118,7 +131,10 @@ def _write(
     segment_of: dict[tuple[int, int], int] = {}
     if segmented is not None:
         month, segments, labels = segmented
-        saved = replace_segments(month, SCHEMA_VERSION, segments)
+        if segments and segments[0].pk is not None:
+            saved = resize_segments(segments, labels)
+        else:
+            saved = replace_segments(month, SCHEMA_VERSION, segments)
         mi = months.to_index(month)
         segment_of = {(client, mi): saved[key] for client, key in labels.items()}
     now = connection.ops.adapt_datetimefield_value(timezone.now())

@@ -146,6 +146,28 @@ def cluster(month: date, schema_version: str, clients: np.ndarray, stored: np.nd
     return segments, dict(zip(clients.tolist(), labels.tolist(), strict=True))
 
 
+def assign(segments: list[Segment], clients: np.ndarray, stored: np.ndarray) -> dict[int, int]:
+    """Each client's key among a month's existing segments: the one whose centroid is
+    nearest (k-means' own assignment step, on the same centred values it clustered)."""
+    if not len(clients) or not segments:
+        return {}
+    values = stored.reshape(len(clients), -1)
+    centroids = np.array([s.centroid for s in segments], dtype="float64")
+    distances = ((values[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)
+    keys = np.array([s.key for s in segments])[distances.argmin(axis=1)]
+    return dict(zip(clients.tolist(), keys.tolist(), strict=True))
+
+
+def resize_segments(segments: list[Segment], labels: dict[int, int]) -> dict[int, int]:
+    """Keep the month's saved segments, with their sizes recounted for `labels` (in the
+    caller's transaction). Returns key -> id."""
+    counts = np.bincount(np.fromiter(labels.values(), dtype="int64"), minlength=max(s.key for s in segments) + 1)
+    for segment in segments:
+        segment.size = int(counts[segment.key])
+    Segment.objects.bulk_update(segments, ["size"])
+    return {segment.key: segment.pk for segment in segments}
+
+
 def replace_segments(month: date, schema_version: str, segments: list[Segment]) -> dict[int, int]:
     """Swap the month's segments for `segments` (in the caller's transaction). Returns
     key -> saved id. Vectors still linked to the old segments are unlinked by the FK's

@@ -16,8 +16,10 @@ class Segment(models.Model):
     key = models.PositiveSmallIntegerField(help_text="Cluster number within the month")
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
-    size = models.PositiveIntegerField(default=0)
-    centroid = models.JSONField(default=list, help_text="Mean scaled vector of the members")
+    size = models.PositiveIntegerField(default=0, help_text="Clients in the segment now")
+    centroid = models.JSONField(
+        default=list, help_text="Mean scaled vector of the members when clustered; clients join the nearest"
+    )
     distinctive = models.JSONField(
         default=list, help_text="Dimensions furthest from the portfolio mean: [{code, delta}]"
     )
