@@ -328,3 +328,16 @@ def test_a_rebuilt_month_keeps_its_segments_and_each_client_joins_the_nearest(po
     sizes = dict(Segment.objects.filter(month=LAST).values_list("id", "size"))
     assert sizes[before[mover]] == segments[before[mover]].size - 1
     assert sizes[before[model]] == segments[before[model]].size + 1
+
+
+def test_scaled_vectors_are_written_as_json_would_write_them_rounded():
+    """The table-driven writer of scaled values gives json.dumps' text of each value rounded
+    to 4 decimals, at the edges too; values it cannot take go the slow way, unchanged."""
+    from ml.genome.build import _json_rows, _unit_json_rows
+
+    rng = np.random.default_rng(3)
+    edges = np.array([[0.0, 1.0, 0.5, 0.00005, 0.99995, 0.12345, 1 / 3, 2 / 3, 0.00015, 0.99985]])
+    matrix = np.vstack([rng.random((200, 10)), edges])
+    assert _unit_json_rows(matrix) == _json_rows(np.round(matrix, 4))
+    odd = np.array([[0.5, np.nan], [1.5, -0.25]])
+    assert _unit_json_rows(odd) == ["[0.5, null]", "[1.5, -0.25]"]

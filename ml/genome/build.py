@@ -139,7 +139,7 @@ def _write(
         segment_of = {(client, mi): saved[key] for client, key in labels.items()}
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     # Rounded and converted column-wise: per-element numpy calls cost seconds at 27k x 50.
-    scaled_texts = _json_rows(np.round(values, 4))
+    scaled_texts = _unit_json_rows(values)
     raw_texts = _json_rows(np.round(raw.to_numpy(dtype="float64"), 6))
     score_lists = np.round(scores, 2).tolist()
     missing_lists = [np.flatnonzero(row).tolist() for row in missing]
@@ -179,6 +179,20 @@ def _write(
         ],
         rows,
     )
+
+
+# Every value a scaled dimension can take (0 to 1 in steps of 0.0001) as JSON writes it.
+_UNIT_TEXTS = np.array([repr(i / 10_000) for i in range(10_001)], dtype=object)
+
+
+def _unit_json_rows(matrix: np.ndarray) -> list[str]:
+    """_json_rows(np.round(matrix, 4)) for values in [0, 1], from a table of the 10,001
+    texts those can be: six times faster than formatting each float, the same text (numpy
+    rounds to 4 decimals as rint(x * 10^4) / 10^4, and that float's repr is the table's)."""
+    if not len(matrix) or np.isnan(matrix).any() or matrix.min() < 0 or matrix.max() > 1:
+        return _json_rows(np.round(matrix, 4))
+    texts = _UNIT_TEXTS[np.rint(matrix * 10_000).astype(np.int64)]
+    return ["[" + ", ".join(row) + "]" for row in texts.tolist()]
 
 
 def _json_rows(matrix: np.ndarray) -> list[str]:
