@@ -13,7 +13,8 @@
    sync that re-delivered that month would leave it; build_features() runs again, in a
    fresh process.
    Then the same for the latest month, the one a daily sync changes (in this world the data
-   ends on a month's last day, so that month is complete and is re-segmented too).
+   ends on a month's last day, so that month is complete and its clients are assigned to its
+   segments again).
 4. The same in a running worker, where builds really run (django-q's worker is long-lived):
    the process that ran the first full build empties the tables, builds again, touches a
    month and builds incrementally. A fresh interpreter pays ~0.3 s of one-off costs (heap
