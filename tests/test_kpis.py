@@ -682,3 +682,32 @@ def test_incremental_build_over_a_long_history_matches_a_full_build(world):
     rebuild_in_full()
     assert snapshot() == incremental
     assert kpi(acme, "2025-03").revenue_growth_12m is not None  # a year of history reached
+
+
+@pytest.mark.django_db
+def test_month_runs_start_at_onboarding_or_activity_and_flag_part_months():
+    """Each client's run: from its onboarding or first activity (whichever is first) to its
+    churn month or the as-of month; a month it joined after the 1st or left before the last
+    day is partial, as is the as-of month when the data stops before its end."""
+    from ml.features import months
+    from ml.features.planning import client_months
+
+    mid = so(Client, name="Joined mid-month", onboarded_on=date(2025, 2, 15))
+    left = so(Client, name="Left early", onboarded_on=date(2025, 1, 1), churned_on=date(2025, 3, 10))
+    stayed = so(Client, name="Left at month end", onboarded_on=date(2025, 1, 1), churned_on=date(2025, 3, 31))
+    early = so(Client, name="Worked before onboarding", onboarded_on=date(2025, 3, 1))
+    so(Client, name="No date, no activity")
+    for client, day in ((mid, "2025-02-20"), (left, "2025-01-05"), (stayed, "2025-01-05"), (early, "2025-01-20")):
+        so(Ticket, client=client, subject="x", created_at=at(day))
+    grid, first, _ = client_months(date(2025, 4, 20))
+    runs = {
+        client_id: [(months.to_date(mi).strftime("%Y-%m"), bool(p)) for (_, mi), p in rows["_partial"].items()]
+        for client_id, rows in grid.groupby(level=0)
+    }
+    assert runs == {
+        mid.pk: [("2025-02", True), ("2025-03", False), ("2025-04", True)],
+        left.pk: [("2025-01", False), ("2025-02", False), ("2025-03", True)],
+        stayed.pk: [("2025-01", False), ("2025-02", False), ("2025-03", False)],
+        early.pk: [("2025-01", False), ("2025-02", False), ("2025-03", False), ("2025-04", True)],
+    }
+    assert first[early.pk] == months.to_index(date(2025, 1, 1))
