@@ -711,3 +711,24 @@ def test_month_runs_start_at_onboarding_or_activity_and_flag_part_months():
         early.pk: [("2025-01", False), ("2025-02", False), ("2025-03", False), ("2025-04", True)],
     }
     assert first[early.pk] == months.to_index(date(2025, 1, 1))
+
+
+def test_a_sync_keeps_the_month_segments_and_a_rebuild_since_clusters_afresh(world):
+    """After a sync (an incremental build) the latest complete month keeps its segments and
+    every vector stays linked; `build_features --since` clusters it again."""
+    from datetime import timedelta
+
+    from ml.features.queries import latest_complete_month
+    from ml.models import GenomeVector, Segment
+
+    build_features(trigger="test")
+    month = latest_complete_month()
+    clustered = set(Segment.objects.filter(month=month).values_list("id", flat=True))
+    assert clustered
+    so(Worklog, client=world["acme"], technician=world["dana"], work_date=month + timedelta(days=4), minutes=45)
+    step = build_features(trigger="test")
+    assert not step.full and step.rebuilt_from == month
+    assert set(Segment.objects.filter(month=month).values_list("id", flat=True)) == clustered
+    assert not GenomeVector.objects.filter(month=month, segment__isnull=True).exists()
+    build_features(since=month, trigger="test")
+    assert set(Segment.objects.filter(month=month).values_list("id", flat=True)).isdisjoint(clustered)
