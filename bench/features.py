@@ -6,9 +6,9 @@
    loads it. Both are slow at this size, so the dump and the loaded SQLite file are cached
    under --cache (default /tmp/superhack-bench) and reused. --db postgres loads into the
    database named by DATABASE_URL (once: a database that already holds the world is reused).
-2. Full build: the ml tables are emptied (TRUNCATE on PostgreSQL, see clear_features) and build_features() runs in a fresh process, so
-   its wall time and peak resident memory (ru_maxrss of that process; PostgreSQL's server
-   memory is not included) are the build's own.
+2. Full build: the ml tables are emptied (TRUNCATE on PostgreSQL, see clear_features) and
+   build_features() runs in a fresh process, so its wall time and peak resident memory
+   (ru_maxrss of that process; PostgreSQL's server memory is not included) are the build's own.
 3. Incremental build: every worklog of one month gets a minute more and a new sync run, as a
    sync that re-delivered that month would leave it; build_features() runs again, in a
    fresh process.

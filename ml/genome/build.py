@@ -5,7 +5,9 @@ then the latest complete month is segmented."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -103,11 +105,14 @@ def build_genome(from_month: date | None = None, progress=None, resegment: bool 
         # again moved clients between segments on changes as small as a re-delivered month
         # (docs/genome.md, "Segments").
         say(f"Assigning {latest_day:%Y-%m} to its segments")
-        written = _write(raw, values, missing, scores, from_month, (latest_day, kept, assign(kept, clients, stored)))
+        labels = assign(kept, clients, stored)
+        save = partial(resize_segments, kept, labels)
+        written = _write(raw, values, missing, scores, from_month, (latest_day, labels, save))
         return written, kept[0].k
     say(f"Segmenting {latest_day:%Y-%m}")
     segments, labels = cluster(latest_day, SCHEMA_VERSION, clients, stored)
-    written = _write(raw, values, missing, scores, from_month, (latest_day, segments, labels))
+    save = partial(replace_segments, latest_day, SCHEMA_VERSION, segments)
+    written = _write(raw, values, missing, scores, from_month, (latest_day, labels, save))
     return written, segments[0].k if segments else 0
 
 
@@ -118,23 +123,20 @@ def _write(
     missing: np.ndarray,
     scores: np.ndarray,
     from_month: date | None,
-    segmented: tuple[date, list[Segment], dict[int, int]] | None = None,
+    segmented: tuple[date, dict[int, int], Callable[[], dict[int, int]]] | None = None,
 ) -> int:
-    """Replace the vectors from `from_month` on and, with `segmented` (month, its segments,
-    client -> segment key), that month's segments (new ones replace the month's; saved ones
-    are kept with their sizes recounted), in one transaction: a reader never sees a month
-    without its segments."""
+    """Replace the vectors from `from_month` on and, with `segmented` (month, client ->
+    segment key, and the call that saves that month's segments and returns key -> id), link
+    each of the month's vectors to its segment, in one transaction: a reader never sees a
+    month without its segments."""
     stale = GenomeVector.objects.filter(schema_version=SCHEMA_VERSION)
     if from_month is not None:
         stale = stale.filter(month__gte=from_month)
     stale.delete()
     segment_of: dict[tuple[int, int], int] = {}
     if segmented is not None:
-        month, segments, labels = segmented
-        if segments and segments[0].pk is not None:
-            saved = resize_segments(segments, labels)
-        else:
-            saved = replace_segments(month, SCHEMA_VERSION, segments)
+        month, labels, save = segmented
+        saved = save()
         mi = months.to_index(month)
         segment_of = {(client, mi): saved[key] for client, key in labels.items()}
     now = connection.ops.adapt_datetimefield_value(timezone.now())

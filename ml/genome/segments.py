@@ -148,7 +148,8 @@ def cluster(month: date, schema_version: str, clients: np.ndarray, stored: np.nd
 
 def assign(segments: list[Segment], clients: np.ndarray, stored: np.ndarray) -> dict[int, int]:
     """Each client's key among a month's existing segments: the one whose centroid is
-    nearest (k-means' own assignment step, on the same centred values it clustered)."""
+    nearest (k-means' own assignment step; vectors and centroids both as stored, so the
+    centring k-means used cancels out)."""
     if not len(clients) or not segments:
         return {}
     values = stored.reshape(len(clients), -1)
