@@ -533,6 +533,40 @@ def test_rows_moved_edited_by_hand_or_deleted_leave_their_old_month_rebuilt(worl
     assert kpi(acme, "2025-04").reactive_minutes == april_reactive + late.minutes
 
 
+def test_a_sync_rewriting_rows_in_place_is_found_by_its_stamp_not_journalled(world):
+    """A sync that re-delivers a month rewrites thousands of rows where they stand; their
+    newer run stamp is how the build finds them, so the journal only takes what a stamp
+    cannot tell: a move, an edit no newer run stamped, a delete."""
+    from clients.models import RowChange
+
+    acme, brie = world["acme"], world["brie"]
+    build_features(trigger="test", with_genome=False)
+    april = kpi(acme, "2025-04").labour_minutes
+    run = SyncRun.objects.create(source="superops", trigger="command", status="succeeded")
+    Worklog.objects.filter(client=acme, work_date=date(2025, 4, 30)).update(minutes=80, sync_run=run)  # was 60
+    Ticket.objects.filter(client=acme, subject="a").update(subject="a (re-delivered)", sync_run=run)
+    assert not RowChange.objects.exists()
+    step = build_features(trigger="test", with_genome=False)
+    assert step.rebuilt_from == date(2025, 3, 1)  # the ticket's month
+    assert kpi(acme, "2025-04").labour_minutes == april + 20
+
+    later = SyncRun.objects.create(source="superops", trigger="command", status="succeeded")
+    worklog = Worklog.objects.filter(client=acme, work_date=date(2025, 4, 30))
+    worklog.update(minutes=90)  # same run: an edit its stamp does not show
+    worklog.update(minutes=95, sync_run=later, client=brie)  # a newer run moved it
+    Worklog.objects.filter(client=brie, work_date=date(2025, 4, 30)).update(sync_run=run)  # an older stamp
+    Worklog.objects.filter(client=brie).update(sync_run=None)  # the stamp cleared
+    journalled = list(RowChange.objects.values_list("client_id", "day"))
+    assert journalled.count((acme.pk, date(2025, 4, 30))) == 2  # the hand edit and the move's old place
+    assert journalled.count((brie.pk, date(2025, 4, 30))) == 3  # the move's new place, both later updates
+    assert {c for c, _ in journalled} == {acme.pk, brie.pk}
+    build_features(trigger="test", with_genome=False)
+    assert kpi(acme, "2025-04").labour_minutes == april - 60
+    incremental = snapshot()
+    rebuild_in_full()
+    assert snapshot() == incremental
+
+
 def test_a_journal_with_gaps_is_read_row_by_row(world):
     """Ids a rolled-back (or not yet committed) transaction took leave gaps: the build then
     deletes exactly the runs of ids it read."""

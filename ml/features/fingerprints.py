@@ -11,7 +11,8 @@ changed rows:
 - moved, edited by hand, or deleted rows: the row-change journal (clients.RowChange), which
   database triggers fill with a row's old (client, day) on every UPDATE and DELETE, and its
   new one when it moved. Whoever wrote the change (loader, admin, SQL), the month it left is
-  rebuilt. The build deletes the journal rows it read once it has succeeded.
+  rebuilt. An update a newer sync run stamped in place is not journalled: its stamp says it
+  all. The build deletes the journal rows it read once it has succeeded.
 A sync still running when a build starts has an id above the watermark, so its rows are looked
 at again by the next build. The client record with its agreements, and the technicians'
 burdened costs (set by hand, no sync run), are small and hashed in full every time.
