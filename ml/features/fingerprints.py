@@ -149,22 +149,19 @@ def new_or_edited(key: str, after_id: int, after_run: int | None) -> pd.MultiInd
 
 def first_activity(as_of_mi: int) -> tuple[pd.Series, int | None]:
     """(client_id -> first month with a ticket, worklog or invoice; the data's first month).
-    One MIN per client and table as a correlated subquery: each is a single seek into the
-    (client, date) index, where a GROUP BY would walk every entry of the index."""
+    Per client and table, the month of its first row as a correlated subquery: ORDER BY the
+    date LIMIT 1 is a single seek into the (client, date) index, where a GROUP BY would walk
+    every entry of the index (and month_index(MIN(...)) would run the subquery twice)."""
     firsts = ", ".join(
-        f"(SELECT MIN(x.{column}) FROM {table(model)} x WHERE x.client_id = c.id)"
+        f"(SELECT {month_index('x.' + column)} FROM {table(model)} x WHERE x.client_id = c.id "
+        f"ORDER BY x.{column} LIMIT 1)"
         for model, column in (MONTHLY[key] for key in ACTIVITY)
     )
     df = frame(f"SELECT c.id, {firsts} FROM {table(Client)} c", [], ["client_id", *ACTIVITY])
-    per_table = []
-    for key in ACTIVITY:
-        stamp = pd.to_datetime(df[key].astype(str).str[:10], format="%Y-%m-%d", errors="coerce")
-        per_table.append(
-            pd.Series((stamp.dt.year * 12 + stamp.dt.month - 1).to_numpy(), index=df["client_id"].astype("int64"))
-        )
-    combined = pd.concat(per_table).dropna()
-    combined = combined[combined <= as_of_mi].groupby(level=0).min().astype("int64")
-    return combined, (int(combined.min()) if len(combined) else None)
+    first = df[list(ACTIVITY)].astype("float64").min(axis=1, skipna=True)
+    first = pd.Series(first.to_numpy(), index=df["client_id"].astype("int64").to_numpy())
+    first = first[first.notna() & (first <= as_of_mi)].astype("int64")
+    return first, (int(first.min()) if len(first) else None)
 
 
 def watermark() -> int:
