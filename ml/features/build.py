@@ -266,7 +266,7 @@ def _build(report: BuildReport, since: date | None, say: Progress, with_genome: 
         f = f.join(contract.seats_and_prices(lines, f))
     contract.derive(f, first_mi)
     f["_notes"] = _notes(f, fx.attrs.get("assumed", set()))
-    f["_fingerprint"] = current.loc[f.index].to_dict("records")
+    f["_fingerprint"] = _fingerprint_json(current.loc[f.index])
     lap("derive")
 
     say("Writing the snapshot")
@@ -361,6 +361,16 @@ def _large_tables(f: pd.DataFrame, masks: dict, fx: pd.Series, say: Progress, ke
             if c in store.COUNTS or c in store.MONEY or c == "median_cost_minutes":
                 values[c] = values[c].fillna(0).astype("int64")
             f[c] = values[c]
+
+
+def _fingerprint_json(hashes: pd.DataFrame) -> np.ndarray:
+    """Each row's fingerprint (its hashes by name) as the JSON the snapshot stores. A client's
+    rows share one, so each distinct text is written once and spread back: a dict and a
+    json.dumps per row cost ~60 ms of an incremental build."""
+    codes, distinct = pd.MultiIndex.from_frame(hashes).factorize(use_na_sentinel=False)
+    names = list(hashes.columns)
+    texts = np.array([json.dumps(dict(zip(names, values, strict=True))) for values in distinct], dtype=object)
+    return texts[codes]
 
 
 def _notes(f: pd.DataFrame, fx_assumed: set) -> list[str]:

@@ -166,7 +166,8 @@ def replace_rows(
     frame: pd.DataFrame, rebuild_from: pd.Series, stale: list[tuple[int, int]], version: int, now: datetime
 ) -> tuple[int, int]:
     """Delete each rebuilt client's rows from its first rebuilt month (and stale rows), then
-    insert the frame's rows from that month on. Returns (written, deleted)."""
+    insert the frame's rows from that month on (its _fingerprint and _notes already JSON).
+    Returns (written, deleted)."""
     deleted = 0
     for start_mi, clients in rebuild_from.groupby(rebuild_from).groups.items():
         ids = list(clients)
@@ -182,7 +183,7 @@ def replace_rows(
     rows = frame[keep]
     columns = [c for c in KPI_COLUMNS if c in rows.columns]
     converted = [_column_values(c, rows[c]) for c in columns]
-    fingerprints = [json.dumps(fp) for fp in rows["_fingerprint"]]
+    fingerprints = rows["_fingerprint"].tolist()  # already JSON (build._fingerprint_json)
     notes = rows["_notes"].tolist()  # already JSON (build._notes)
     partial = [bool(p) for p in rows["_partial"]]
     now = connection.ops.adapt_datetimefield_value(now)
