@@ -84,6 +84,20 @@ def as_text(column: str) -> str:
     return f"CAST({column} AS TEXT)" if vendor() == "postgresql" else column
 
 
+def fence() -> str:
+    """' OFFSET 0' on PostgreSQL: a subquery ending with it is not merged into the outer
+    query, so an expression it computes per row is computed once however often the outer
+    query uses it (merged, MIN(x) and MAX(x) would each compute x). SQLite needs no fence."""
+    return " OFFSET 0" if vendor() == "postgresql" else ""
+
+
+def bytewise(expr: str) -> str:
+    """A text expression compared byte by byte (PostgreSQL's "C" collation; SQLite's default),
+    for MIN/MAX used only to tell whether values are all equal: the database's language-aware
+    collation costs several times more per comparison."""
+    return f'{expr} COLLATE "C"' if vendor() == "postgresql" else expr
+
+
 def real(expr: str) -> str:
     """A float expression (PostgreSQL's EXTRACT and AVG give numeric, i.e. Decimal)."""
     return f"CAST({expr} AS DOUBLE PRECISION)"

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from ml.models import ClientMonthKPI
 
 from . import months
-from .sql import as_text, flag, float_frame, frame, in_clause, insert_rows, month_index, table
+from .sql import as_text, bytewise, fence, flag, float_frame, frame, in_clause, insert_rows, month_index, table
 
 MONEY = (
     "revenue_recurring",
@@ -86,12 +86,16 @@ def stored_state() -> pd.DataFrame:
     A build writes a client's rows from its first rebuilt month on with one fingerprint, so
     normally each client holds an unbroken run of months sharing version and hashes: one
     grouped query then describes them all (1,000 rows instead of 27,000). A client whose rows
-    differ (an interrupted history, a build of an older version) is read row by row."""
-    fp = as_text("source_fingerprint")
+    differ (an interrupted history, a build of an older version) is read row by row.
+
+    Each row's fingerprint is cast to text once (fenced subquery) and compared bytewise: only
+    "all the same" matters here, and the JSON casts and collation-aware comparisons were half
+    of this query's time."""
     agg = frame(
         f"SELECT client_id, {month_index('MIN(month)')}, {month_index('MAX(month)')}, COUNT(*), "
-        f"MIN(features_version), MAX(features_version), MIN({fp}), MAX({fp}) "
-        f"FROM {table(ClientMonthKPI)} GROUP BY client_id",
+        f"MIN(features_version), MAX(features_version), MIN({bytewise('fp')}), MAX({bytewise('fp')}) "
+        f"FROM (SELECT client_id, month, features_version, {as_text('source_fingerprint')} AS fp "
+        f"FROM {table(ClientMonthKPI)}{fence()}) s GROUP BY client_id",
         [],
         ["client_id", "lo", "hi", "n", "v_min", "v_max", "fp_min", "fp_max"],
     )
@@ -104,16 +108,17 @@ def stored_state() -> pd.DataFrame:
     )
     if not uniform.all():
         return _stored_rows()
+    agg = agg.sort_values("client_id", ignore_index=True)
     lengths = agg["n"].to_numpy(dtype="int64")
-    rows = pd.DataFrame(
-        {
-            "client_id": np.repeat(agg["client_id"].to_numpy(dtype="int64"), lengths),
-            "mi": months.runs(agg["lo"].to_numpy(dtype="int64"), lengths),
-            "features_version": np.repeat(agg["v_min"].to_numpy(), lengths),
-            "fp": np.repeat(agg["fp_min"].to_numpy(), lengths),
-        }
-    )
-    return _with_hashes(rows)
+    # Decoded per client, then spread over its months.
+    hashes = _hashes(agg["fp_min"])
+    rows = {
+        "client_id": np.repeat(agg["client_id"].to_numpy(dtype="int64"), lengths),
+        "mi": months.runs(agg["lo"].to_numpy(dtype="int64"), lengths),
+        "features_version": np.repeat(agg["v_min"].to_numpy(), lengths),
+        **{name: np.repeat(hashes[name].to_numpy(), lengths) for name in hashes.columns},
+    }
+    return pd.DataFrame(rows).set_index(["client_id", "mi"])
 
 
 def _stored_rows() -> pd.DataFrame:
@@ -124,16 +129,16 @@ def _stored_rows() -> pd.DataFrame:
         [],
         ["client_id", "mi", "features_version", "fp"],
     )
-    return _with_hashes(df)
+    df = pd.concat([df.drop(columns="fp"), _hashes(df["fp"])], axis=1)
+    return df.set_index(["client_id", "mi"]).sort_index()
 
 
-def _with_hashes(rows: pd.DataFrame) -> pd.DataFrame:
-    """client_id, mi, features_version and fp (fingerprint JSON text) -> indexed by (client_id,
-    mi), one column per hash. A client's rows share their hashes: each distinct text is decoded
-    once and spread back."""
-    codes, texts = pd.factorize(rows["fp"])
-    fps = pd.DataFrame.from_records([json.loads(t) for t in texts]).fillna("").take(codes).reset_index(drop=True)
-    return pd.concat([rows.drop(columns="fp"), fps], axis=1).set_index(["client_id", "mi"]).sort_index()
+def _hashes(texts: pd.Series) -> pd.DataFrame:
+    """Fingerprint JSON texts -> one column per hash ("" where a text lacks it), on the
+    texts' positions. Rows share their texts: each distinct one is decoded once."""
+    codes, distinct = pd.factorize(texts)
+    decoded = pd.DataFrame.from_records([json.loads(t) for t in distinct]).fillna("")
+    return decoded.take(codes).reset_index(drop=True)
 
 
 def stored_columns(client_ids, columns: tuple[str, ...], from_mi: int | None = None) -> pd.DataFrame:
