@@ -699,23 +699,28 @@ def test_incremental_build_over_a_long_history_matches_a_full_build(world):
             cust,
             day.isoformat(),
             date(year, month, 28).isoformat(),
-            [("recurring", "2000.00", "10"), ("time", f"{100 + step * 10}.00", "1")],
+            [("recurring", f"{2000 + step * 100}.00", f"{10 + step // 3}"), ("time", f"{100 + step * 10}.00", "1")],
         )
-        if step % 4 == 0:
-            so(SatisfactionSurvey, client=acme, ticket=t, score=3 + step % 3, responded_at=at(day.isoformat(), "16:00"))
+        for n in range(1 + step % 3):
+            so(SatisfactionSurvey, client=acme, ticket=t, score=1 + (step + n) % 5, responded_at=at(day.isoformat()))
+        for _ in range(3):  # more tickets than surveys: a response rate below 1
+            so(Ticket, client=acme, subject="more", created_at=at(day.isoformat(), "10:00"))
 
     build_features(trigger="test", with_genome=False)
-    assert kpi(acme, "2023-01").tickets == 1  # the run starts with the first activity
-    so(Worklog, client=acme, technician=dana, work_date=date(2025, 3, 25), minutes=240)
-    so(Ticket, client=acme, subject="new", created_at=at("2025-03-25"), resolved_at=at("2025-03-26"))
+    assert kpi(acme, "2023-01").tickets == 4  # the run starts with the first activity
+    so(Worklog, client=acme, technician=dana, work_date=date(2025, 1, 25), minutes=240)
+    so(Ticket, client=acme, subject="new", created_at=at("2025-01-25"), resolved_at=at("2025-01-26"))
     messages = []
     step = build_features(trigger="test", with_genome=False, progress=messages.append)
-    assert (step.clients_rebuilt, step.rebuilt_from) == (1, date(2025, 3, 1))
+    assert (step.clients_rebuilt, step.rebuilt_from) == (1, date(2025, 1, 1))
     assert any(m.startswith("Reusing stored lines, payments") for m in messages)
     incremental = snapshot()
     rebuild_in_full()
     assert snapshot() == incremental
-    assert kpi(acme, "2025-03").revenue_growth_12m is not None  # a year of history reached
+    # Every window of the rebuilt month reached into the history before it.
+    january = kpi(acme, "2025-01")
+    windows = ("revenue_growth_12m", "billing_efficiency", "csat_trend", "survey_response_rate", "seat_growth_12m")
+    assert all(getattr(january, name) not in (None, 0) for name in windows), {n: getattr(january, n) for n in windows}
 
 
 @pytest.mark.django_db

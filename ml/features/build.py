@@ -72,6 +72,14 @@ LARGE_COLUMNS = {
 AS_OF_FAMILIES = ("payments", "interactions")  # "due by the as-of date", "days to the as-of date"
 MAX_LISTED_CLIENTS = 900  # above this a client filter costs more than it saves (and SQLite limits params)
 HISTORY_MONTHS = 15  # the longest window a KPI reads: revenue growth, 3 months a year earlier
+# The stored values a rebuilt month's windows read from the months before it: billing
+# efficiency and revenue growth (financial.derive), CSAT trend and survey response rate
+# (engagement.derive), seat growth (contract.derive). When only per-month tables changed, the
+# months before a client's first rebuilt month are read for these alone: they are never
+# written, and the other columns were most of that read's time. A window over a column not
+# listed here would see NaN there and tests/test_kpis.py's long-history test would differ
+# from the full build.
+HISTORY_INPUTS = ("revenue_total", "revenue_time", "billable_value", "tickets", "surveys", "csat_avg", "billed_seats")
 
 Progress = Callable[[str], None]
 
@@ -205,7 +213,8 @@ def _build(report: BuildReport, since: date | None, say: Progress, with_genome: 
         )
         for family, (tables_of, _) in SMALL_FAMILIES.items()
     }
-    if not any(fresh.values()):
+    history_only = not any(fresh.values())
+    if history_only:
         # Only per-month tables changed and every cumulative KPI is reused: each client needs
         # its rebuilt months plus the longest look-back of a window (growth: 3 months a year
         # earlier), not its whole history.
@@ -221,7 +230,8 @@ def _build(report: BuildReport, since: date | None, say: Progress, with_genome: 
     )
     kept = None
     if reused or reused_large:
-        kept = store.stored_columns(listed, reused + reused_large, from_mi).reindex(f.index)
+        first_rebuilt = int(rebuild_from.min()) if history_only and len(rebuild_from) else None
+        kept = _stored(listed, reused + reused_large, from_mi, first_rebuilt).reindex(f.index)
     if reused:
         say(f"Reusing stored {', '.join(k for k, v in fresh.items() if not v)} KPIs (no changes there)")
     lines = sources.invoice_lines(listed) if fresh["lines"] else None
@@ -286,6 +296,18 @@ def _build(report: BuildReport, since: date | None, say: Progress, with_genome: 
             from_month=months.to_date(start), progress=say, resegment=report.full or since is not None
         )
         lap("genome")
+
+
+def _stored(listed, columns: tuple[str, ...], from_mi: int | None, first_rebuilt: int | None) -> pd.DataFrame:
+    """The stored `columns` from `from_mi` on. With `first_rebuilt` (the rows before it are
+    history, read only for the windows of rebuilt months), those rows hold HISTORY_INPUTS
+    alone and NaN elsewhere."""
+    if first_rebuilt is None or from_mi is None or first_rebuilt <= from_mi:
+        return store.stored_columns(listed, columns, from_mi)
+    recent = store.stored_columns(listed, columns, first_rebuilt)
+    history = tuple(c for c in columns if c in HISTORY_INPUTS)
+    older = store.stored_columns(listed, history, from_mi, before_mi=first_rebuilt)
+    return pd.concat([older, recent])
 
 
 def _reflagged_month(previous: FeatureBuild | None, as_of: date) -> int | None:

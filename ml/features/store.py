@@ -141,13 +141,17 @@ def _hashes(texts: pd.Series) -> pd.DataFrame:
     return decoded.take(codes).reset_index(drop=True)
 
 
-def stored_columns(client_ids, columns: tuple[str, ...], from_mi: int | None = None) -> pd.DataFrame:
-    """Stored values (money as cents) of `columns` for the given clients (from a month on),
-    by (client_id, mi), read with plain SQL: Django's per-value Decimal converters cost
-    seconds at this size."""
+def stored_columns(
+    client_ids, columns: tuple[str, ...], from_mi: int | None = None, before_mi: int | None = None
+) -> pd.DataFrame:
+    """Stored values (money as cents) of `columns` for the given clients (from a month on,
+    before another), by (client_id, mi), read with plain SQL: Django's per-value Decimal
+    converters cost seconds at this size."""
     who, params = in_clause("client_id", None if client_ids is None else list(client_ids))
     if from_mi is not None:
         who, params = who + " AND month >= %s", [*params, months.to_date(from_mi).isoformat()]
+    if before_mi is not None:
+        who, params = who + " AND month < %s", [*params, months.to_date(before_mi).isoformat()]
     df = float_frame(
         [
             ("client_id", "client_id"),
