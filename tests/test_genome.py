@@ -86,10 +86,11 @@ def write_client(
     noise: float,
     employees: int,
     drop: tuple[str, ...] = (),
+    n_months: int = MONTHS,
 ) -> Client:
     client = Client.objects.create(source="superops", external_id=name, name=name, employee_count=employees)
     rows = []
-    for step in range(MONTHS):
+    for step in range(n_months):
         values = {}
         for field, value in profile.items():
             v = value * (1 + 0.03 * np.sin(step)) * (1 + rng.normal(0, noise))
@@ -341,3 +342,29 @@ def test_scaled_vectors_are_written_as_json_would_write_them_rounded():
     assert _unit_json_rows(matrix) == _json_rows(np.round(matrix, 4))
     odd = np.array([[0.5, np.nan], [1.5, -0.25]])
     assert _unit_json_rows(odd) == ["[0.5, null]", "[1.5, -0.25]"]
+
+
+def test_a_rebuild_from_a_month_gives_the_vectors_a_full_build_gives():
+    """A rebuild from a month reads the look-back before it with the 12-month windows' inputs
+    alone (LONG_WINDOW_INPUTS; ml/genome/build.py kpi_frame). Eighteen months of noisy data
+    put that thinner look-back inside the data: the rebuilt vectors equal a full build's, and
+    they would not if any of those inputs were left out."""
+    rng = np.random.default_rng(5)
+    clients = [
+        write_client(f"Client {i}", base_profile(rng), rng, 0.4, int(rng.integers(5, 300)), n_months=18)
+        for i in range(8)
+    ]
+    start = months.to_date(FIRST + 16)
+    # One client's last QBR eight months before the rebuilt months: only the thin look-back has it.
+    ClientMonthKPI.objects.filter(client=clients[0]).update(qbr_count=0)
+    ClientMonthKPI.objects.filter(client=clients[0], month=months.to_date(FIRST + 8)).update(qbr_count=1)
+
+    def vectors() -> dict:
+        rows = GenomeVector.objects.filter(month__gte=start).values_list("client_id", "month", "raw", "values")
+        return {(c, m): (raw, values) for c, m, raw, values in rows}
+
+    build_genome()
+    full = vectors()
+    assert len(full) == 8 * 2
+    build_genome(from_month=start)
+    assert vectors() == full

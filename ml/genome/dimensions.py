@@ -312,3 +312,16 @@ KPI_INPUTS = (
     "months_to_renewal",
     "technician_concentration",
 )
+# How far back the windows reach: 12 months (12-month sums and lags, months since the last
+# QBR) for these inputs; every other window reaches at most RECENT_LOOKBACK months back
+# (6-month windows, 3 months shifted by 3). A rebuild from a month reads the months before
+# it for these alone (ml/genome/build.py kpi_frame); tests/test_genome.py proves each matters.
+LONG_WINDOW_INPUTS = (
+    "revenue_total",
+    "revenue_time",
+    "revenue_project",
+    "revenue_product",
+    "active_endpoints",
+    "qbr_count",
+)
+RECENT_LOOKBACK = 5
