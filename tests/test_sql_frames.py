@@ -39,7 +39,8 @@ def test_no_rows_is_an_empty_frame_with_the_columns():
 
 def test_bulk_insert_writes_every_batch_and_value():
     """insert_rows sends rows a batch at a time (COPY on PostgreSQL, executemany on SQLite):
-    every row of every batch arrives, with NULLs, JSON and text holding commas and quotes."""
+    every row of every batch arrives, with NULLs, JSON, and text holding commas, quotes, tabs,
+    line breaks, backslashes and the COPY NULL marker's own text."""
     from datetime import date
 
     from ml.features.sql import insert_rows
@@ -53,7 +54,7 @@ def test_bulk_insert_writes_every_batch_and_value():
             "t",
             key,
             f'Seg "{key}", high margin',
-            "",
+            ("", "two\tcolumns\nand lines\r\n", "C:\\N\\path", "\\N", "ends with \\")[key % 5],
             key,
             f"[{key}, 0.5]",
             '[{"code": "x, y"}]',
@@ -81,3 +82,5 @@ def test_bulk_insert_writes_every_batch_and_value():
     assert last.name == f'Seg "{n - 1}", high margin' and last.centroid == [n - 1, 0.5]
     assert last.distinctive == [{"code": "x, y"}] and last.silhouette is None
     assert saved[batch].silhouette == 0.25 and saved[batch].size == batch
+    descriptions = [saved[key].description for key in range(5)]
+    assert descriptions == ["", "two\tcolumns\nand lines\r\n", "C:\\N\\path", "\\N", "ends with \\"]
