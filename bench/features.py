@@ -19,7 +19,9 @@
    the process that ran the first full build empties the tables, builds again, touches a
    month and builds incrementally. A fresh interpreter pays ~0.3 s of one-off costs (heap
    growth, first calls into pandas and scikit-learn) that a worker pays once.
-5. Pandas baseline: the same per-(client, month) aggregates computed with pandas groupby over
+5. Equivalence: the snapshot and genome the incremental builds left are compared, value for
+   value, with what a full build then writes.
+6. Pandas baseline: the same per-(client, month) aggregates computed with pandas groupby over
    frames already in memory (loading them is not timed), as a ratio to the database time.
 """
 
@@ -119,6 +121,8 @@ def run_phase(name: str) -> dict:
         return pandas_baseline()
     if name == "worker":
         return worker()
+    if name == "equivalence":
+        return equivalence()
     return timed_build()
 
 
@@ -169,6 +173,46 @@ def worker() -> dict:
     touched = touch_month()
     incremental = timed_build()
     return {"full_cold": cold, "full_warm": warm, "touched": touched, "incremental_warm": incremental}
+
+
+def equivalence() -> dict:
+    """Whether the snapshot and the genome the incremental builds left are exactly what a full
+    build gives: every stored KPI and every vector's raw values, scaled values and group
+    scores, compared as the database's text of them. Ends with a full build in place."""
+    from django.db import connection
+
+    from ml.features.build import build_features
+    from ml.features.store import KPI_COLUMNS
+
+    def rows(sql: str) -> dict:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return {tuple(r[:2]): r[2:] for r in cursor.fetchall()}
+
+    def text(column: str) -> str:
+        return f"CAST({column} AS TEXT)"
+
+    kpi_sql = (
+        f"SELECT client_id, month, partial_month, {text('quality_notes')}, "
+        f"{', '.join(text(c) for c in KPI_COLUMNS)} FROM ml_clientmonthkpi"
+    )
+    genome_sql = (
+        f"SELECT client_id, month, {text('raw')}, {text(connection.ops.quote_name('values'))}, "
+        f"{text('missing')}, financial_health, operational_efficiency, engagement, growth_potential, risk_factors "
+        "FROM ml_genomevector"
+    )
+    kpis, genomes = rows(kpi_sql), rows(genome_sql)
+    clear_features()
+    build_features(trigger="test")
+    full_kpis, full_genomes = rows(kpi_sql), rows(genome_sql)
+    return {
+        "kpi_rows": len(full_kpis),
+        "kpi_equal": sum(kpis.get(k) == v for k, v in full_kpis.items()) if len(kpis) == len(full_kpis) else 0,
+        "genomes": len(full_genomes),
+        "genome_equal": sum(genomes.get(k) == v for k, v in full_genomes.items())
+        if len(genomes) == len(full_genomes)
+        else 0,
+    }
 
 
 def touch_month(current: bool = False) -> dict:
@@ -332,6 +376,12 @@ def main() -> None:
         f"= {warm['seconds'] / full_warm['seconds']:.1%} of the full build"
     )
     print(f"  steps: {warm['timings']}")
+    same = phase(args, "equivalence")
+    print(
+        f"Incremental builds end where a full build does: {same['kpi_equal']:,} of {same['kpi_rows']:,} KPI rows "
+        f"and {same['genome_equal']:,} of {same['genomes']:,} genome vectors equal to the last digit",
+        flush=True,
+    )
     baseline = phase(args, "pandas")
     sql_seconds = sum(full["timings"].get(k, 0) for k in ("fingerprints", "small tables", "large tables"))
     print(
