@@ -71,10 +71,10 @@ def _month_parts(days: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return mi, stamp.dt.day.to_numpy(dtype="float64"), stamp.dt.days_in_month.to_numpy(dtype="float64")
 
 
-def _on_grid(index: pd.MultiIndex, grid: pd.DataFrame) -> np.ndarray:
+def _on_grid(index: pd.MultiIndex, grid: pd.DataFrame, starts: pd.Series) -> np.ndarray:
     """Mask of the grid months that rows at these (client_id, mi) feed: rows dated before a
-    client's first month (or undated endpoints) feed its first month's cumulative KPIs."""
-    starts = grid.reset_index().groupby("client_id")["mi"].min()
+    client's first month (`starts`: client_id -> its first grid month) or undated endpoints
+    feed its first month's cumulative KPIs."""
     df = index.to_frame(index=False)
     df = df[df["client_id"].isin(starts.index)]
     df["mi"] = np.maximum(df["mi"].to_numpy(), df["client_id"].map(starts).to_numpy())
@@ -90,6 +90,7 @@ def changed_tables(
     if previous is None:
         return {key: everything for key in fingerprints.MONTHLY}
     masks = {}
+    starts = grid.reset_index().groupby("client_id")["mi"].min()  # once, not once per changed table
     for key in fingerprints.MONTHLY:
         before = previous.source_state.get(key)
         if not before:
@@ -98,7 +99,7 @@ def changed_tables(
         positions = fingerprints.new_or_edited(key, before["max_id"], previous.sync_watermark)
         if key in moved:
             positions = positions.append(moved[key])
-        masks[key] = _on_grid(positions, grid) if len(positions) else ~everything
+        masks[key] = _on_grid(positions, grid, starts) if len(positions) else ~everything
     return masks
 
 

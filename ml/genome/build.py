@@ -102,9 +102,9 @@ def build_genome(from_month: date | None = None, progress=None, resegment: bool 
     rows = raw.index.get_level_values(1) == latest
     if not rows.any():
         written = _write(raw, values, missing, scores, from_month)
-        kept = Segment.objects.filter(month=latest_day, schema_version=SCHEMA_VERSION).count()
-        if kept:  # its vectors were not rebuilt: its segments stand
-            return written, kept
+        standing = Segment.objects.filter(month=latest_day, schema_version=SCHEMA_VERSION).count()
+        if standing:  # its vectors were not rebuilt: its segments stand
+            return written, standing
         say(f"Segmenting {latest_day:%Y-%m}")
         return written, segment_month(latest_day)
     # The month's vectors as they will be stored (rounded, in client order) are segmented
