@@ -35,11 +35,16 @@ def currency_field() -> models.CharField:
 class SyncedModel(models.Model):
     """A row that mirrors one record of an outside system.
 
-    (source, external_id) is unique so loading the same payload twice updates
-    the row instead of adding another one.
+    (source, realm, external_id) is unique so loading the same payload twice updates
+    the row instead of adding another one. `realm` is the QuickBooks company (realm id) a
+    row came from: two connected companies number their records independently, so the same
+    Id in both is two rows. SuperOps and local rows keep "".
     """
 
     source = models.CharField(max_length=16, choices=Source.choices)
+    realm = models.CharField(
+        max_length=32, blank=True, default="", help_text="QuickBooks company (realm id) the row came from; blank elsewhere"
+    )
     external_id = models.CharField(max_length=64)
     source_updated_at = models.DateTimeField(
         null=True, blank=True, help_text="Last-modified time reported by the source system"
@@ -60,8 +65,8 @@ class SyncedModel(models.Model):
         abstract = True
 
     def __str__(self) -> str:
-        return f"{self.source}:{self.external_id}"
+        return f"{self.source}:{self.realm + '/' if self.realm else ''}{self.external_id}"
 
 
 def source_unique(name: str) -> models.UniqueConstraint:
-    return models.UniqueConstraint(fields=["source", "external_id"], name=f"{name}_source_extid_uniq")
+    return models.UniqueConstraint(fields=["source", "realm", "external_id"], name=f"{name}_source_realm_extid_uniq")

@@ -92,7 +92,13 @@ class Worklog(SyncedModel):
         INVOICED = "invoiced", "Invoiced"
         UNDER_CONTRACT = "under_contract", "Under contract"
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="worklogs")
+    # Empty only for QuickBooks time whose customer is not linked to a client yet: the row is
+    # kept (not set aside) and gets its client when the matcher links the customer.
+    client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.CASCADE, related_name="worklogs")
+    customer = models.ForeignKey(
+        "clients.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="worklogs",
+        help_text="QuickBooks customer of a TimeActivity (empty for service-desk worklogs)",
+    )
     ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="worklogs")
     technician = models.ForeignKey(
         Technician, null=True, blank=True, on_delete=models.SET_NULL, related_name="worklogs"
