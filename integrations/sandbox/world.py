@@ -25,7 +25,7 @@ SUPEROPS_LISTS: dict[str, tuple[str, str]] = {
     "getWorklogEntries": ("entries", "itemId"),
     "getOfferedItems": ("items", "itemId"),
 }
-QUICKBOOKS_ENTITIES = ["Customer", "Item", "Invoice", "Payment", "Bill", "Purchase", "TimeActivity"]
+QUICKBOOKS_ENTITIES = ["Customer", "Item", "Invoice", "Payment", "Bill", "Purchase", "TimeActivity", "CreditMemo"]
 SO_PAGE = 100
 PACIFIC = ZoneInfo("America/Los_Angeles")
 QB_PAGE = 1000
