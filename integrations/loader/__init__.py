@@ -100,12 +100,15 @@ def load_records(
     *,
     today: date | None = None,
     batch_size: int | None = None,
+    realm: str = "",
 ) -> LoadCounts:
     """Load one entity's payload records; returns the counts (with `by_model` detail).
 
     `today` is the day seat counts are taken at (contract quantity changes effective on or
     before it); a dump passes its own end date so an old or future world loads as it was.
-    `progress` is anything with `update(n)` (a tqdm bar).
+    `progress` is anything with `update(n)` (a tqdm bar). `realm` is the QuickBooks company
+    the records came from: rows of `source` are written with it, and looked up (existing
+    rows, refs between them) within it only; rows of other sources are referenced as "".
     """
     spec = ENTITIES.get((source, entity))
     if spec is None:
@@ -114,7 +117,7 @@ def load_records(
     if "today" in inspect.signature(mapper).parameters:
         mapper = partial(mapper, today=today)
     tune_connection()
-    loader = BatchLoader(source, entity, mapper, partial(record_id, spec), run)
+    loader = BatchLoader(source, entity, mapper, partial(record_id, spec), run, realm=realm)
     for batch in _batches(records, batch_size or BATCH_SIZE):
         loader.load(batch)
         if progress is not None:

@@ -61,9 +61,13 @@ def jsonable(value: Any) -> Any:
 class BatchLoader:
     """Loads batches of one entity's records within one `load_records` call."""
 
-    def __init__(self, source: str, entity: str, mapper: Callable, id_of: Callable[[Any], str], run: SyncRun):
+    def __init__(self, source: str, entity: str, mapper: Callable, id_of: Callable[[Any], str], run: SyncRun,
+                 realm: str = ""):
         self.source, self.entity, self.mapper, self.id_of, self.run = source, entity, mapper, id_of, run
-        self.refs = RefMap()
+        # The QuickBooks company of this load: rows of our own source are written, found and
+        # referenced within it (two companies number their records independently).
+        self.realm = realm
+        self.refs = RefMap({source: realm} if realm else None)
         self.counts = LoadCounts()
         self._old_rejects = RejectedRecord.objects.filter(source=source, entity=entity, resolved=False).exists()
         # (model, source) -> external ids created by this call when the table had no rows of
@@ -207,14 +211,16 @@ class BatchLoader:
         if key not in self._fresh:
             # A table with no rows of this source (a first import) needs no look-up of
             # existing rows, beyond the ones this call created itself.
-            self._fresh[key] = None if model.objects.filter(source=source).exists() else set()
+            stored = model.objects.filter(source=source, realm=self._realm(source)).exists()
+            self._fresh[key] = None if stored else set()
         created_here = self._fresh[key]
         existing = {}
         if created_here is None or not created_here.isdisjoint(latest):
             existing = {
                 r["external_id"]: r
-                for r in model.objects.filter(source=source, external_id__in=list(latest)).values(
-                    "pk", "external_id", *columns)
+                for r in model.objects.filter(
+                    source=source, realm=self._realm(source), external_id__in=list(latest)
+                ).values("pk", "external_id", *columns)
             }
         run_id = self.run.pk
         creates, updates, fields_changed = [], {}, set()
@@ -267,14 +273,18 @@ class BatchLoader:
 
     def _insert(self, model, source: str, rows: list[Row]) -> dict[str, Any]:
         """Insert new rows; external id -> pk."""
-        run_id = self.run.pk
+        run_id, realm = self.run.pk, self._realm(source)
         saved = insert_rows(model, [
-            {**row.values, "source": source, "external_id": row.mapped.external_id, "sync_run_id": run_id}
+            {**row.values, "source": source, "realm": realm, "external_id": row.mapped.external_id,
+             "sync_run_id": run_id}
             for row in rows
         ])
         if saved is not None:
             return {obj.external_id: obj.pk for obj in saved}
-        return pairs_by_key(model, source, "external_id", [row.mapped.external_id for row in rows], "pk")
+        return pairs_by_key(model, source, "external_id", [row.mapped.external_id for row in rows], "pk", realm)
+
+    def _realm(self, source: str) -> str:
+        return self.realm if source == self.source else ""
 
     def _children_changed(self, model, parents: list[tuple[Any, Row]]) -> set:
         child_model, parent_fk = CHILDREN[model]

@@ -86,8 +86,10 @@ def insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> list[m
     return None
 
 
-def pairs_by_key(model: type[models.Model], source: str, column: str, keys: list[str], target: str) -> dict[str, Any]:
-    """{key: target} for this source's rows whose `column` is in keys (chunks of 2,000).
+def pairs_by_key(model: type[models.Model], source: str, column: str, keys: list[str], target: str,
+                 realm: str = "") -> dict[str, Any]:
+    """{key: target} for this source's rows (of this QuickBooks realm) whose `column` is in
+    keys (chunks of 2,000).
 
     Plain SQL: the ORM's per-parameter processing of a 2,000-item IN list costs more than
     the indexed query itself, and this runs once per batch and referenced model."""
@@ -102,8 +104,9 @@ def pairs_by_key(model: type[models.Model], source: str, column: str, keys: list
             placeholders = ", ".join(["%s"] * len(chunk))
             cursor.execute(
                 f"SELECT {key_col}, {target_col} FROM {quote(meta.db_table)} "
-                f"WHERE {quote(meta.get_field('source').column)} = %s AND {key_col} IN ({placeholders})",
-                [source, *chunk],
+                f"WHERE {quote(meta.get_field('source').column)} = %s "
+                f"AND {quote(meta.get_field('realm').column)} = %s AND {key_col} IN ({placeholders})",
+                [source, realm, *chunk],
             )
             found.update(cursor.fetchall())
     return found

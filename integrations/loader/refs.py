@@ -23,8 +23,10 @@ CacheKey = tuple  # (model, source, key, via)
 class RefMap:
     """(model, source, key, via) -> {external id (or folded name): pk or the via column}."""
 
-    def __init__(self) -> None:
+    def __init__(self, realms: dict[str, str] | None = None) -> None:
         self._maps: dict[CacheKey, dict[str, Any]] = {}
+        # source -> the QuickBooks realm its rows are looked up in (others: "").
+        self._realms = realms or {}
 
     def clear(self) -> None:
         self._maps.clear()
@@ -48,13 +50,14 @@ class RefMap:
         if column == "name":
             # Matched by name: the whole (small) table, folded; an ambiguous name matches nobody.
             seen: dict[str, Any] = {}
-            for name, value in model.objects.filter(source=source).values_list("name", target):
+            for name, value in model.objects.filter(source=source, realm=self._realms.get(source, "")).values_list(
+                    "name", target):
                 folded = fold_name(name)
                 seen[folded] = MISSING if folded in seen else value
             known.update({name: value for name, value in seen.items() if value is not MISSING})
             return
         id_list = sorted(ids)
-        found = pairs_by_key(model, source, column, id_list, via or "pk")
+        found = pairs_by_key(model, source, column, id_list, via or "pk", self._realms.get(source, ""))
         for external_id in id_list:
             known[external_id] = found.get(external_id, MISSING)
 
