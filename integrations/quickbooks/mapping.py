@@ -299,8 +299,9 @@ def map_time_activity(p: dict) -> Mapped:
         "source_updated_at": _updated_at(p),
     }
     refs = {
-        # Worklog.client is required: time for a customer not linked to a client is set aside
-        # until someone links it.
+        # Time for a customer not linked to a client yet is kept with its customer and no
+        # client; the matcher fills the client when it links the customer.
+        "customer": customer,
         "client": _client_via(customer),
         # QuickBooks employees are not SuperOps users; the name is the only shared key.
         "technician": Ref(Technician, "superops", worker, key="name", required=False) if worker else None,
