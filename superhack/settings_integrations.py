@@ -16,6 +16,9 @@ SUPEROPS_SUBDOMAIN = env_str("SUPEROPS_SUBDOMAIN")
 # SuperOps allows 800 requests a minute per tenant; 0 turns our own throttle off.
 SUPEROPS_REQUESTS_PER_MINUTE = env_int("SUPEROPS_REQUESTS_PER_MINUTE", 800, minimum=0)
 SUPEROPS_TIMEOUT_SECONDS = env_int("SUPEROPS_TIMEOUT_SECONDS", 30, minimum=1)
+# Lists read incrementally (tickets, offered items) are read in full again once their last
+# full read is this old, so records deleted in SuperOps are marked deleted (0: never).
+SUPEROPS_FULL_READ_HOURS = env_int("SUPEROPS_FULL_READ_HOURS", 24, minimum=0)
 
 # --- QuickBooks Online (OAuth 2.0 through intuit-oauth).
 QUICKBOOKS_CLIENT_ID = env_str("QUICKBOOKS_CLIENT_ID")
