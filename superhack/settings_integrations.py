@@ -27,9 +27,14 @@ QUICKBOOKS_REDIRECT_URI = env_str(
     "QUICKBOOKS_REDIRECT_URI", "http://127.0.0.1:8000/integrations/quickbooks/callback/"
 )
 # "production", "sandbox" (Intuit's own sandbox companies) or the URL of an OpenID discovery
-# document, which is how our sandbox server is reached.
+# document, which is how our sandbox server is reached. The Accounting API host follows it
+# (sandbox: https://sandbox-quickbooks.api.intuit.com, production: https://quickbooks.api.intuit.com)
+# unless QUICKBOOKS_API_BASE names one, which a discovery URL needs.
 QUICKBOOKS_ENVIRONMENT = env_str("QUICKBOOKS_ENVIRONMENT", "production")
-QUICKBOOKS_API_BASE = env_str("QUICKBOOKS_API_BASE", "https://quickbooks.api.intuit.com")
+QUICKBOOKS_API_BASE = env_str("QUICKBOOKS_API_BASE")
+# Entities read incrementally without deletions (TimeActivity: CDC does not serve it) are
+# read in full when their last full read is this old, to find deleted records (0: never).
+QUICKBOOKS_FULL_READ_HOURS = env_int("QUICKBOOKS_FULL_READ_HOURS", 24, minimum=0)
 QUICKBOOKS_MINOR_VERSION = env_int("QUICKBOOKS_MINOR_VERSION", 75, minimum=1)
 QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN = env_str("QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN")
 # Intuit allows 500 requests a minute per realm and 10 at once; 0 turns our throttle off.
