@@ -5,11 +5,13 @@ waiting to be fetched, and client-match candidates waiting for a person."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from clients.models import Client, Customer, SyncRun
 
 from . import tokens
+from .tenant import VALUE_CHOICES
 
 
 class SyncCursor(models.Model):
@@ -153,3 +155,58 @@ class CustomerLink(models.Model):
 
     def __str__(self) -> str:
         return f"QuickBooks customer {self.quickbooks_customer_id} -> SuperOps client {self.account_id}"
+
+
+class FieldMap(models.Model):
+    """Which custom field of the tenant holds a concept we read ("client.industry" ->
+    "Industry"). Seeded with the project's conventions; a person renames a label when the
+    tenant calls the field something else, or blanks it when the tenant does not keep it
+    (the concept is then unknown, never a reason to refuse a record)."""
+
+    concept = models.CharField(max_length=60, unique=True, help_text='e.g. "client.industry"')
+    label = models.CharField(max_length=100, blank=True,
+                             help_text="The custom field's label in SuperOps (blank: not kept)")
+    note = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["concept"]
+        verbose_name = "custom field map"
+
+    def __str__(self) -> str:
+        return f"{self.concept} <- {self.label or '(not kept)'}"
+
+
+class ValueMap(models.Model):
+    """What one of the tenant's own values means to us: a client stage or status, a ticket
+    priority, status or category. Rows are seeded from SuperOps' stage and priority lists
+    with the default meaning; a person changes `our_value` and the next load applies it."""
+
+    class Kind(models.TextChoices):
+        CLIENT_STAGE = "client_stage", "Client stage"
+        CLIENT_STATUS = "client_status", "Client status"
+        TICKET_PRIORITY = "ticket_priority", "Ticket priority"
+        TICKET_STATUS = "ticket_status", "Ticket status"
+        TICKET_CATEGORY = "ticket_category", "Ticket category"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    source_value = models.CharField(max_length=100, help_text="The value as SuperOps sends it")
+    our_value = models.CharField(
+        max_length=20, blank=True,
+        help_text="Client: active / churned / prospect. Priority: critical / high / medium / low. "
+                  "Ticket status: open / waiting / resolved / closed. Category: reactive / proactive / blank",
+    )
+    seeded = models.BooleanField(default=False, help_text="Added from a SuperOps list, not by a person")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "source_value"]
+        constraints = [models.UniqueConstraint(fields=["kind", "source_value"], name="valuemap_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.source_value!r} -> {self.our_value or '(default)'}"
+
+    def clean(self) -> None:
+        allowed = VALUE_CHOICES.get(self.kind, ())
+        if self.our_value not in allowed:
+            raise ValidationError({"our_value": f"must be one of: {', '.join(v or '(blank)' for v in allowed)}"})

@@ -2,13 +2,16 @@
 
 from .accounts import Asset, Client, Contract, Customer, ServiceItem, Technician
 from .base import Source
-from .billing import Expense, Invoice, InvoiceLine, Payment, PaymentApplication
+from .billing import (
+    CreditMemo, CreditMemoLine, Expense, Invoice, InvoiceLine, OfferedItem, Payment, PaymentApplication,
+)
 from .journal import RowChange
+from .people import ClientUser
 from .runs import RejectedRecord, SyncRun
 from .service_desk import Interaction, SatisfactionSurvey, Ticket, Worklog
 
 __all__ = [
-    "Asset", "Client", "Contract", "Customer", "Expense", "Interaction", "Invoice", "InvoiceLine",
-    "Payment", "PaymentApplication", "RejectedRecord", "RowChange", "SatisfactionSurvey", "ServiceItem",
-    "Source", "SyncRun", "Technician", "Ticket", "Worklog",
+    "Asset", "Client", "ClientUser", "Contract", "CreditMemo", "CreditMemoLine", "Customer", "Expense",
+    "Interaction", "Invoice", "InvoiceLine", "OfferedItem", "Payment", "PaymentApplication", "RejectedRecord",
+    "RowChange", "SatisfactionSurvey", "ServiceItem", "Source", "SyncRun", "Technician", "Ticket", "Worklog",
 ]

@@ -18,8 +18,11 @@ class Client(SyncedModel):
 
     name = models.CharField(max_length=200)
     email_domain = models.CharField(max_length=200, blank=True)
-    stage = models.CharField(max_length=50, blank=True)
+    stage = models.CharField(max_length=50, blank=True, help_text="The tenant's stage, as SuperOps sends it")
+    # `status` is what the stage and status mean to us (integrations ValueMap); the tenant's
+    # own status text is kept as sent, so a value no one mapped yet still shows.
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    status_label = models.CharField(max_length=50, blank=True, help_text="The tenant's status, as SuperOps sends it")
     industry = models.CharField(max_length=100, blank=True)
     employee_count = models.PositiveIntegerField(null=True, blank=True)
     account_manager = models.CharField(max_length=200, blank=True)
@@ -47,6 +50,7 @@ class Customer(SyncedModel):
         EMAIL_DOMAIN = "email_domain", "Email domain"
         FUZZY = "fuzzy", "Fuzzy name"
         MANUAL = "manual", "Set by a person"
+        PARENT = "parent", "Parent customer's client"
 
     client = models.ForeignKey(
         Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="customers"
@@ -60,6 +64,10 @@ class Customer(SyncedModel):
     payment_terms_days = models.PositiveSmallIntegerField(null=True, blank=True)
     match_method = models.CharField(max_length=16, choices=MatchMethod.choices, blank=True)
     match_confidence = models.FloatField(null=True, blank=True)
+    # A sub-customer (a site or a job: QuickBooks Job=true) bills for its parent's client.
+    parent_external_id = models.CharField(
+        max_length=64, blank=True, help_text="QuickBooks Id of the parent customer (ParentRef) of a sub-customer"
+    )
 
     class Meta:
         ordering = ["display_name"]
@@ -151,6 +159,10 @@ class Contract(SyncedModel):
         max_digits=5, decimal_places=2, default=0, help_text="Yearly price increase, percent"
     )
     billing_frequency_months = models.PositiveSmallIntegerField(default=1)
+    frequency_type = models.CharField(max_length=12, blank=True, help_text="SuperOps: ONCE, PERPETUAL or RECURRING")
+    discount_pct = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, help_text="Discount on the agreement, percent"
+    )
     auto_renew = models.BooleanField(default=False)
     cancelled_on = models.DateField(null=True, blank=True)
     cancellation_reason = models.CharField(max_length=200, blank=True)

@@ -35,8 +35,19 @@ class Ticket(SyncedModel):
     ticket_type = models.CharField(max_length=20, blank=True, help_text="INCIDENT or SERVICE_REQUEST")
     request_type = models.CharField(max_length=50, blank=True)
     channel = models.CharField(max_length=16, choices=Channel.choices, blank=True)
+    class StatusGroup(models.TextChoices):
+        OPEN = "open", "Open"
+        WAITING = "waiting", "Waiting"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed"
+
+    # Tenant-configured values are kept as sent (status, priority_label, category); what they
+    # mean to us (status_group, priority, and whether a category is planned work) comes from
+    # the integrations ValueMap, so a value no one mapped yet never loses the ticket.
     status = models.CharField(max_length=30, blank=True)
+    status_group = models.CharField(max_length=10, choices=StatusGroup.choices, blank=True)
     priority = models.CharField(max_length=10, choices=Priority.choices, blank=True)
+    priority_label = models.CharField(max_length=50, blank=True, help_text="The tenant's priority, as sent")
     category = models.CharField(max_length=100, blank=True)
     subcategory = models.CharField(max_length=100, blank=True)
     # Reactive = something broke and the client asked for help; proactive = planned work
@@ -117,6 +128,9 @@ class Worklog(SyncedModel):
     unit_price = price_field(help_text="Hourly price charged for this time")
     currency = currency_field()
     billing_status = models.CharField(max_length=16, choices=BillingStatus.choices, blank=True)
+    # SuperOps logs time on a ticket or on a project (no ticket then; the client comes along).
+    work_module = models.CharField(max_length=10, blank=True, help_text="TICKET or PROJECT (SuperOps)")
+    work_id = models.CharField(max_length=64, blank=True, help_text="The ticket or project id the time is for")
     notes = models.TextField(blank=True)
 
     class Meta:
