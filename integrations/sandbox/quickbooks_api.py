@@ -1,41 +1,72 @@
 """The QuickBooks Online side of the sandbox: the OAuth 2.0 endpoints intuit-oauth talks to
-(discovery document, authorize, token with rotating refresh tokens), the query endpoint,
-Change Data Capture and single-entity reads."""
+(discovery document, authorize, token with rotating refresh tokens), the query endpoint
+(Intuit's query language, in qbql.py), Change Data Capture and single-entity reads, with
+faults in the shapes Intuit sends them."""
 
 from __future__ import annotations
 
 import base64
 import copy
-import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode
 
+from . import qbql
 from .http import Request, Response
-from .world import QB_PAGE, QUICKBOOKS_ENTITIES, parse_time, qb_time, qb_updated
+from .world import PACIFIC, QUICKBOOKS_ENTITIES, World, qb_time, qb_updated
 
 if TYPE_CHECKING:
     from .server import Sandbox
 
 CDC_LIMIT = 1000
 CDC_LOOKBACK = timedelta(days=30)
-_QUERY = re.compile(
-    r"^\s*SELECT\s+(?P<what>\*|COUNT\(\*\))\s+FROM\s+(?P<entity>\w+)"
-    r"(?:\s+WHERE\s+(?P<where>.+?))?(?:\s+ORDERBY\s+(?P<order>[\w.]+(?:\s+(?:ASC|DESC))?))?"
-    r"(?:\s+STARTPOSITION\s+(?P<start>\d+))?(?:\s+MAXRESULTS\s+(?P<max>\d+))?\s*$",
-    re.IGNORECASE | re.DOTALL,
-)
-_CONDITION = re.compile(r"^\s*(?P<field>[\w.]+)\s*(?P<op>>=|<=|>|<|=|IN)\s*(?P<value>.+?)\s*$", re.IGNORECASE)
+# Entities Intuit's CDC does not cover (its change-data-capture page); read them by
+# MetaData.LastUpdatedTime instead.
+CDC_UNSUPPORTED = {name.lower(): name for name in ("TimeActivity", "JournalCode", "TaxAgency", "TaxCode", "TaxRate")}
+# Name lists whose queries answer active records only unless the WHERE mentions Active.
+WITH_ACTIVE = {"Customer", "Item"}
 
 
-def fault(status: int, message: str, code: str, detail: str = "", kind: str = "ValidationFault") -> Response:
-    return Response.json(status, {"Fault": {"Error": [{"Message": message, "Detail": detail or message,
-                                                         "code": code}], "type": kind}, "time": ""})
+def intuit_time(world: World | None) -> str:
+    """The `time` of an answer: the company's zone, milliseconds, as Intuit writes it."""
+    now = world.clock if world is not None else datetime.now(PACIFIC)
+    return now.astimezone(PACIFIC).isoformat(timespec="milliseconds")
 
 
-def rate_limited() -> Response:
-    return fault(429, "message=ThrottleExceeded; errorCode=003001; statusCode=429", "3001",
+def fault(world: World | None, status: int, message: str, code: str, detail: str = "",
+          kind: str = "ValidationFault", element: str | None = None) -> Response:
+    """An Accounting API fault: {"Fault": {"Error": [...], "type"}, "time"}."""
+    error = {"Message": message, "Detail": detail or message, "code": code}
+    if element:
+        error["element"] = element
+    return Response.json(status, {"Fault": {"Error": [error], "type": kind}, "time": intuit_time(world)})
+
+
+def gateway_fault(sandbox: Sandbox, status: int, message: str, detail: str | None, code: str,
+                  kind: str) -> Response:
+    """What Intuit's gateway answers before the company is reached (401, 403): lower-case
+    keys, a millisecond epoch `time`, and the empty members of its response envelope."""
+    world = getattr(sandbox, "world", None)
+    now = world.clock if world is not None else datetime.now(PACIFIC)
+    return Response.json(status, {
+        "warnings": None, "intuitObject": None,
+        "fault": {"error": [{"message": message, "detail": detail, "code": code, "element": None}], "type": kind},
+        "report": None, "queryResponse": None, "batchItemResponse": [], "attachableResponse": [],
+        "syncErrorResponse": None, "requestId": None, "time": int(now.timestamp() * 1000), "status": None,
+        "cdcresponse": []})
+
+
+def unauthorized(sandbox: Sandbox, token: str) -> Response:
+    # A token this sandbox issued once (at-...) has expired; anything else is not a token.
+    detail = (f"Token expired: {token[:40]}" if token.startswith("at-")
+              else "Malformed bearer token: too short or too long")
+    return gateway_fault(sandbox, 401, "message=AuthenticationFailed; errorCode=003200; statusCode=401", detail,
+                         "3200", "AUTHENTICATION")
+
+
+def rate_limited(world: World | None = None) -> Response:
+    return fault(world, 429, "message=ThrottleExceeded; errorCode=003001; statusCode=429", "3001",
                  "The request limit was reached.", "SERVICE")
 
 
@@ -82,114 +113,127 @@ def token(sandbox: Sandbox, request: Request) -> Response:
 
 
 # --- Accounting API
+def world_for(sandbox: Sandbox, realm: str) -> World | None:
+    """The company a realm id names (a sandbox may serve several, keyed by realm)."""
+    worlds = getattr(sandbox, "worlds", None)
+    if isinstance(worlds, dict) and worlds:
+        return worlds.get(realm)
+    return sandbox.world if realm == sandbox.world.realm_id else None
+
+
 def api(sandbox: Sandbox, request: Request, realm: str, rest: str) -> Response:
     auth = request.headers.get("authorization", "")
-    if not auth.startswith("Bearer ") or auth[7:] not in sandbox.access_tokens:
-        return fault(401, "message=AuthenticationFailed; errorCode=003200; statusCode=401", "3200",
-                     "Token expired or invalid", "AUTHENTICATION")
-    if realm != sandbox.world.realm_id:
-        return fault(403, "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403", "3100",
-                     "Unknown realm", "AUTHORIZATION")
+    token = auth[7:] if auth.startswith("Bearer ") else ""
+    if token not in sandbox.access_tokens:
+        return unauthorized(sandbox, token)
+    world = world_for(sandbox, realm)
+    if world is None:
+        return gateway_fault(sandbox, 403, "message=AuthorizationFailed; errorCode=003100; statusCode=403", None,
+                             "3100", "SERVICE")
     if int(request.query.get("minorversion") or 0) < 75:
-        return fault(400, "minorversion 75 or later is required by this sandbox", "2010")
-    if rest == "query":
-        text = request.query.get("query") or request.body.decode()
-        return query(sandbox, text)
-    if rest == "cdc":
-        return cdc(sandbox, request.query.get("entities", ""), request.query.get("changedSince", ""))
-    parts = rest.split("/")
-    if len(parts) == 2:
-        return read_one(sandbox, parts[0], parts[1])
-    return fault(404, "Unsupported operation", "4000")
+        return fault(world, 400, "Request has invalid or unsupported property", "2010",
+                     "minorversion 75 or later is required by this sandbox")
+    kind = rest.strip("/").lower()
+    if kind == "query" and request.method in ("GET", "POST"):
+        return query(sandbox, world, request.query.get("query") or request.body.decode(errors="replace"))
+    if kind == "cdc" and request.method == "GET":
+        return cdc(sandbox, world, request.query.get("entities"), request.query.get("changedSince"))
+    parts = rest.strip("/").split("/")
+    if len(parts) == 2 and request.method == "GET":
+        return read_one(world, parts[0], parts[1])
+    return fault(world, 400, "Unsupported Operation", "500",
+                 f"Operation {request.method} {request.path} is not supported by this sandbox (it only reads).")
 
 
 def _entity(name: str) -> str | None:
     return next((e for e in QUICKBOOKS_ENTITIES if e.lower() == name.lower()), None)
 
 
-def query(sandbox: Sandbox, text: str) -> Response:
-    match = _QUERY.match(text or "")
-    entity = _entity(match["entity"]) if match else None
-    if not match or not entity:
-        return fault(400, "QueryParserError: Encountered an unsupported statement", "4000", text)
-    records = list(sandbox.world.quickbooks[entity].values()) + sandbox.malformed_quickbooks(entity)
-    for condition in re.split(r"\s+AND\s+", match["where"] or "", flags=re.IGNORECASE) if match["where"] else []:
-        parsed = _CONDITION.match(condition)
-        if not parsed:
-            return fault(400, f"QueryParserError: cannot read {condition!r}", "4000")
-        records = _apply(records, parsed["field"], parsed["op"].upper(), parsed["value"])
-        if records is None:
-            return fault(400, f"QueryValidationError: property {parsed['field']!r} is not queryable", "4001")
-    time_now = qb_time(sandbox.world.clock)
-    if match["what"].upper().startswith("COUNT"):
+def query(sandbox: Sandbox, world: World, text: str) -> Response:
+    entities = {e: list(world.quickbooks.get(e, {}).values()) for e in QUICKBOOKS_ENTITIES}
+    try:
+        parsed = qbql.parse(text, entities)
+    except qbql.QueryError as error:
+        return fault(world, 400, error.message, error.code, error.detail)
+    records = entities[parsed.entity] + (
+        malformed(world, parsed.entity, sandbox.faults.malformed) if sandbox.faults.malformed else [])
+    if parsed.entity in WITH_ACTIVE and not parsed.mentions("Active"):
+        # Intuit answers only active names unless the query asks about Active itself.
+        records = [r for r in records if r.get("Active", True) is not False]
+    records = qbql.select(parsed, records, PACIFIC)
+    time_now = intuit_time(world)
+    if parsed.count:
         return Response.json(200, {"QueryResponse": {"totalCount": len(records)}, "time": time_now})
-    start = int(match["start"] or 1)
-    size = int(match["max"] or 100)
-    if size > QB_PAGE or start < 1:
-        return fault(400, "QueryValidationError: MAXRESULTS may be at most 1000, STARTPOSITION at least 1", "4001")
+    start, size = parsed.start, parsed.max_results
     ordered = sandbox.faults.arrange(records, size, seed=size)
     # Clients page with STARTPOSITION 1, 1+size, ...; the page index drives the fault window.
     lo, hi = sandbox.faults.window(len(ordered), (start - 1) // size, size)
-    chunk = ordered[lo:hi]
+    lo, hi = lo + (start - 1) % size, hi + (start - 1) % size  # a start off the page grid
+    chunk = [qbql.project(parsed, record) for record in ordered[lo:hi]]
     if sandbox.faults.duplicate_records and lo > 0:
         sandbox.note("duplicate")
     if sandbox.faults.reorder and len(chunk) > 1:
         sandbox.note("reorder")
-    body: dict = {"QueryResponse": {"startPosition": start, "maxResults": len(chunk)}, "time": time_now}
-    if chunk:
-        body["QueryResponse"][entity] = chunk
-    return Response.json(200, body)
+    if not chunk:  # Intuit's answer past the last record: an empty QueryResponse
+        return Response.json(200, {"QueryResponse": {}, "time": time_now})
+    return Response.json(200, {"QueryResponse": {parsed.entity: chunk, "startPosition": start,
+                                                 "maxResults": len(chunk)}, "time": time_now})
 
 
-def _apply(records: list[dict], field: str, op: str, raw: str) -> list[dict] | None:
-    if field.lower() == "metadata.lastupdatedtime":
-        since = parse_time(raw.strip("'"))
-        compare = {">": lambda a: a > since, ">=": lambda a: a >= since, "<": lambda a: a < since,
-                   "<=": lambda a: a <= since}.get(op)
-        if compare is None:
-            return None
-        return [r for r in records if qb_updated(r) and compare(qb_updated(r))]
-    if field.lower() == "id":
-        if op == "IN":
-            wanted = {v.strip().strip("'") for v in raw.strip("()").split(",")}
-        elif op == "=":
-            wanted = {raw.strip("'")}
-        else:
-            return None
-        return [r for r in records if str(r.get("Id")) in wanted]
-    return None
-
-
-def cdc(sandbox: Sandbox, entities: str, changed_since: str) -> Response:
-    world = sandbox.world
+def cdc(sandbox: Sandbox, world: World, entities: str | None, changed_since: str | None) -> Response:
+    for name, value in (("entities", entities), ("changedSince", changed_since)):
+        if not (value or "").strip():
+            return fault(world, 400, "Required param missing, need to supply the required value for the API",
+                         "2020", f"Required parameter {name} is missing in the request")
     try:
-        since = parse_time(changed_since)
+        # Intuit reads a changedSince without an offset in the company's zone, and a bare
+        # date (its documented YYYY-MM-DD form) as midnight there.
+        since = qbql.parse_datetime(changed_since, PACIFIC)
     except ValueError:
-        return fault(400, "changedSince is not a date-time", "2020")
+        return fault(world, 400, "Request has invalid or unsupported property", "2010",
+                     f"changedSince is not a date or date-time: {changed_since}")
+    names = [n.strip() for n in entities.split(",") if n.strip()]
+    for name in names:
+        if name.lower() in CDC_UNSUPPORTED:
+            return fault(world, 400, "Unsupported Operation", "500",
+                         f"Operation ChangeDataCapture is not supported for {CDC_UNSUPPORTED[name.lower()]}.")
+        if not _entity(name):
+            return fault(world, 400, "Request has invalid or unsupported property", "2010",
+                         f"Unsupported entity for CDC: {name}")
     if since < world.clock - CDC_LOOKBACK:
-        return fault(400, "changedSince cannot be more than 30 days in the past", "2020", changed_since)
+        return fault(world, 400, "Request has invalid or unsupported property", "2010",
+                     f"Operation cdc with changedSince date {changed_since} which is older than fixed days is "
+                     "not supported: changedSince must be within the last 30 days.")
     responses, left = [], sandbox.cdc_limit
-    for name in [n.strip() for n in entities.split(",") if n.strip()]:
+    for name in names:
         entity = _entity(name)
-        if not entity:
-            return fault(400, f"Unsupported entity for CDC: {name}", "2020")
-        changed = [(qb_updated(r), r) for r in world.quickbooks[entity].values() if qb_updated(r) and qb_updated(r) >= since]
-        changed += [(when, {"Id": record_id, "status": "Deleted", "MetaData": {"LastUpdatedTime": qb_time(when)}})
+        changed = [r for r in world.quickbooks[entity].values() if qb_updated(r) and qb_updated(r) >= since]
+        changed += [{"domain": "QBO", "status": "Deleted", "Id": record_id,
+                     "MetaData": {"LastUpdatedTime": qb_time(when)}}
                     for record_id, when in world.qb_deleted[entity].items() if when >= since]
-        changed.sort(key=lambda pair: (pair[0], int(pair[1]["Id"]) if str(pair[1]["Id"]).isdigit() else 0))
-        # At most 1,000 objects in one answer, oldest changes first, as Intuit truncates.
-        kept = [copy.deepcopy(record) for _, record in changed[:left]]
+        # At most 1,000 objects in one answer. Intuit does not say which ones it keeps when
+        # there are more, so the sandbox keeps a stable order that is not oldest-first (by Id):
+        # a client must not take the newest time it saw as "everything before is read".
+        changed.sort(key=_id_order)
+        kept = [copy.deepcopy(record) for record in changed[:left]]
         left -= len(kept)
         responses.append({entity: kept, "startPosition": 1, "maxResults": len(kept), "totalCount": len(kept)})
-    return Response.json(200, {"CDCResponse": [{"QueryResponse": responses}], "time": qb_time(world.clock)})
+    return Response.json(200, {"CDCResponse": [{"QueryResponse": responses}], "time": intuit_time(world)})
 
 
-def read_one(sandbox: Sandbox, name: str, record_id: str) -> Response:
+def _id_order(record: dict) -> tuple:
+    record_id = str(record.get("Id"))
+    return (0, int(record_id), "") if record_id.isdigit() else (1, 0, record_id)
+
+
+def read_one(world: World, name: str, record_id: str) -> Response:
     entity = _entity(name)
-    record = sandbox.world.quickbooks.get(entity or "", {}).get(record_id)
+    record = world.quickbooks.get(entity or "", {}).get(record_id)
     if record is None:
-        return fault(400, "Object Not Found", "610", f"{name} {record_id} was not found or was deleted")
-    return Response.json(200, {entity: record, "time": qb_time(sandbox.world.clock)})
+        return fault(world, 400, "Object Not Found", "610",
+                     "Object Not Found : Something you're trying to use has been made inactive. Check the fields "
+                     f"with accounts, customers, items, vendors or employees. ({name} {record_id})")
+    return Response.json(200, {entity: record, "time": intuit_time(world)})
 
 
 def malformed(world, entity: str, count: int) -> list[dict]:
