@@ -30,6 +30,9 @@ class Faults:
     # Malformed records added to the lists (clients without a name, worklogs with negative
     # hours, invoices without a customer).
     malformed: int = 0
+    # SuperOps refuses every list request that carries a listInfo condition (its docs do not
+    # confirm filtering on updatedTime), so a client must fall back to full reads.
+    refuse_conditions: bool = False
     # QuickBooks access tokens stop working after this many API requests (once).
     expire_token_after: int = 0
 

@@ -14,9 +14,11 @@ from zoneinfo import ZoneInfo
 
 from integrations.timestamps import parse_time, so_time  # noqa: F401  (re-exported for the handlers)
 
-# query -> (list key, id key, has updatedTime)
-SUPEROPS_LISTS: dict[str, tuple[str, str]] = {
+# query -> (list key, id key). The tenant vocabularies (getClientStageList, getPriorityList)
+# have no list key: their page body is {"data": {"<query>": [...]}}, unpaged.
+SUPEROPS_LISTS: dict[str, tuple[str | None, str]] = {
     "getClientList": ("clients", "accountId"),
+    "getClientUserList": ("userList", "userId"),
     "getTechnicianList": ("userList", "userId"),
     "getServiceItemList": ("items", "itemId"),
     "getClientContractList": ("clientContracts", "contractId"),
@@ -24,6 +26,8 @@ SUPEROPS_LISTS: dict[str, tuple[str, str]] = {
     "getTicketList": ("tickets", "ticketId"),
     "getWorklogEntries": ("entries", "itemId"),
     "getOfferedItems": ("items", "itemId"),
+    "getClientStageList": (None, "stageId"),
+    "getPriorityList": (None, "id"),
 }
 QUICKBOOKS_ENTITIES = ["Customer", "Item", "Invoice", "Payment", "Bill", "Purchase", "TimeActivity", "CreditMemo"]
 SO_PAGE = 100
@@ -74,7 +78,8 @@ class World:
             superops[query] = {}
             for page in sorted((root / "superops" / query).glob("page-*.json")):
                 body = json.loads(page.read_text())
-                for record in body["data"][query][list_key] or []:
+                found = body["data"][query] if list_key is None else body["data"][query][list_key]
+                for record in found or []:
                     superops[query][str(record.get(id_key))] = record
         quickbooks: dict[str, dict[str, dict]] = {}
         for entity in QUICKBOOKS_ENTITIES:
@@ -94,6 +99,9 @@ class World:
         for query, (list_key, _) in SUPEROPS_LISTS.items():
             records = list(self.superops[query].values())
             pages = [records[i : i + SO_PAGE] for i in range(0, len(records), SO_PAGE)] or [[]]
+            if list_key is None:
+                _write(root / "superops" / query / "page-0001.json", {"data": {query: records}})
+                continue
             for number, chunk in enumerate(pages, 1):
                 body = {"data": {query: {list_key: chunk, "listInfo": {
                     "page": number, "pageSize": SO_PAGE, "hasMore": number < len(pages),
@@ -152,8 +160,7 @@ class World:
             client = self.superops["getClientList"][account_id]
             fields = dict(client.get("customFields") or {})
             fields["industry"] = f"{fields.get('industry') or 'Services'} (edited)"
-            client["customFields"] = fields
-            client["updatedTime"] = so_time(now)
+            client["customFields"] = fields  # Client has no updatedTime in SuperOps' schema
             changes.edited.setdefault(("superops", "getClientList"), []).append(account_id)
         tickets = self.superops["getTicketList"]
         for ticket_id in pick(tickets, edits):
@@ -207,6 +214,20 @@ class World:
                 worklogs[entry_id] = entry
                 changes.created.setdefault(("superops", "getWorklogEntries"), []).append(entry_id)
         return changes
+
+    def edit_superops(self, query: str, record_id: str, **fields) -> dict:
+        """Change one SuperOps record now (stamped, if its type has updatedTime)."""
+        record = self.superops[query][record_id]
+        record.update(fields)
+        now = self.tick(1)
+        if "updatedTime" in record:
+            record["updatedTime"] = so_time(now)
+        return record
+
+    def delete_superops(self, query: str, record_id: str) -> None:
+        del self.superops[query][record_id]
+        self.so_deleted[query].add(record_id)
+        self.tick(1)
 
     def perturb_customer_names(self, seed: int = 1, decoys: int = 3) -> dict[str, str | None]:
         """Make QuickBooks customers look as bookkeepers type them (typos, legal suffixes,
