@@ -1,6 +1,11 @@
 """The sandbox: one object holding the world, the fault switches and the OAuth state, one
 `handle(request)` that answers like SuperOps and QuickBooks would, and a threaded HTTP server
-on 127.0.0.1 that puts it on a real socket."""
+on 127.0.0.1 that puts it on a real socket.
+
+One sandbox can hold several QuickBooks companies (`add_company`), as one Intuit app is
+connected to several realms: a request to /v3/company/<realm>/... sees that realm's world as
+`sandbox.world` (per request thread), and the consent screen hands out `consent_realm`. The
+SuperOps API and everything outside a request see the first world."""
 
 from __future__ import annotations
 
@@ -32,7 +37,10 @@ class Sandbox:
     def __init__(self, world: World, superops_token: str = "sandbox-token", superops_subdomain: str = "sandbox",
                  qb_client_id: str = "sandbox-client", qb_client_secret: str = "sandbox-secret",
                  faults: Faults | None = None):
-        self.world = world
+        self._local = threading.local()
+        self.worlds: dict[str, World] = {}
+        self.world = world  # the first company, and the SuperOps tenant
+        self.consent_realm = world.realm_id  # the company the next OAuth consent picks
         self.superops_token = superops_token
         self.superops_subdomain = superops_subdomain
         self.qb_client_id = qb_client_id
@@ -50,12 +58,39 @@ class Sandbox:
         self.endpoints: dict[str, int] = {}  # answered API requests by kind: graphql, query, cdc, read
         self._token_expired_once = False
         self._windows = {"superops": deque(), "quickbooks": deque()}
-        self._cache: dict[str, tuple] = {}
+        self._cache: dict[tuple, tuple] = {}
         self.on_request: Callable[[int], None] | None = None  # called with api_requests (tests kill here)
 
     @classmethod
     def from_dump(cls, directory: str | Path, **kwargs) -> Sandbox:
         return cls(World.load(directory), **kwargs)
+
+    # --- QuickBooks companies
+    @property
+    def world(self) -> World:
+        realm = getattr(self._local, "realm", None)
+        return self.worlds.get(realm, self._default) if realm else self._default
+
+    @world.setter
+    def world(self, world: World) -> None:
+        self._default = world
+        self.worlds[world.realm_id] = world
+
+    def add_company(self, world: World) -> None:
+        """Serve another QuickBooks company (its own realm id, records and clock)."""
+        if world.realm_id in self.worlds:
+            raise ValueError(f"the sandbox already serves realm {world.realm_id}")
+        self.worlds[world.realm_id] = world
+
+    @contextlib.contextmanager
+    def as_realm(self, realm: str | None) -> Iterator[None]:
+        """Answer as this company: `world` is its world until the block ends (this thread)."""
+        before = getattr(self._local, "realm", None)
+        self._local.realm = realm
+        try:
+            yield
+        finally:
+            self._local.realm = before
 
     # --- OAuth state
     def issue_tokens(self) -> tuple[str, str]:
@@ -70,10 +105,11 @@ class Sandbox:
 
     def cached(self, key: tuple, make: Callable[[], list]) -> list:
         """One remembered result per list (key[0]); any change to the world changes the key."""
+        slot = (getattr(self._local, "realm", None), key[0])  # each company's lists apart
         with self.lock:
-            found = self._cache.get(key[0])
+            found = self._cache.get(slot)
             if found is None or found[0] != key:
-                found = self._cache[key[0]] = (key, make())
+                found = self._cache[slot] = (key, make())
             return found[1]
 
     def note(self, fault: str) -> None:
@@ -96,11 +132,15 @@ class Sandbox:
             parts = path.split("/", 4)
             if len(parts) < 5:
                 return Response.json(404, {"message": "not found"})
-            return self._api("quickbooks", request, lambda: quickbooks_api.api(self, request, parts[3], parts[4]))
+            # An unknown realm keeps the first world, whose realm check refuses it.
+            with self.as_realm(parts[3] if parts[3] in self.worlds else None):
+                return self._api("quickbooks", request,
+                                 lambda: quickbooks_api.api(self, request, parts[3], parts[4]))
         if path == "/.well-known/openid_configuration":
             return quickbooks_api.discovery(self, request)
         if path == "/oauth2/v1/authorize":
-            return quickbooks_api.authorize(self, request)
+            with self.as_realm(self.consent_realm):
+                return quickbooks_api.authorize(self, request)
         if path == "/oauth2/v1/tokens/bearer":
             return quickbooks_api.token(self, request)
         if path == "/oauth2/v1/tokens/revoke":
