@@ -1,6 +1,8 @@
 """HTTP client for the QuickBooks Online Accounting API (httpx): the query endpoint with
 STARTPOSITION paging, Change Data Capture, single reads; minorversion 75; 500 requests a
 minute and 10 at once per realm; a 401 refreshes the access token once and tries again.
+The host is Intuit's sandbox or production one as QUICKBOOKS_ENVIRONMENT says, unless
+QUICKBOOKS_API_BASE names another (our own sandbox).
 
 python-quickbooks is not used: it wraps each entity in an object model and uses requests
 with its own session and token handling, while the sync needs the raw JSON bodies (the
@@ -20,18 +22,18 @@ from decimal import Decimal
 import httpx
 
 from integrations.conf import setting
-from integrations.sync.errors import (
-    AccessTokenExpired,
-    ChangedSinceTooOld,
-    PermanentError,
-    RateLimited,
-    TransientError,
-)
+from integrations.sync.errors import AccessTokenExpired, PermanentError, RateLimited, TransientError
 from integrations.sync.retry import throttle_for, with_retries
 
 from .oauth import TokenSource
 
 MAX_RESULTS = 1000
+API_HOSTS = {"sandbox": "https://sandbox-quickbooks.api.intuit.com", "production": "https://quickbooks.api.intuit.com"}
+# Intuit answers a query for these with the active records only unless it names Active.
+HIDES_INACTIVE = ("Customer", "Item")
+# Full reads page in a fixed order (a record's Id never changes), so an edit during the read
+# does not move records between pages.
+FULL_ORDER = "Id"
 # One INFO line per request would drown a sync of thousands of pages.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 _semaphores: dict[str, threading.BoundedSemaphore] = {}
@@ -58,18 +60,53 @@ def _fault_text(response: httpx.Response) -> str:
         return response.text[:200]
 
 
+def api_base() -> str:
+    """The Accounting API host: QUICKBOOKS_API_BASE when set, else Intuit's host for
+    QUICKBOOKS_ENVIRONMENT (sandbox or production)."""
+    explicit = str(setting("QUICKBOOKS_API_BASE") or "").strip()
+    if explicit:
+        return explicit
+    environment = str(setting("QUICKBOOKS_ENVIRONMENT") or "").strip().lower()
+    if environment in API_HOSTS:
+        return API_HOSTS[environment]
+    raise PermanentError(f"QUICKBOOKS_ENVIRONMENT {environment!r} is neither 'sandbox' nor 'production': "
+                         "set QUICKBOOKS_API_BASE to the Accounting API host it stands for")
+
+
+def select(entity: str, conditions: list[str] | None = None, order: str | None = None,
+           start: int | None = None, size: int | None = None) -> str:
+    """One query statement. Customer and Item queries always name Active, so inactive
+    records (a churned client's customer) are listed too."""
+    conditions = list(conditions or [])
+    if entity in HIDES_INACTIVE:
+        conditions.insert(0, "Active IN (true, false)")
+    text = f"SELECT * FROM {entity}"
+    if conditions:
+        text += " WHERE " + " AND ".join(conditions)
+    if order:
+        text += f" ORDERBY {order}"
+    if start is not None:
+        text += f" STARTPOSITION {start} MAXRESULTS {size}"
+    return text
+
+
+def quoted(value: str) -> str:
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 class QuickBooksClient:
     def __init__(self, realm_id: str, tokens: TokenSource | None = None, base_url: str | None = None,
                  timeout: float | None = None, transport: httpx.BaseTransport | None = None):
         self.realm_id = realm_id
         self.tokens = tokens or TokenSource(realm_id)
-        self.base = (base_url or setting("QUICKBOOKS_API_BASE")).rstrip("/") + f"/v3/company/{realm_id}"
+        self.base = (base_url or api_base()).rstrip("/") + f"/v3/company/{realm_id}"
         self.minor_version = str(setting("QUICKBOOKS_MINOR_VERSION"))
         self.http = httpx.Client(timeout=timeout or setting("QUICKBOOKS_TIMEOUT_SECONDS"), transport=transport,
                                  headers={"Accept": "application/json"})
         self.throttle = throttle_for(f"quickbooks:{realm_id}", setting("QUICKBOOKS_REQUESTS_PER_MINUTE"))
         self.concurrency = setting("QUICKBOOKS_MAX_CONCURRENT")
         self.requests = 0
+        self.server_time = ""  # the "time" of QuickBooks' latest answer
 
     def close(self) -> None:
         self.http.close()
@@ -106,9 +143,12 @@ class QuickBooksClient:
         status = response.status_code
         if status == 200:
             try:
-                return json.loads(response.content, parse_float=Decimal)
+                body = json.loads(response.content, parse_float=Decimal)
             except ValueError as exc:
                 raise TransientError("QuickBooks sent a body that is not JSON") from exc
+            if isinstance(body, dict) and body.get("time"):
+                self.server_time = str(body["time"])
+            return body
         if status == 401:
             raise AccessTokenExpired("QuickBooks access token expired")
         if status == 429:
@@ -118,25 +158,46 @@ class QuickBooksClient:
         if status >= 500:
             raise TransientError(f"QuickBooks answered HTTP {status}")
         text = _fault_text(response)
-        if path == "cdc" and "30 days" in text:
-            raise ChangedSinceTooOld(text)
         if status == 400 and "Object Not Found" in text:
             raise LookupError(text)
         raise PermanentError(f"QuickBooks refused {path} (HTTP {status}): {text}")
 
     def query_pages(self, entity: str, updated_after: str | None = None) -> Iterator[tuple[list[dict], str]]:
-        """(records, server time) for each page of SELECT * FROM entity, 1,000 at a time."""
-        where = f" WHERE MetaData.LastUpdatedTime > '{updated_after}'" if updated_after else ""
+        """(records, server time) for each page of SELECT * FROM entity, 1,000 at a time:
+        every record (inactive ones included), or those changed after `updated_after`.
+
+        A changed-since read pages newest first: a record edited while the pages are read
+        moves to the front, so later pages shift back and repeat a record rather than skip
+        one (oldest first, the edit would pull the rest forward and a record would fall
+        between two pages)."""
+        conditions = [f"MetaData.LastUpdatedTime > {quoted(updated_after)}"] if updated_after else []
+        order = "MetaData.LastUpdatedTime DESC" if updated_after else FULL_ORDER
         size = min(setting("QUICKBOOKS_PAGE_SIZE"), MAX_RESULTS)
         start = 1
         while True:
-            statement = f"SELECT * FROM {entity}{where} STARTPOSITION {start} MAXRESULTS {size}"
-            body = self.get("query", {"query": statement})
+            body = self.get("query", {"query": select(entity, conditions, order, start, size)})
             records = (body.get("QueryResponse") or {}).get(entity) or []
             yield records, body.get("time", "")
             if len(records) < size:
                 return
             start += size
+
+    def by_ids(self, entity: str, ids: list[str]) -> list[dict]:
+        """The records of these ids QuickBooks still has (inactive ones included)."""
+        found: list[dict] = []
+        for start in range(0, len(ids), 100):
+            chunk = ids[start:start + 100]
+            statement = select(entity, [f"Id IN ({', '.join(quoted(i) for i in chunk)})"], None, 1, MAX_RESULTS)
+            body = self.get("query", {"query": statement})
+            found.extend((body.get("QueryResponse") or {}).get(entity) or [])
+        return found
+
+    def current_time(self, entity: str) -> str:
+        """QuickBooks' own clock: the time of its latest answer, or of a count query when
+        this client has had none yet (our clock may differ from Intuit's)."""
+        if not self.server_time:
+            self.get("query", {"query": f"SELECT COUNT(*) FROM {entity}"})
+        return self.server_time
 
     def cdc(self, entity: str, changed_since: str) -> tuple[list[dict], str]:
         """Changed and deleted records of one entity since changed_since (at most 1,000)."""

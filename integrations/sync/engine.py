@@ -5,8 +5,9 @@ rows the source deleted.
 Each page is written in one transaction together with the run's counts and, on the last
 page of an entity, its new watermark. A run killed at any moment leaves the watermark at
 the start of the entity it was reading; the next run reads that entity again, and because
-every write is an upsert on (source, external_id), it ends with the database a clean run
-would have produced.
+every write is an upsert on (source, realm, external_id), it ends with the database a clean
+run would have produced. `realm` is the QuickBooks company a page came from ("" for SuperOps):
+loading, deleting and reconciling stay inside it, so one company never touches another's rows.
 """
 
 from __future__ import annotations
@@ -28,10 +29,13 @@ from django.utils import timezone
 from clients.models import (
     Asset,
     Client,
+    ClientUser,
     Contract,
+    CreditMemo,
     Customer,
     Expense,
     Invoice,
+    OfferedItem,
     Payment,
     SatisfactionSurvey,
     ServiceItem,
@@ -63,10 +67,13 @@ ROWS: dict[tuple[str, str], list[tuple[type, str, dict]]] = {
     ("superops", "getAssetList"): [(Asset, "external_id", {})],
     ("superops", "getTicketList"): [(Ticket, "external_id", {}), (SatisfactionSurvey, "external_id", {})],
     ("superops", "getWorklogEntries"): [(Worklog, "external_id", {})],
+    ("superops", "getClientUserList"): [(ClientUser, "external_id", {})],
+    ("superops", "getOfferedItems"): [(OfferedItem, "external_id", {})],
     ("quickbooks", "Customer"): [(Customer, "external_id", {})],
     ("quickbooks", "Item"): [(ServiceItem, "external_id", {})],
     ("quickbooks", "Invoice"): [(Invoice, "external_id", {})],
     ("quickbooks", "Payment"): [(Payment, "external_id", {})],
+    ("quickbooks", "CreditMemo"): [(CreditMemo, "external_id", {})],
     ("quickbooks", "Bill"): [(Expense, "document_id", {"txn_type": "Bill"})],
     ("quickbooks", "Purchase"): [(Expense, "document_id", {"txn_type": "Purchase"})],
     ("quickbooks", "TimeActivity"): [(Worklog, "external_id", {})],
@@ -133,19 +140,19 @@ def add_counts(run: SyncRun, counts: LoadCounts, deleted: int = 0) -> None:
 
 
 def load_page(run: SyncRun, source: str, entity: str, records: list[dict], id_of: Callable[[dict], str],
-              today: date | None, progress=None, revive: bool = True) -> LoadCounts:
+              today: date | None, progress=None, revive: bool = True, *, realm: str = "") -> LoadCounts:
     """Write one page; call inside the page's transaction. Rows the source had deleted and
     now sends again are live again (skipped with revive=False when none is marked)."""
-    counts = load_records(source, entity, records, run, progress, today=today)
+    counts = load_records(source, entity, records, run, progress, today=today, realm=realm)
     ids = {id_of(r) for r in records if isinstance(r, dict) and id_of(r)} if revive else set()
     for model, column, extra in ROWS[(source, entity)]:
         if ids:
-            model.objects.filter(source=source, deleted_at_source__isnull=False, **extra,
+            model.objects.filter(source=source, realm=realm, deleted_at_source__isnull=False, **extra,
                                  **{f"{column}__in": list(ids)}).update(deleted_at_source=None, sync_run=run)
     return counts
 
 
-def mark_deleted(run: SyncRun, source: str, entity: str, ids: Iterable[str], when=None) -> int:
+def mark_deleted(run: SyncRun, source: str, entity: str, ids: Iterable[str], when=None, *, realm: str = "") -> int:
     """Mark the rows of these payload ids deleted at the source (kept, for history)."""
     ids = list(set(ids))
     when = when or timezone.now()
@@ -153,17 +160,30 @@ def mark_deleted(run: SyncRun, source: str, entity: str, ids: Iterable[str], whe
     for model, column, extra in ROWS[(source, entity)]:
         for start in range(0, len(ids), 500):
             marked += model.objects.filter(
-                source=source, deleted_at_source__isnull=True, **extra, **{f"{column}__in": ids[start:start + 500]}
+                source=source, realm=realm, deleted_at_source__isnull=True, **extra,
+                **{f"{column}__in": ids[start:start + 500]},
             ).update(deleted_at_source=when, sync_run=run)
     return marked
 
 
-def mark_missing(run: SyncRun, source: str, entity: str, seen: set[str]) -> int:
-    """After a complete listing: rows of this entity the source no longer lists are deleted."""
+def live_ids(source: str, entity: str, *, realm: str = "") -> set[str]:
+    """Payload ids of this entity's rows not marked deleted, in one realm."""
     model, column, extra = ROWS[(source, entity)][0]
-    local = set(model.objects.filter(source=source, deleted_at_source__isnull=True, **extra)
-                .values_list(column, flat=True))
-    return mark_deleted(run, source, entity, local - seen)
+    return set(model.objects.filter(source=source, realm=realm, deleted_at_source__isnull=True, **extra)
+               .values_list(column, flat=True))
+
+
+def mark_missing(run: SyncRun, source: str, entity: str, seen: set[str], *, realm: str = "") -> int:
+    """After a complete listing of one company (realm): rows of this entity it no longer
+    lists are deleted. Another company's rows are not in its listing and are left alone."""
+    return mark_deleted(run, source, entity, live_ids(source, entity, realm=realm) - seen, realm=realm)
+
+
+def note_error(run: SyncRun, message: str) -> None:
+    """Record a failure that did not stop the run (one QuickBooks company of several): the
+    run ends partial, with the message."""
+    run.error = "\n".join(filter(None, [run.error, message]))[:4000]
+    run.save(update_fields=["error"])
 
 
 def start_run(source: str, trigger: str, detail: str = "") -> SyncRun:
@@ -173,7 +193,7 @@ def start_run(source: str, trigger: str, detail: str = "") -> SyncRun:
 def finish(run: SyncRun, error: BaseException | None = None) -> SyncRun:
     run.finished_at = timezone.now()
     if error is None:
-        run.status = SyncRun.Status.PARTIAL if run.set_aside else SyncRun.Status.SUCCEEDED
+        run.status = SyncRun.Status.PARTIAL if run.set_aside or run.error else SyncRun.Status.SUCCEEDED
     else:
         run.status = SyncRun.Status.FAILED
         if isinstance(error, PermanentError):
@@ -245,7 +265,8 @@ def prefetched(pages: Iterator[T], depth: int = 2) -> Iterator[T]:
         worker.join(timeout=5)
 
 
-def has_deleted_rows(source: str, entity: str) -> bool:
-    """Whether any row of this entity is marked deleted (else there is nothing to revive)."""
-    return any(model.objects.filter(source=source, deleted_at_source__isnull=False, **extra).exists()
+def has_deleted_rows(source: str, entity: str, *, realm: str = "") -> bool:
+    """Whether any row of this entity (of this realm) is marked deleted (else there is
+    nothing to revive)."""
+    return any(model.objects.filter(source=source, realm=realm, deleted_at_source__isnull=False, **extra).exists()
                for model, _, extra in ROWS[(source, entity)])
