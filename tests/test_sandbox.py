@@ -125,6 +125,64 @@ def test_quickbooks_cdc_reports_changes_and_deletions_and_refuses_old_watermarks
     assert len(body["CDCResponse"][0]["QueryResponse"][0]["Invoice"]) == 2
 
 
+def test_quickbooks_query_language_subset(url, sandbox):
+    token = sandbox.issue_tokens()[0]
+
+    def run(statement, **params):
+        return qb(url, sandbox, "query", token, query=statement, **params).json()
+
+    assert run("select count(*) from invoice where Id in ('1000', '1001', '9')")["QueryResponse"] == {"totalCount": 2}
+    newest = run("SELECT * FROM Invoice WHERE Id >= '2490' ORDERBY Id DESC MAXRESULTS 3")["QueryResponse"]
+    assert [r["Id"] for r in newest["Invoice"]] == ["3499", "3498", "3497"]  # Ids compare as numbers
+    named = run("SELECT Id, TotalAmt FROM Invoice WHERE CustomerRef = '58' STARTPOSITION 11 MAXRESULTS 2")
+    assert named["QueryResponse"]["Invoice"] == [{"domain": "QBO", "sparse": True, "Id": "1010", "TotalAmt": 100},
+                                                 {"domain": "QBO", "sparse": True, "Id": "1011", "TotalAmt": 100}]
+    assert run("SELECT * FROM Invoice WHERE Id = '1'") == {"QueryResponse": {}, "time": "2026-10-28T10:00:00.000-07:00"}
+    # A date-time without an offset is in the company's zone (Pacific): 09:00 there, not UTC.
+    zoneless = run("SELECT COUNT(*) FROM Invoice WHERE MetaData.LastUpdatedTime > '2026-10-27T09:00:00'")
+    assert zoneless["QueryResponse"]["totalCount"] == 89
+    sandbox.world.quickbooks["Customer"]["7"] = {"Id": "7", "DisplayName": "O'Brien Dental", "Active": True}
+    sandbox.world.quickbooks["Customer"]["8"] = {"Id": "8", "DisplayName": "Brien Tools (deleted)", "Active": False}
+    found = run(r"SELECT * FROM Customer WHERE DisplayName = 'o\'brien dental'")["QueryResponse"]["Customer"]
+    assert [c["Id"] for c in found] == ["7"]
+    assert run("SELECT COUNT(*) FROM Customer WHERE DisplayName LIKE '%Brien%'")["QueryResponse"]["totalCount"] == 1
+    assert run("SELECT COUNT(*) FROM Customer WHERE Active IN (true, false)")["QueryResponse"]["totalCount"] == 2
+    posted = httpx.post(f"{url}/v3/company/{sandbox.world.realm_id}/query", params={"minorversion": "75"},
+                        content=b"SELECT COUNT(*) FROM Customer WHERE Active = false",
+                        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/text"}).json()
+    assert posted["QueryResponse"]["totalCount"] == 1
+    unknown = qb(url, sandbox, "query", token, query="SELECT * FROM Invoice WHERE Colour = 'red'")
+    assert unknown.status_code == 400 and unknown.json()["Fault"]["Error"][0] == {
+        "Message": "Invalid query", "Detail": "QueryValidationError: Property Colour not found for Entity Invoice",
+        "code": "4001"}
+    unparsed = run("SELECT * FROM Invoice ORDERBY")["Fault"]["Error"][0]
+    assert unparsed["code"] == "4000" and unparsed["Detail"].startswith("QueryParserError: ")
+
+
+def test_quickbooks_cdc_truncates_by_id_not_oldest_first(url, sandbox):
+    token = sandbox.issue_tokens()[0]
+    before = sandbox.world.clock.isoformat()
+    for invoice_id in ("1004", "1003", "1002", "1001"):  # the lowest Id changes last
+        sandbox.world.edit_qb("Invoice", invoice_id, PrivateNote="edited")
+    sandbox.cdc_limit = 2
+    body = qb(url, sandbox, "cdc", token, entities="Invoice", changedSince=before).json()
+    assert [r["Id"] for r in body["CDCResponse"][0]["QueryResponse"][0]["Invoice"]] == ["1001", "1002"]
+    refused = qb(url, sandbox, "cdc", token, entities="Invoice,TimeActivity", changedSince=before)
+    assert refused.status_code == 400 and refused.json()["Fault"]["Error"][0]["code"] == "500"
+
+
+def test_quickbooks_gateway_faults_have_intuit_bodies(url, sandbox):
+    token = sandbox.issue_tokens()[0]
+    other = httpx.get(f"{url}/v3/company/123/query", params={"query": "SELECT * FROM Invoice", "minorversion": "75"},
+                      headers={"Authorization": f"Bearer {token}"})
+    assert other.status_code == 403 and other.json()["fault"]["error"][0]["code"] == "3100"
+    sandbox.expire_access_tokens()
+    expired = qb(url, sandbox, "query", token, query="SELECT * FROM Invoice")
+    assert expired.status_code == 401
+    assert expired.json()["fault"]["error"][0]["message"] == (
+        "message=AuthenticationFailed; errorCode=003200; statusCode=401")
+
+
 def test_oauth_code_exchange_and_rotating_refresh_tokens(url, sandbox):
     discovery = httpx.get(f"{url}/.well-known/openid_configuration").json()
     assert discovery["token_endpoint"] == f"{url}/oauth2/v1/tokens/bearer"
@@ -202,3 +260,87 @@ def test_runsandbox_serves_a_dump_folder(tmp_path):
     finally:
         process.terminate()
         process.wait(10)
+
+
+# --- SuperOps GraphQL with graphql-core (issue 10) ------------------------------------------
+def graphql_post(url, query, variables=None):
+    return httpx.post(f"{url}/msp", json={"query": query, "variables": variables}, headers=SO_HEADERS).json()
+
+
+def test_superops_answers_aliases_fragments_literals_typename_and_two_roots(url):
+    body = graphql_post(url, """
+        fragment Brief on Ticket { id: ticketId subject __typename }
+        query Two {
+          newest: getTicketList(input: {page: 1, pageSize: 2, sort: [{attribute: "ticketId", order: DESC}]}) {
+            tickets { ...Brief client } listInfo { totalCount sort { attribute order } }
+          }
+          getClientList(input: {page: 1, pageSize: 5}) { clients { accountId ... on Client { name } } }
+        }""")
+    assert "errors" not in body, body
+    newest = body["data"]["newest"]
+    assert newest["tickets"] == [
+        {"id": "100249", "subject": "Ticket 249", "__typename": "Ticket", "client": {"accountId": "4000"}},
+        {"id": "100248", "subject": "Ticket 248", "__typename": "Ticket", "client": {"accountId": "4000"}}]
+    assert newest["listInfo"] == {"totalCount": 250, "sort": [{"attribute": "ticketId", "order": "DESC"}]}
+    assert [c["name"] for c in body["data"]["getClientList"]["clients"]] == ["Client 0", "Client 1", "Client 2"]
+
+
+@pytest.mark.parametrize("query,variables,message", [
+    (TICKETS, {"input": {"page": "one"}},
+     "Variable '$input' got invalid value 'one' at 'input.page'; Int cannot represent non-integer value: 'one'"),
+    ("query { getTicketList { tickets { ticketId } } }", None,
+     "Field 'getTicketList' argument 'input' of type 'ListInfoInput!' is required, but it was not provided."),
+    ("query { getClientList(input: {page: 1}) { clients { accountId updatedTime } } }", None,
+     "Cannot query field 'updatedTime' on type 'Client'."),
+    ("query { getTicketList(input: {page: 1}, colour: 2) { tickets { ticketId } } }", None,
+     "Unknown argument 'colour' on field 'Query.getTicketList'."),
+    ("query { getTicketList(input: {page: 1} { tickets }", None, "Syntax Error"),
+])
+def test_superops_refuses_invalid_documents_with_graphql_errors_and_no_data(url, query, variables, message):
+    body = graphql_post(url, query, variables)
+    assert "data" not in body
+    assert message in body["errors"][0]["message"]
+
+
+def test_superops_sort_condition_module_and_vocabularies(url, sandbox):
+    ascending = {"page": 1, "pageSize": 3, "sort": [{"attribute": "ticketId", "order": "ASC"}]}
+    assert [t["ticketId"] for t in tickets_body(url, ascending)["tickets"]] == ["100000", "100001", "100002"]
+    # Without a sort, the most recently updated come first.
+    assert tickets_body(url, {"page": 1, "pageSize": 1})["tickets"][0]["updatedTime"] == "2026-10-28T15:00:00"
+    # A condition on an attribute the type lacks, or a sort on one, is a GraphQL error.
+    clients = "query q($input: ListInfoInput!) { getClientList(input: $input) { clients { accountId } } }"
+    refused = graphql_post(url, clients, {"input": {"condition": {
+        "attribute": "updatedTime", "operator": "greaterThan", "value": "2026-01-01T00:00:00"}}})
+    assert refused["data"] == {"getClientList": None}
+    assert "Attribute 'updatedTime' cannot be used in a condition of getClientList" in refused["errors"][0]["message"]
+    assert "cannot be used to sort" in graphql_post(url, clients, {"input": {"sort": [{"attribute": "colour"}]}})[
+        "errors"][0]["message"]
+    # Worklogs come per module; JSON scalars pass through as stored.
+    work = {"itemId": "1", "status": "PENDING", "serviceItem": {"itemId": "7"}, "billable": True, "afterHours": False,
+            "qty": "1.00", "billDateTime": "2026-10-01T10:00:00", "technician": {"userId": "9", "tags": [1, None]}}
+    sandbox.world.superops["getWorklogEntries"] = {
+        "1": dict(work, workItem={"workId": "100000", "module": "TICKET"}),
+        "2": dict(work, itemId="2", workItem={"workId": "77", "module": "PROJECT", "client": {"accountId": "4001"}})}
+    sandbox.world.tick()
+    entries = """query w($input: GetWorklogEntriesInput!) { getWorklogEntries(input: $input) {
+        entries { itemId technician workItem } } }"""
+    project = graphql_post(url, entries, {"input": {"module": "PROJECT", "listInfo": {"page": 1}}})
+    assert project["data"]["getWorklogEntries"]["entries"] == [
+        {"itemId": "2", "technician": {"userId": "9", "tags": [1, None]},
+         "workItem": {"workId": "77", "module": "PROJECT", "client": {"accountId": "4001"}}}]
+    sandbox.world.superops["getPriorityList"] = {"1": {"id": "1", "name": "Urgent", "colorCode": "#f00"}}
+    assert graphql_post(url, "{ getPriorityList { name } getClientStageList { name } }")["data"] == {
+        "getPriorityList": [{"name": "Urgent"}], "getClientStageList": []}
+
+
+def test_superops_refuse_conditions_fault(url, sandbox):
+    condition = {"attribute": "updatedTime", "operator": "greaterThan", "value": "2026-10-20T15:00:00"}
+    sandbox.faults.update(refuse_conditions=True)
+    refused = tickets(url, 1, condition=condition).json()
+    assert refused["data"] == {"getTicketList": None} and refused["errors"]
+    assert tickets(url, 1).json()["data"]["getTicketList"]["listInfo"]["totalCount"] == 250  # no condition: fine
+    assert sandbox.faults_served == {"refused_condition": 1}
+
+
+def tickets_body(url, list_info):
+    return graphql_post(url, TICKETS, {"input": list_info})["data"]["getTicketList"]
