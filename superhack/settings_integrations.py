@@ -72,6 +72,10 @@ SYNC_QUICKBOOKS_EVERY_MINUTES = env_int("SYNC_QUICKBOOKS_EVERY_MINUTES", 15, min
 # and the first back-off in milliseconds (doubled each try, with jitter, capped at 60 s).
 SYNC_MAX_ATTEMPTS = env_int("SYNC_MAX_ATTEMPTS", 6, minimum=1)
 SYNC_BACKOFF_BASE_MS = env_int("SYNC_BACKOFF_BASE_MS", 500, minimum=0)
+# The window the *_REQUESTS_PER_MINUTE budgets count over, in seconds: 60 (a minute) except
+# in tests, which shorten it to see a budget at work in seconds. The budgets are shared by
+# every process through Redis or the database (integrations/sync/budget.py).
+SYNC_BUDGET_WINDOW_SECONDS = env_int("SYNC_BUDGET_WINDOW_SECONDS", 60, minimum=1)
 
 # Fuzzy client matching: at or above AUTO the pair is linked; between REVIEW and AUTO it
 # waits for a person in the admin; below REVIEW it is not proposed.

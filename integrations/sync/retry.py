@@ -1,16 +1,16 @@
-"""Back-off and throttling shared by both HTTP clients."""
+"""Back-off and the request budget shared by both HTTP clients."""
 
 from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
 from integrations.conf import setting
 
+from .budget import Budget
 from .errors import TransientError
 
 log = logging.getLogger(__name__)
@@ -42,41 +42,8 @@ def with_retries(call: Callable[[], T], what: str, attempts: int | None = None) 
     raise AssertionError("unreachable")
 
 
-class Throttle:
-    """Token bucket: at most `per_minute` requests in any minute, bursts up to that number.
-
-    Keeps us under the published limit instead of learning it from 429s; per process, so a
-    worker and a command running at once can still meet the server's limit (and back off).
-    """
-
-    def __init__(self, per_minute: int):
-        self.per_minute = per_minute
-        self.tokens = float(per_minute)
-        self.stamp = time.monotonic()
-        self.lock = threading.Lock()
-
-    def wait(self) -> None:
-        if self.per_minute <= 0:
-            return
-        while True:
-            with self.lock:
-                now = time.monotonic()
-                self.tokens = min(self.per_minute, self.tokens + (now - self.stamp) * self.per_minute / 60.0)
-                self.stamp = now
-                if self.tokens >= 1:
-                    self.tokens -= 1
-                    return
-                pause = (1 - self.tokens) * 60.0 / self.per_minute
-            time.sleep(pause)
-
-
-_throttles: dict[tuple[str, int], Throttle] = {}
-_throttles_lock = threading.Lock()
-
-
-def throttle_for(key: str, per_minute: int) -> Throttle:
-    with _throttles_lock:
-        found = _throttles.get((key, per_minute))
-        if found is None:
-            found = _throttles[(key, per_minute)] = Throttle(per_minute)
-        return found
+def throttle_for(key: str, per_minute: int) -> Budget:
+    """The request budget `key` (e.g. "superops:<subdomain>"), shared by every process that
+    calls the same account: at most `per_minute` requests in any SYNC_BUDGET_WINDOW_SECONDS
+    (60 unless a test shortens it); 0 switches it off. See integrations/sync/budget.py."""
+    return Budget(key, per_minute)
