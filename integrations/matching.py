@@ -1,11 +1,17 @@
 """Linking QuickBooks customers to service-desk clients, and copying each customer's client
-onto its invoices, payments and expenses so margin queries need no extra join.
+onto its invoices, payments, credit memos, expenses and time so margin queries need no extra
+join (QuickBooks time of a customer linked later gets its client here).
 
 Exact methods only, strongest first: a linked id (SuperOps' own QuickBooks link, when the
 client record carries one), the exact name with case and punctuation folded, then the
 domain of the customer's email against the client's email domain. A link a person set
 (manual) is never touched; a fuzzy link (added by the sync) is kept when no exact method
 finds anything. Only customers whose link changes are written, so a re-run writes nothing.
+
+Several QuickBooks companies (realms) number their customers independently: SuperOps' linked
+id names no company, so it is used only for an Id that one company alone has; names and
+email domains may link customers of two companies to one client (one client billed by two
+of the MSP's companies), and each customer's rows take the client of that customer only.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from clients.models import Client, Customer, Expense, Invoice, Payment, SyncRun
+from clients.models import Client, CreditMemo, Customer, Expense, Invoice, Payment, SyncRun, Worklog
 
 from .parsing import fold_name
 
@@ -24,9 +30,11 @@ CONFIDENCE = {
     Customer.MatchMethod.EXTERNAL_ID: 1.0,
     Customer.MatchMethod.NAME: 1.0,
     Customer.MatchMethod.EMAIL_DOMAIN: 0.9,
+    Customer.MatchMethod.PARENT: 1.0,
 }
-# Rows that carry a copy of their customer's client.
-COPIES = (Invoice, Payment, Expense)
+# Rows that carry a copy of their customer's client (a worklog only when it has a customer:
+# QuickBooks time).
+COPIES = (Invoice, Payment, CreditMemo, Expense, Worklog)
 
 
 @dataclass
@@ -52,7 +60,7 @@ def _email_domain(email: str) -> str:
 
 def link_customers_to_clients(run: SyncRun | None = None, linked_ids: Mapping[str, str] | None = None) -> MatchCounts:
     """Set Customer.client / match_method / match_confidence and copy the client onto the
-    customer's invoices, payments and expenses.
+    customer's rows (COPIES).
 
     `linked_ids` maps a QuickBooks customer id to a SuperOps account id where the source
     says so (SuperOps clients synced to QuickBooks carry it).
@@ -64,25 +72,27 @@ def link_customers_to_clients(run: SyncRun | None = None, linked_ids: Mapping[st
     by_domain = _unique_map((domain.strip().lower(), pk) for pk, _, _, domain in clients)
     linked_ids = linked_ids or {}
 
-    changed: list[Customer] = []
-    for customer in Customer.objects.only(
-        "pk", "external_id", "display_name", "company_name", "email", "client_id", "match_method", "match_confidence"
-    ):
+    # An Id two companies both use cannot say which one SuperOps' link means.
+    realms_of: dict[str, set[str]] = defaultdict(set)
+    for external_id, realm in Customer.objects.values_list("external_id", "realm"):
+        realms_of[external_id].add(realm)
+
+    customers = list(Customer.objects.only(
+        "pk", "realm", "external_id", "display_name", "company_name", "email", "client_id", "match_method",
+        "match_confidence", "parent_external_id",
+    ))
+    decided: dict[int, tuple[int | None, str]] = {}
+    for customer in customers:
         if customer.match_method == Customer.MatchMethod.MANUAL:
             continue
-        client_id, method = None, Customer.MatchMethod.NONE
-        linked = linked_ids.get(customer.external_id)
-        if linked and linked in by_external:
-            client_id, method = by_external[linked], Customer.MatchMethod.EXTERNAL_ID
-        else:
-            for name in (customer.display_name, customer.company_name):
-                if fold_name(name) in by_name:
-                    client_id, method = by_name[fold_name(name)], Customer.MatchMethod.NAME
-                    break
-            else:
-                domain = _email_domain(customer.email)
-                if domain in by_domain:
-                    client_id, method = by_domain[domain], Customer.MatchMethod.EMAIL_DOMAIN
+        decided[customer.pk] = _exact(customer, realms_of, linked_ids, by_external, by_name, by_domain)
+    _inherit_from_parents(customers, decided)
+
+    changed: list[Customer] = []
+    for customer in customers:
+        if customer.pk not in decided:
+            continue
+        client_id, method = decided[customer.pk]
         if client_id is None and customer.match_method == Customer.MatchMethod.FUZZY and customer.client_id:
             continue  # the sync's fuzzy match stands until an exact one appears
         confidence = CONFIDENCE.get(method)
@@ -104,9 +114,59 @@ def link_customers_to_clients(run: SyncRun | None = None, linked_ids: Mapping[st
     return counts
 
 
+def _exact(customer: Customer, realms_of, linked_ids, by_external, by_name, by_domain) -> tuple[int | None, str]:
+    """(client pk or None, method) by the exact methods, strongest first."""
+    client_id, method = None, Customer.MatchMethod.NONE
+    linked = linked_ids.get(customer.external_id) if len(realms_of[customer.external_id]) == 1 else None
+    if linked and linked in by_external:
+        client_id, method = by_external[linked], Customer.MatchMethod.EXTERNAL_ID
+    else:
+        for name in (customer.display_name, customer.company_name):
+            if fold_name(name) in by_name:
+                client_id, method = by_name[fold_name(name)], Customer.MatchMethod.NAME
+                break
+        else:
+            domain = _email_domain(customer.email)
+            if domain in by_domain:
+                client_id, method = by_domain[domain], Customer.MatchMethod.EMAIL_DOMAIN
+    return client_id, method
+
+
+def _inherit_from_parents(customers: list[Customer], decided: dict[int, tuple[int | None, str]]) -> None:
+    """A sub-customer (a site, a job) no exact method links bills for its parent's client:
+    the parent of the same company (realm), through up to five levels as QuickBooks nests."""
+    by_key = {(c.realm, c.external_id): c for c in customers}
+
+    def client_of(customer: Customer) -> int | None:
+        if customer.pk not in decided:
+            return customer.client_id  # a person's manual link
+        client_id = decided[customer.pk][0]
+        if client_id is None and customer.match_method == Customer.MatchMethod.FUZZY:
+            return customer.client_id  # a fuzzy link stands until an exact one appears
+        return client_id
+
+    for _ in range(5):
+        moved = False
+        for customer in customers:
+            if customer.pk not in decided or not customer.parent_external_id:
+                continue
+            client_id, method = decided[customer.pk]
+            if client_id is not None and method != Customer.MatchMethod.PARENT:
+                continue
+            parent = by_key.get((customer.realm, customer.parent_external_id))
+            inherited = client_of(parent) if parent is not None and parent.pk != customer.pk else None
+            wanted = (inherited, Customer.MatchMethod.PARENT if inherited else Customer.MatchMethod.NONE)
+            if wanted != decided[customer.pk]:
+                decided[customer.pk] = wanted
+                moved = True
+        if not moved:
+            return
+
+
 def copy_clients_to_rows() -> int:
-    """Make every invoice, payment and expense carry its customer's client. Reads all rows'
-    (customer, client) once and updates only those that disagree, grouped by client."""
+    """Make every row with a customer (COPIES) carry its customer's client: QuickBooks time
+    kept while its customer was unlinked gets its client here. Reads all rows' (customer,
+    client) once and updates only those that disagree, grouped by client."""
     customer_client = dict(Customer.objects.values_list("pk", "client_id"))
     corrected = 0
     for model in COPIES:

@@ -74,7 +74,8 @@ def match_customers(run: SyncRun | None = None) -> FuzzyResult:
                    .values_list("pk", "name", "email_domain"))
     if not clients:
         return result
-    claimed = set(Customer.objects.filter(client__isnull=False).values_list("client_id", flat=True))
+    # A client is claimed per company (realm): one client may be billed by two companies.
+    claimed = set(Customer.objects.filter(client__isnull=False).values_list("realm", "client_id"))
     rejected = set(ClientMatchCandidate.objects.filter(status=ClientMatchCandidate.Status.REJECTED)
                    .values_list("customer_id", "client_id"))
     accepted = {c.customer_id: c.client_id for c in ClientMatchCandidate.objects.filter(
@@ -104,16 +105,17 @@ def match_customers(run: SyncRun | None = None) -> FuzzyResult:
         for customer, ranked in scored:
             best, client_pk = ranked[0]
             runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
-            if best >= auto and best - runner_up >= MARGIN and client_pk not in claimed:
+            taken = (customer.realm, client_pk) in claimed
+            if best >= auto and best - runner_up >= MARGIN and not taken:
                 customer.client_id, customer.match_method = client_pk, Customer.MatchMethod.FUZZY
                 customer.match_confidence, customer.sync_run = round(best / 100, 3), run
                 changed.append(customer)
-                claimed.add(client_pk)
+                claimed.add((customer.realm, client_pk))
                 result.linked += 1
             elif best >= review:
                 _, created = ClientMatchCandidate.objects.get_or_create(
                     customer=customer, client_id=client_pk,
-                    defaults={"score": round(best, 1), "reason": _reason(best, runner_up, client_pk in claimed)})
+                    defaults={"score": round(best, 1), "reason": _reason(best, runner_up, taken)})
                 result.proposed += int(created)
         if changed:
             Customer.objects.bulk_update(changed, ["client", "match_method", "match_confidence", "sync_run"])
