@@ -62,6 +62,9 @@ class QuickBooksConnection(models.Model):
     refreshed_at = models.DateTimeField(null=True, blank=True)
     refresh_count = models.PositiveIntegerField(default=0)
     connected_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    # Why the company's last sync or webhook fetch failed (a revoked refresh token, say);
+    # cleared when it is read again. Other companies are read regardless.
+    last_error = models.TextField(blank=True)
 
     class Meta:
         verbose_name = "QuickBooks connection"
@@ -97,6 +100,8 @@ class WebhookEvent(models.Model):
     entity = models.CharField(max_length=50)
     entity_id = models.CharField(max_length=64)
     operation = models.CharField(max_length=20)
+    # A Merge names the surviving entity; the merged one (deletedId) is gone.
+    merged_id = models.CharField(max_length=64, blank=True, help_text="Merge: the id merged into entity_id")
     occurred_at = models.CharField(max_length=40, help_text="lastUpdated / time as sent")
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
