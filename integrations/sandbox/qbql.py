@@ -19,7 +19,9 @@ validation error naming it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 
@@ -135,10 +137,12 @@ def tokenize(text: str) -> list[_Token]:
 
 
 class _Parser:
-    def __init__(self, text: str, entities: dict[str, list[dict]]):
+    def __init__(self, text: str, entities: Iterable[str], properties: Callable[[str], Iterable[str]]):
         self.tokens = tokenize(text)
         self.at = 0
-        self.entities = entities
+        self.entities = list(entities)
+        self.properties = properties
+        self._known: dict[str, set[str]] = {}
 
     # --- token helpers
     def peek(self) -> _Token | None:
@@ -240,9 +244,9 @@ class _Parser:
     def resolve(self, entity: str, name: str) -> tuple[str, ...]:
         """The property path with its first part in the entity's own spelling."""
         head, *rest = name.split(".")
-        known = set(PROPERTIES.get(entity, ())) | set(_COMMON)
-        for record in self.entities[entity][:200]:
-            known.update(record)
+        if entity not in self._known:
+            self._known[entity] = set(PROPERTIES.get(entity, ())) | set(_COMMON) | set(self.properties(entity))
+        known = self._known[entity]
         canonical = next((k for k in known if k.lower() == head.lower()), None)
         if canonical is None:
             raise validation_error(f"Property {name} not found for Entity {entity}")
@@ -292,12 +296,12 @@ class _Parser:
         return path, descending
 
 
-def parse(text: str, entities: dict[str, list[dict]]) -> Query:
-    """The statement, checked against the entities served (name -> a sample of records,
-    whose keys count as properties alongside Intuit's reference)."""
+def parse(text: str, entities: Iterable[str], properties: Callable[[str], Iterable[str]] = lambda _: ()) -> Query:
+    """The statement, checked against the entities served; `properties(entity)` names what
+    the records at hand carry, counted as properties alongside Intuit's reference."""
     if not (text or "").strip():
         raise parser_error('Encountered "<EOF>" at line 1, column 1.')
-    query = _Parser(text, entities).statement()
+    query = _Parser(text, entities, properties).statement()
     if query.max_results > MAX_RESULTS or query.max_results < 1:
         raise validation_error(f"MAXRESULTS must be between 1 and {MAX_RESULTS}; got {query.max_results}")
     if query.start < 1:
@@ -353,8 +357,7 @@ def _matches(record: dict, condition: Condition, zone: tzinfo) -> bool:
         return False
     mine = _typed(actual, actual, zone)
     if condition.op == "LIKE":
-        pattern = "".join(".*" if part == "%" else re.escape(part) for part in re.split(r"(%)", condition.values[0]))
-        return re.fullmatch(pattern, str(actual), re.IGNORECASE | re.DOTALL) is not None
+        return _like(condition.values[0]).fullmatch(str(actual)) is not None
     wanted = [_typed(v, actual, zone) for v in condition.values]
     if condition.op == "IN":
         return mine in wanted
@@ -366,6 +369,13 @@ def _matches(record: dict, condition: Condition, zone: tzinfo) -> bool:
                 "<=": mine <= other, ">=": mine >= other}[condition.op]
     except TypeError:
         return False
+
+
+@lru_cache(maxsize=256)
+def _like(pattern: str) -> re.Pattern:
+    """LIKE's only wildcard is %, any run of characters; case is ignored."""
+    regex = "".join(".*" if part == "%" else re.escape(part) for part in re.split(r"(%)", pattern))
+    return re.compile(regex, re.IGNORECASE | re.DOTALL)
 
 
 def _sort_key(value, zone: tzinfo) -> tuple:

@@ -9,6 +9,7 @@ import base64
 import copy
 import secrets
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode
 
@@ -150,12 +151,14 @@ def _entity(name: str) -> str | None:
 
 
 def query(sandbox: Sandbox, world: World, text: str) -> Response:
-    entities = {e: list(world.quickbooks.get(e, {}).values()) for e in QUICKBOOKS_ENTITIES}
+    def properties(entity: str) -> set[str]:  # what the first records carry
+        return {key for record in islice(world.quickbooks.get(entity, {}).values(), 200) for key in record}
+
     try:
-        parsed = qbql.parse(text, entities)
+        parsed = qbql.parse(text, QUICKBOOKS_ENTITIES, properties)
     except qbql.QueryError as error:
         return fault(world, 400, error.message, error.code, error.detail)
-    records = entities[parsed.entity] + (
+    records = list(world.quickbooks.get(parsed.entity, {}).values()) + (
         malformed(world, parsed.entity, sandbox.faults.malformed) if sandbox.faults.malformed else [])
     if parsed.entity in WITH_ACTIVE and not parsed.mentions("Active"):
         # Intuit answers only active names unless the query asks about Active itself.
