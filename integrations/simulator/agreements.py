@@ -77,6 +77,9 @@ class Agreements:
             auto_renew=False, escalator=0, price=rate, expected_price=rate, hourly_rate=rate,
         )
         project.project_hours = hours
+        project.project_id = self.ids.next("project")
+        if len(client.sites) > 1 and name in priors.SITE_PROJECTS and self.rng.random() < 0.5:
+            project.site = self.rng.choice(client.sites[1:])  # work at a branch, billed to its sub-customer
         client.contracts.append(project)
         return project
 
@@ -128,7 +131,7 @@ class Agreements:
             item=old.item, start=month, end=add_months(month, 12 * old.term_years) - timedelta(days=1),
             term_years=old.term_years, auto_renew=old.auto_renew, escalator=old.escalator,
             price=old.expected_price, expected_price=old.expected_price, hourly_rate=old.hourly_rate,
-            covers=old.covers, included_hours=old.included_hours,
+            covers=old.covers, included_hours=old.included_hours, discount=old.discount,
         )
         if new.covers:
             baseline(new, month, expected_qty(new, month))
@@ -167,7 +170,7 @@ class Agreements:
         if delta == 0:
             return
         contract.tracked = qty
-        if delta > 0 and contract.kind == "per_device" and self.planner.plant("seat_underbilling"):
+        if delta > 0 and self.planner.plant("seat_underbilling"):
             contract.missed_seats += delta
             return
         billed = max(0, qty - contract.missed_seats)

@@ -193,7 +193,11 @@ class Desk:
         t = Ticket()
         t.id = ""
         t.client, t.created, t.ttype, t.category = client, created, ttype, category
-        options = names.SUBJECTS[category]
+        # Out-of-scope work is a kind of request (a new install, a move, a build) that the
+        # agreement does not cover: its subject says so, as the requester wrote it.
+        t.oos = (ttype == "SERVICE_REQUEST" and category in _OUT_OF_SCOPE and subject_index is None
+                 and rand() < priors.OUT_OF_SCOPE_SHARE)
+        options = names.OUT_OF_SCOPE_SUBJECTS[category] if t.oos else names.SUBJECTS[category]
         t.subcategory, t.subject = options[subject_index if subject_index is not None else int(rand() * len(options))]
         t.priority = _PRIORITY_BY_GROUP[group](rng)
         t.source = _SOURCES[group](rng)
@@ -206,7 +210,6 @@ class Desk:
         templates = names.DESCRIPTION[ttype]
         t.description = templates[int(rand() * len(templates))].format(
             subject=t.subject, subject_l=t.subject[0].lower() + t.subject[1:], name=requester)
-        t.oos = ttype == "SERVICE_REQUEST" and category in _OUT_OF_SCOPE and rand() < priors.OUT_OF_SCOPE_SHARE
         t.project = None
         self._sla(t)
         t.escalated = rand() < priors.ESCALATION_RATE[t.priority] * (1.5 if group == "engineering" else 1.0)

@@ -22,6 +22,7 @@ from .desk import Desk, Ticket
 from .expenses import Expenses
 from .invoicing import ClientMonth, Invoicing
 from .leaks import LeakPlanner
+from .people import People
 from .timeline import DAY, MonthDays, add_months, month_end, months_between, qb_ts
 from .world import (
     Client,
@@ -40,6 +41,7 @@ from .writer import (
     quickbooks_list,
     superops_list,
     write_json,
+    write_page,
 )
 
 GENERATOR = "superhack-simulator/1"
@@ -64,6 +66,8 @@ class Simulation:
         self.invoicing = Invoicing(random.Random(f"{seed}:books"), self.ids, self.planner, self.items, self.end)
         self.expenses = Expenses(random.Random(f"{seed}:expenses"), self.ids, self.planner, self.items)
         self.churn = ChurnModel(random.Random(f"{seed}:churn"), churn_rate)
+        self.people = People(random.Random(f"{seed}:people"), self.ids)
+        self.rng_books = random.Random(f"{seed}:quickbooks-admin")
         self.bad = BadRecords(seed, bad_records) if bad_records else None
         self.root = prepare(out_dir)
         time = qb_ts((self.end + timedelta(days=1)).toordinal() * DAY)
@@ -94,6 +98,9 @@ class Simulation:
                 onboarded = self.months[idx]
             c = new_client(rng, ids, i, sizes[i], idx, onboarded, managers, self.techs, taken)
             c.customer_id = ids.next("customer")
+            for site in c.sites[1:]:
+                site.customer_id = ids.next("customer")  # each branch is a QuickBooks sub-customer
+            self.people.sync(c)
             c.active = i < existing
             if c.active:
                 years = months_between(onboarded, self.start) // 12
@@ -132,9 +139,10 @@ class Simulation:
         events = {}
         for c in active:
             events[c.account_id] = accounts.evolve(rng, ids, c, month, last)
+            self.people.sync(c)
             for kind, day, asset in events[c.account_id]:
                 if kind == "device":
-                    self.expenses.hardware(c, asset.cls, asset.name, day)
+                    self.expenses.hardware(c, asset.cls, asset.name, day, asset.site)
 
         by_client: dict[str, list[Ticket]] = {}
         tickets: list[Ticket] = []
@@ -145,7 +153,8 @@ class Simulation:
             tickets.extend(by_client[c.account_id])
         tickets.sort(key=lambda t: (t.created, t.client.index))
         for t in tickets:
-            t.id = ids.next("ticket")
+            # Project work is logged against the project (worklog module PROJECT), not a ticket.
+            t.id = t.project.project_id if t.project is not None else ids.next("ticket")
         worklogs = [w for t in tickets for w in t.worklogs]
         worklogs.sort(key=lambda w: (w.start, int(w.ticket.id)))
         for w in worklogs:
@@ -154,13 +163,14 @@ class Simulation:
         for c in active:
             mine = by_client[c.account_id]
             self.invoicing.bill_work(c, mine, month, states[c.account_id])
-            self._observe(c, mine, endpoints[c.account_id] or 1)
+            self._observe(c, [t for t in mine if t.project is None], endpoints[c.account_id] or 1)
         leaving = self.churn.decide(active, m, last)
         churned = {c.account_id for c, _, _ in leaving}
         interactions = []
         for c in active:
             state = states[c.account_id]
             self.invoicing.month_end(c, month, state, self.expenses.rebills(c, month), c.account_id in churned)
+            self.invoicing.credit(c, month, by_client[c.account_id], state)
             self._lapse_leaks(c, month, state, by_client[c.account_id])
             interactions += accounts.touchpoints(self.rng_accounts, ids, c, month, last, m)
         for c, drivers, reason in leaving:
@@ -210,7 +220,8 @@ class Simulation:
     def _emit_month(self, tickets: list[Ticket], worklogs: list, interactions: list) -> None:
         items, emit = self.items, self.emit
         for t in tickets:
-            emit("getTicketList", superops.ticket(t))
+            if t.project is None:
+                emit("getTicketList", superops.ticket(t))
         for w in worklogs:
             emit("getWorklogEntries", superops.worklog(w, items))
         for o in self.invoicing.offered:
@@ -219,6 +230,8 @@ class Simulation:
             emit("Invoice", quickbooks.invoice(inv))
         for p in self.invoicing.payments:
             emit("Payment", quickbooks.payment(p))
+        for memo in self.invoicing.credits:
+            emit("CreditMemo", quickbooks.credit_memo(memo))
         self.expenses.close_month()
         for doc in self.expenses.docs:
             emit(doc.kind, quickbooks.bill(doc) if doc.kind == "Bill" else quickbooks.purchase(doc))
@@ -229,6 +242,7 @@ class Simulation:
         for t in tickets:
             t.worklogs = None  # break ticket <-> worklog cycles so memory is freed without the GC
         self.invoicing.offered, self.invoicing.invoices, self.invoicing.payments = [], [], []
+        self.invoicing.credits = []
         self.expenses.docs, self.expenses.times = [], []
 
     def finish(self) -> Path:
@@ -236,8 +250,15 @@ class Simulation:
         next_bill = end + timedelta(days=1)
         for c in self.clients:
             updated = c.churned_on or end
-            emit("getClientList", superops.client(c, updated))
-            emit("Customer", quickbooks.customer(c, updated))
+            # A bookkeeper makes most departed clients inactive in QuickBooks once they owe
+            # nothing (Intuit then renames them "... (deleted)"); the rest stay active.
+            c.qb_deleted = (c.churned_on is not None and c.balance <= 0
+                            and self.rng_books.random() < priors.QB_INACTIVATE_CHURNED)
+            emit("getClientList", superops.client(c))
+            for record in quickbooks.customers(c, updated):
+                emit("Customer", record)
+            for person in c.people:
+                emit("getClientUserList", superops.client_user(person, c))
         for t in self.techs:
             emit("getTechnicianList", superops.technician(t))
         for item in self.items.values():
@@ -247,13 +268,15 @@ class Simulation:
         contracts = sorted((k for c in self.clients for k in c.contracts), key=lambda k: int(k.contract_id))
         for k in contracts:
             live = k.recurring and k.status == "ACTIVE"
-            emit("getClientContractList",
-                 superops.contract(k, self.items, next_bill if live else None, min(k.updated or k.start, end)))
+            emit("getClientContractList", superops.contract(k, self.items, next_bill if live else None))
         assets = [(a, c) for c in self.clients for a in c.assets]
         assets.sort(key=lambda ac: int(ac[0].asset_id))
         for a, c in assets:
             emit("getAssetList", superops.asset(a, c, self.now - rng.randrange(600)))
         hashes = {}
+        for query, body in superops.vocabularies().items():
+            hashes[f"superops/{query}/page-0001.json"] = write_page(self.root, f"superops/{query}/page-0001.json",
+                                                                    body)
         for lst in self.lists.values():
             hashes.update(lst.close())
         truth = self._truth()
@@ -277,19 +300,21 @@ class Simulation:
             "revenue_total": str(revenue),
             "revenue_by_item": {k: str(v) for k, v in sorted(self.invoicing.revenue_by_kind.items())},
             "expense_total": str(self.expenses.cost_total),
+            "credit_memo_total": str(self.invoicing.credit_total),
             "leak_share_of_revenue": round(float(Decimal(summary["leak_amount_total"]) / revenue), 4) if revenue else 0,
             "clients_total": self.n_clients, "clients_churned": len(self.churn_events),
             "annual_churn_rate_observed": round(len(self.churn_events) / years, 4) if years else 0,
         })
         return {
             "seed": self.seed, "generator": GENERATOR, "start": self.start.isoformat(), "end": self.end.isoformat(),
-            "leaks": leaks, "churn": self.churn_events,
+            "leaks": leaks, "adjustments": self.planner.adjustment_rows(), "churn": self.churn_events,
             "bad_records": self.bad.listed if self.bad else [],
             "summary": summary,
             "technicians": [{"userId": t.user_id, "name": t.name, "tier": t.tier, "speed": t.speed,
                              "burdenedHourlyCost": str(t.cost)} for t in self.techs],
             "clients": {c.account_id: {"ticket_factor": round(c.ticket_factor, 3), "health_mean": round(c.health_mean, 3),
                                        "payer": c.payer, "users": c.users,
+                                       "quickbooks_inactive": c.qb_deleted,
                                        "endpoint_target": sum(target_counts(c).values())}
                         for c in self.clients},
         }

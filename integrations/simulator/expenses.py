@@ -13,7 +13,8 @@ from . import priors
 from .desk import Worklog
 from .invoicing import Line
 from .leaks import LeakPlanner
-from .world import CatalogItem, Client, Ids, Technician, money
+from .timeline import add_months
+from .world import CatalogItem, Client, Ids, Site, Technician, money
 
 VENDORS = {"Pax8": "12", "Ingram Micro": "13", "Metro Cabling Co": "14", "NinjaOne": "15",
            "Harbor Office Properties": "16", "Hartford Insurance": "17", "City Power & Water": "18",
@@ -36,6 +37,9 @@ class ExpenseLine:
     account: str  # key of ACCOUNTS
     billable: str  # Billable / NotBillable / HasBeenBilled
     client: Client | None = None
+    site: Site | None = None  # the branch a hardware purchase is for
+    seats: int = 0  # licences on the line (a distributor's per-seat bill), 0 for other costs
+    unit: Decimal = Decimal(0)
 
 
 @dataclass(eq=False)
@@ -76,6 +80,9 @@ class Expenses:
         self.times: list[TimeActivity] = []
         self.billable: dict[str, list[tuple[ExpenseDoc, ExpenseLine]]] = {}
         self.cost_total = Decimal(0)
+        # client -> (licences rebilled, frozen until this month): a planted licence lag.
+        self.license_lag: dict[str, tuple[int, date]] = {}
+        self.license_billed: dict[str, int] = {}
 
     def _doc(self, kind: str, when: date, vendor: str) -> ExpenseDoc:
         doc = ExpenseDoc(kind, self.ids.next("bill" if kind == "Bill" else "purchase"), when, vendor)
@@ -83,10 +90,11 @@ class Expenses:
         return doc
 
     def _line(self, doc: ExpenseDoc, amount: Decimal, description: str, account: str, client: Client | None,
-              billable: bool) -> None:
+              billable: bool) -> ExpenseLine:
         line = doc.add(amount, description, account, "Billable" if billable else "NotBillable", client)
         if billable and client is not None:
             self.billable.setdefault(client.account_id, []).append((doc, line))
+        return line
 
     # --- what the month costs ------------------------------------------------------------------
     def licenses(self, clients: list[Client], month: date, per_user_clients: set[str],
@@ -96,19 +104,22 @@ class Expenses:
         doc = self._doc("Bill", month + timedelta(days=2), "Pax8")
         for client in clients:
             billable = client.account_id not in per_user_clients
-            self._line(doc, client.license_price * client.users,
-                       f"Microsoft 365 Business x {client.users} ({client.name})", "license", client, billable)
+            line = self._line(doc, client.license_price * client.users,
+                              f"Microsoft 365 Business x {client.users} ({client.name})", "license", client, billable)
+            line.seats, line.unit = client.users, client.license_price
             self._line(doc, priors.EDR_PER_ENDPOINT * endpoints[client.account_id],
                        f"EDR x {endpoints[client.account_id]} endpoints ({client.name})", "tools", client, False)
 
-    def hardware(self, client: Client, cls: str, asset_name: str, day: date) -> None:
+    def hardware(self, client: Client, cls: str, asset_name: str, day: date, site: Site | None = None) -> None:
         if self.rng.random() >= priors.HARDWARE_VIA_MSP:
             return
         lo, hi = priors.HARDWARE_COST[cls]
         doc = self._doc("Bill", max(day - timedelta(days=self.rng.randrange(1, 6)), day.replace(day=1)),
                         "Ingram Micro")
         amount = Decimal(self.rng.randrange(lo * 100, hi * 100)) / 100
-        self._line(doc, amount, f"{cls} hardware for {asset_name}", "hardware", client, True)
+        line = self._line(doc, amount, f"{cls} hardware for {asset_name}", "hardware", client, True)
+        if site is not None and site.customer_id:
+            line.site = site
 
     def client_extras(self, clients: list[Client], month: date, last: date) -> None:
         """Cabling jobs and small purchases for clients, before the month-end rebilling."""
@@ -148,14 +159,42 @@ class Expenses:
                 continue
             line.billable = "HasBeenBilled"
             item = self.items[REBILL_ITEM[line.account]]
-            lines.append(Line(item, f"{item.name}: {line.description} ({doc.kind} {doc.id} line {line.line_id})",
-                              Decimal(1), line.amount, line.amount, doc.txn_date))
+            description = f"{item.name}: {line.description} ({doc.kind} {doc.id} line {line.line_id})"
+            if line.seats:
+                seats = self._licences_billed(client, month, doc, line)
+                lines.append(Line(item, description.replace(f" x {line.seats} ", f" x {seats} ", 1), Decimal(seats),
+                                  line.unit, money(seats * line.unit), doc.txn_date))
+            else:
+                lines.append(Line(item, description, Decimal(1), line.amount, line.amount, doc.txn_date,
+                                  taxable=line.account == "hardware",
+                                  customer_id=line.site.customer_id if line.site else ""))
         if leaked:
             self.planner.record("unbilled_expense", client.account_id, month, sum((x.amount for _, x in leaked),
                                                                                     Decimal(0)),
                                 {"expenses": [{"txn_type": d.kind, "id": d.id, "line_id": x.line_id}
                                               for d, x in leaked]})
         return lines
+
+    def _licences_billed(self, client: Client, month: date, doc: ExpenseDoc, line: ExpenseLine) -> int:
+        """Licences put on the client's invoice: all of them, unless (planted) the rebill kept
+        last month's count when the client added licences, until someone notices."""
+        cid, bought = client.account_id, line.seats
+        before = self.license_billed.get(cid)
+        lag = self.license_lag.get(cid)
+        if lag is not None and month > lag[1]:
+            del self.license_lag[cid]
+            lag = None
+        if lag is None and before is not None and bought > before and self.planner.plant("license_underbilling"):
+            draw = self.planner.rng
+            lag = (before, add_months(month, draw.randint(*priors.LICENSE_LAG_MONTHS) - 1))
+            self.license_lag[cid] = lag
+        billed = min(bought, lag[0]) if lag is not None else bought
+        self.license_billed[cid] = billed if lag is not None else bought
+        if billed < bought:
+            self.planner.record("license_underbilling", client.account_id, month, money((bought - billed) * line.unit),
+                                {"bill_id": doc.id, "line_id": line.line_id, "licences_bought": bought,
+                                 "licences_billed": billed, "unit_price": str(line.unit)}, key=doc.id)
+        return billed
 
     def drop_client(self, client: Client) -> None:
         self.billable.pop(client.account_id, None)

@@ -39,6 +39,13 @@ class Line:
     price: Decimal
     amount: Decimal
     service_date: date
+    taxable: bool = False  # resold goods carry sales tax; services do not
+    customer_id: str = ""  # a branch's sub-customer when the line is for a branch, else the client
+
+
+def tax_of(lines: list[Line]) -> Decimal:
+    taxable = sum((x.amount for x in lines if x.taxable), Decimal(0))
+    return money(taxable * priors.SALES_TAX_RATE / 100) if taxable else Decimal(0)
 
 
 @dataclass(eq=False)
@@ -50,12 +57,48 @@ class Invoice:
     lines: list[Line]
     note: str
     kind: str
+    customer_id: str = ""  # the client's QuickBooks customer, or a branch's sub-customer
+    discount_pct: Decimal = Decimal(0)  # a discount line for the contract's discountRate
     paid_on: date | None = None
     voided: bool = False
 
     @property
+    def subtotal(self) -> Decimal:
+        return sum((x.amount for x in self.lines), Decimal(0))
+
+    @property
+    def discount(self) -> Decimal:
+        return money(self.subtotal * self.discount_pct / 100) if self.discount_pct else Decimal(0)
+
+    @property
+    def tax(self) -> Decimal:
+        return tax_of(self.lines)
+
+    @property
+    def net(self) -> Decimal:
+        """Revenue: what the client is charged for, before sales tax (a liability)."""
+        return Decimal(0) if self.voided else self.subtotal - self.discount
+
+    @property
     def total(self) -> Decimal:
-        return Decimal(0) if self.voided else sum((x.amount for x in self.lines), Decimal(0))
+        return Decimal(0) if self.voided else self.subtotal - self.discount + self.tax
+
+
+@dataclass(eq=False)
+class CreditMemo:
+    """A credit the MSP grants (SLA credit, goodwill): lowers what the client owes."""
+
+    id: str
+    client: Client
+    txn_date: date
+    lines: list[Line]
+    reason: str
+    kind: str
+    customer_id: str
+
+    @property
+    def total(self) -> Decimal:
+        return sum((x.amount for x in self.lines), Decimal(0))
 
 
 @dataclass(eq=False, slots=True)
@@ -66,6 +109,7 @@ class Payment:
     amount: Decimal
     invoice_id: str
     ref: str
+    customer_id: str = ""
 
 
 @dataclass(eq=False, slots=True)
@@ -83,6 +127,7 @@ class Offered:
     price: Decimal
     qty: Decimal
     amount: Decimal
+    discount: Decimal = Decimal(0)
 
 
 @dataclass
@@ -92,6 +137,7 @@ class ClientMonth:
     arrears: list[Line] = field(default_factory=list)
     projects: dict[str, tuple[Contract, list[Line]]] = field(default_factory=dict)
     lapsed: list[tuple[Contract, Decimal]] = field(default_factory=list)
+    recurring_net: Decimal = Decimal(0)  # this month's recurring invoice, after discount
 
 
 def hours(minutes: int) -> Decimal:
@@ -106,6 +152,8 @@ class Invoicing:
         self.invoices: list[Invoice] = []  # this month's, drained by the engine
         self.payments: list[Payment] = []
         self.offered: list[Offered] = []
+        self.credits: list[CreditMemo] = []
+        self.credit_total = Decimal(0)
         self.revenue = Decimal(0)
         self.revenue_by_kind: dict[str, Decimal] = {}
 
@@ -114,6 +162,9 @@ class Invoicing:
         planner, period = self.planner, month
         label = month.strftime("%b %Y")
         lines, offered, leaks, expected_total, contracts = [], [], [], Decimal(0), []
+        discount = max((k.discount for k in client.contracts if k.recurring and k.live(month)), default=Decimal(0))
+        # A negotiated discount lowers what is due, so it lowers what a leak loses as well.
+        keep = 1 - discount / 100
         for contract in client.contracts:
             if not contract.recurring or contract.start > month:
                 continue
@@ -132,6 +183,7 @@ class Invoicing:
                 c_price = money(s_price * (1 - cut[2]))
             o = self._offer("CONTRACT", month, "INVOICED", item, client, contract.contract_id, "CONTRACT", None,
                             False, s_price, Decimal(c_qty))
+            o.discount = contract.discount
             offered.append(o)
             contracts.append(contract.contract_id)
             expected_total += money(e_qty * e_price)
@@ -141,14 +193,14 @@ class Invoicing:
             n = len(lines)
             base = {"contract_id": contract.contract_id, "line_id": str(n), "offered_item_id": o.id}
             if e_qty > c_qty:
-                leaks.append(("seat_underbilling", money((e_qty - c_qty) * e_price), dict(
+                leaks.append(("seat_underbilling", money((e_qty - c_qty) * e_price * keep), dict(
                     base, billed_quantity=c_qty, expected_quantity=e_qty, asset_class=contract.covers)))
             if e_price > s_price:
-                leaks.append(("missed_escalator", money(c_qty * (e_price - s_price)), dict(
+                leaks.append(("missed_escalator", money(c_qty * (e_price - s_price) * keep), dict(
                     base, unit_price=str(s_price), expected_unit_price=str(e_price),
                     anniversary=last_anniversary(contract, month).isoformat())))
             if s_price > c_price:
-                leaks.append(("rate_below_contract", money(c_qty * (s_price - c_price)), dict(
+                leaks.append(("rate_below_contract", money(c_qty * (s_price - c_price) * keep), dict(
                     base, invoiced_unit_price=str(c_price), contract_unit_price=str(s_price))))
         self.offered.extend(offered)
         if not lines:
@@ -156,7 +208,7 @@ class Invoicing:
         if planner.plant("missing_recurring_invoice"):
             for o in offered:
                 o.status = "PENDING"
-            planner.record("missing_recurring_invoice", client.account_id, period, expected_total,
+            planner.record("missing_recurring_invoice", client.account_id, period, money(expected_total * keep),
                            {"contract_ids": contracts, "offered_item_ids": [o.id for o in offered]})
             return
         if self.rng.random() < priors.VOID_RATE:
@@ -164,7 +216,12 @@ class Invoicing:
             void = self._invoice(client, month, [Line(x.item, x.description, Decimal(0), x.price, Decimal(0),
                                                       x.service_date) for x in lines], "Voided", "recurring")
             void.voided = True
-        invoice = self._issue(client, month, lines, f"Managed services {label}", "recurring")
+        invoice = self._issue(client, month, lines, f"Managed services {label}", "recurring", discount=discount)
+        state.recurring_net = invoice.net
+        if invoice.discount:
+            planner.adjust("contract_discount", client.account_id, period, invoice.discount,
+                           {"contract_ids": contracts, "discount_rate": str(discount), "invoice_ids": [invoice.id]},
+                           key=",".join(contracts))
         for kind, amount, refs in leaks:
             planner.record(kind, client.account_id, period, amount, dict(refs, invoice_id=invoice.id),
                            key=refs["contract_id"])
@@ -172,12 +229,17 @@ class Invoicing:
     # --- time, in arrears ----------------------------------------------------------------------
     def bill_work(self, client: Client, tickets: list[Ticket], month: date, state: ClientMonth) -> None:
         """Decide, worklog by worklog, whether the agreement covers it; offer and invoice the
-        rest (or, planted, leave it pending)."""
+        rest (or, planted, leave it pending, bill it at the business-hours rate, or log it as
+        covered when it was out of scope)."""
+        planner = self.planner
         main = next((c for c in reversed(client.contracts) if c.kind != "project" and c.start <= month), None)
         live = main is not None and main.live(month)
         block_left = main.included_hours * 60 if live and main.kind == "block_hours" else 0
         worklogs = sorted((w for t in tickets for w in t.worklogs), key=lambda w: (w.start, w.id))
         unbilled: list[Worklog] = []
+        cheap: list[tuple[Worklog, Decimal]] = []  # after-hours work at the business rate
+        covered: dict[str, bool] = {}  # out-of-scope ticket -> planted as covered
+        hidden: list[tuple[Worklog, Decimal]] = []
         for w in worklogs:
             t = w.ticket
             rate = None
@@ -191,46 +253,92 @@ class Invoicing:
                 pass  # lapsed or cancelled: technicians log it as covered
             elif main.kind == "block_hours" and block_left >= w.minutes:
                 block_left -= w.minutes
-            elif main.kind == "block_hours" or t.oos:
+            elif main.kind == "block_hours":
                 rate = main.hourly_rate
+            elif t.oos:
+                if t.id not in covered:
+                    covered[t.id] = planner.plant("out_of_scope_covered")
+                rate = main.hourly_rate
+                if covered[t.id]:
+                    hidden.append((w, money(rate * priors.AFTER_HOURS_MULTIPLIER) if w.after_hours else rate))
+                    w.status = "UNDER_CONTRACT"
+                    continue
             if rate is None:
                 w.status = "IGNORED" if self.rng.random() < priors.GOODWILL_SHARE else "UNDER_CONTRACT"
                 continue
             w.billable = True
-            if w.after_hours and t.project is None:
-                rate = money(rate * priors.AFTER_HOURS_MULTIPLIER)
-            w.price = rate
+            full = money(rate * priors.AFTER_HOURS_MULTIPLIER) if w.after_hours and t.project is None else rate
             qty = hours(w.minutes)
             item = self.items[w.item]
-            o = self._offer("WORK", date.fromordinal(w.start // 1440), "INVOICED", item, client, t.id, "TICKET",
-                            w.tech, w.after_hours, rate, qty)
-            self.offered.append(o)
-            w.offered_id = o.id
-            if self.planner.plant("unbilled_worklog"):
-                pending = self.planner.rng.random() < priors.PENDING_SHARE
+            if planner.plant("unbilled_worklog"):
+                w.price = full
+                o = self._work_offer(w, client, full, qty)
+                pending = planner.rng.random() < priors.PENDING_SHARE
                 w.status = o.status = "PENDING" if pending else "APPROVED"
                 unbilled.append(w)
                 continue
+            if full != rate and planner.plant("after_hours_underbilling"):
+                cheap.append((w, full - rate))
+                full = rate
+            w.price = full
+            self._work_offer(w, client, full, qty)
             w.status = "INVOICED"
             when = date.fromordinal(w.start // 1440)
-            line = Line(item, f"{t.display_id} {t.subject} - {w.tech.name} {when.isoformat()} (worklog {w.id})",
-                        qty, rate, money(qty * rate), when)
             if t.project is not None:
+                label = f"{t.project.name.removeprefix('Project: ')}: {w.tech.name} {when.isoformat()}"
+                line = Line(item, f"{label} (worklog {w.id})", qty, full, money(qty * full), when)
                 state.projects.setdefault(t.project.contract_id, (t.project, []))[1].append(line)
             else:
+                line = Line(item, f"{t.display_id} {t.subject} - {w.tech.name} {when.isoformat()} (worklog {w.id})",
+                            qty, full, money(qty * full), when)
                 state.arrears.append(line)
+        if live and main.kind == "block_hours":
+            main.block_left = block_left
         if unbilled:
-            self.planner.record("unbilled_worklog", client.account_id, month,
-                                sum((money(hours(w.minutes) * w.price) for w in unbilled), Decimal(0)),
-                                {"worklog_ids": [w.id for w in unbilled],
-                                 "ticket_ids": sorted({w.ticket.id for w in unbilled})})
+            refs = {"worklog_ids": [w.id for w in unbilled],
+                    "ticket_ids": sorted({w.ticket.id for w in unbilled if w.ticket.project is None})}
+            projects = sorted({w.ticket.id for w in unbilled if w.ticket.project is not None})
+            if projects:
+                refs["project_ids"] = projects
+            planner.record("unbilled_worklog", client.account_id, month,
+                           sum((money(hours(w.minutes) * w.price) for w in unbilled), Decimal(0)), refs)
+        if cheap:
+            planner.record("after_hours_underbilling", client.account_id, month,
+                           sum((money(hours(w.minutes) * gap) for w, gap in cheap), Decimal(0)),
+                           {"worklog_ids": [w.id for w, _ in cheap],
+                            "ticket_ids": sorted({w.ticket.id for w, _ in cheap}),
+                            "offered_item_ids": [w.offered_id for w, _ in cheap]})
+        if hidden:
+            planner.record("out_of_scope_covered", client.account_id, month,
+                           sum((money(hours(w.minutes) * r) for w, r in hidden), Decimal(0)),
+                           {"worklog_ids": [w.id for w, _ in hidden],
+                            "ticket_ids": sorted({w.ticket.id for w, _ in hidden}),
+                            "contract_id": main.contract_id, "hourly_rate": str(main.hourly_rate)})
+
+    def _work_offer(self, w: Worklog, client: Client, rate: Decimal, qty: Decimal) -> Offered:
+        t = w.ticket
+        module = "PROJECT" if t.project is not None else "TICKET"
+        o = self._offer("WORK", date.fromordinal(w.start // 1440), "INVOICED", self.items[w.item], client, t.id,
+                        module, w.tech, w.after_hours, rate, qty)
+        self.offered.append(o)
+        w.offered_id = o.id
+        return o
 
     def month_end(self, client: Client, month: date, state: ClientMonth, rebills: list[Line],
                   final: bool) -> None:
         last = month_end(month)
         for project, lines in state.projects.values():
-            self._issue(client, last, lines, f"{project.name} - {month.strftime('%b %Y')}", "project")
-        lines = state.arrears + rebills
+            self._issue(client, last, lines, f"{project.name} - {month.strftime('%b %Y')}", "project",
+                        customer_id=project.site.customer_id if project.site else "")
+        lines = state.arrears + [x for x in rebills if not x.customer_id]
+        # Hardware for a branch is invoiced to the branch (a QuickBooks sub-customer).
+        by_site: dict[str, list[Line]] = {}
+        for x in rebills:
+            if x.customer_id:
+                by_site.setdefault(x.customer_id, []).append(x)
+        for customer_id, site_lines in by_site.items():
+            self._issue(client, last, site_lines, f"Expenses {month.strftime('%b %Y')} (site)", "arrears",
+                        customer_id=customer_id)
         if final:
             item = self.items["offboard"]
             qty = Decimal(self.rng.choice((2, 3, 4, 6)))
@@ -246,21 +354,57 @@ class Invoicing:
         return Offered(self.ids.next("offered"), kind, when, status, item, client, work_id, module, tech,
                        after_hours, price, qty, money(qty * price))
 
-    def _invoice(self, client: Client, when: date, lines: list[Line], note: str, kind: str) -> Invoice:
+    def _invoice(self, client: Client, when: date, lines: list[Line], note: str, kind: str,
+                 customer_id: str = "") -> Invoice:
         invoice = Invoice(self.ids.next("invoice"), client, when, when + timedelta(days=priors.NET_TERMS_DAYS),
-                          lines, note, kind)
+                          lines, note, kind, customer_id or client.customer_id)
         self.invoices.append(invoice)
         return invoice
 
-    def _issue(self, client: Client, when: date, lines: list[Line], note: str, kind: str) -> Invoice:
-        invoice = self._invoice(client, when, lines, note, kind)
-        total = invoice.total
-        self.revenue += total
+    def _issue(self, client: Client, when: date, lines: list[Line], note: str, kind: str,
+               discount: Decimal = Decimal(0), customer_id: str = "") -> Invoice:
+        invoice = self._invoice(client, when, lines, note, kind, customer_id)
+        invoice.discount_pct = discount
+        self.revenue += invoice.net
         for line in lines:
             key = line.item.key
             self.revenue_by_kind[key] = self.revenue_by_kind.get(key, Decimal(0)) + line.amount
-        self._pay(invoice, total, final=kind == "final")
+        if invoice.discount:
+            self.revenue_by_kind["discount"] = self.revenue_by_kind.get("discount", Decimal(0)) - invoice.discount
+        self._pay(invoice, invoice.total, final=kind == "final")
         return invoice
+
+    # --- credits -------------------------------------------------------------------------------
+    def credit(self, client: Client, month: date, tickets: list[Ticket], state: ClientMonth) -> None:
+        """Legitimate credits at month end: a service credit when an urgent ticket missed its
+        resolution target (a share of the month's recurring fee), a goodwill hour after a
+        very unhappy survey. Recorded in truth.json as adjustments, not leaks."""
+        rng, last = self.rng, month_end(month)
+        missed = [t for t in tickets if t.project is None and t.priority == "Urgent" and t.res_viol]
+        if missed and state.recurring_net > 0 and rng.random() < priors.SLA_CREDIT_SHARE:
+            amount = money(state.recurring_net * priors.SLA_CREDIT_SHARE_OF_FEE)
+            memo = self._credit_memo(client, last, amount, f"SLA credit: resolution target missed on "
+                                     f"{missed[0].display_id} ({month.strftime('%b %Y')})", "sla_credit")
+            self.planner.adjust("sla_credit", client.account_id, month, amount,
+                                {"credit_memo_ids": [memo.id], "ticket_ids": [t.id for t in missed]}, key=memo.id)
+        unhappy = [t for t in tickets if t.csat and t.csat[0] <= 2]
+        if unhappy and rng.random() < priors.GOODWILL_CREDIT_SHARE:
+            amount = money(client.hourly_rate * priors.GOODWILL_CREDIT_HOURS)
+            memo = self._credit_memo(client, last, amount, f"Goodwill credit: {unhappy[0].display_id} "
+                                     f"{unhappy[0].subject}", "goodwill_credit")
+            self.planner.adjust("goodwill_credit", client.account_id, month, amount,
+                                {"credit_memo_ids": [memo.id], "ticket_ids": [unhappy[0].id]}, key=memo.id)
+
+    def _credit_memo(self, client: Client, when: date, amount: Decimal, reason: str, kind: str) -> CreditMemo:
+        item = self.items["credit"]
+        memo = CreditMemo(self.ids.next("credit"), client, when,
+                          [Line(item, reason, Decimal(1), amount, amount, when)], reason, kind, client.customer_id)
+        self.credits.append(memo)
+        self.credit_total += amount
+        # Left unapplied (RemainingCredit): it lowers the customer's open balance.
+        client.balance -= amount
+        client.balances[memo.customer_id] = client.balances.get(memo.customer_id, Decimal(0)) - amount
+        return memo
 
     def _pay(self, invoice: Invoice, total: Decimal, final: bool) -> None:
         rng, client = self.rng, invoice.client
@@ -274,8 +418,10 @@ class Invoicing:
         if paid is None or paid > self.window_end:
             client.payments.append((invoice.due_date, None))
             client.balance += total
+            cid = invoice.customer_id
+            client.balances[cid] = client.balances.get(cid, Decimal(0)) + total
             return
         client.payments.append((invoice.due_date, paid))
         invoice.paid_on = paid
         self.payments.append(Payment(self.ids.next("payment"), client, paid, total, invoice.id,
-                                     str(rng.randrange(1000, 99999))))
+                                     str(rng.randrange(1000, 99999)), invoice.customer_id))

@@ -7,9 +7,16 @@ rate until churn (which reads payment behaviour) makes the worlds drift apart:
 
 - unbilled_worklog: every billable worklog (T&M, block overage, out-of-scope, project).
   Planted: it stays PENDING/APPROVED and never reaches an invoice.
-- seat_underbilling: every seat INCREASE on a per-device agreement. Planted: the change is
-  never recorded, so the billed quantity stays below the enrolled endpoints until the next
-  anniversary true-up (a new BASELINE).
+- seat_underbilling: every seat INCREASE on a per-device or per-user agreement. Planted: the
+  change is never recorded, so the billed quantity stays below the enrolled endpoints (or
+  the client's users, getClientUserList) until the next anniversary true-up (a new BASELINE).
+- license_underbilling: every month a client's licence count on the distributor's bill
+  (Pax8, rebilled) rises. Planted: the rebill line keeps the old count for 1-6 months while
+  the bill charges the MSP for every licence.
+- after_hours_underbilling: every billable after-hours worklog. Planted: billed at the
+  business-hours rate instead of the after-hours one (afterHours true, business unitPrice).
+- out_of_scope_covered: every out-of-scope request worked under a per-seat agreement.
+  Planted: logged UNDER_CONTRACT, as if the agreement covered it, and never billed.
 - expired_contract_work: every agreement that does not auto-renew reaching its end date.
   Planted: it lapses for 1-4 months; SuperOps stops billing it while technicians keep
   logging work as covered, until it is re-signed as a new agreement.
@@ -20,6 +27,10 @@ rate until churn (which reads payment behaviour) makes the worlds drift apart:
   the price; it is caught up at the next anniversary.
 - missing_recurring_invoice: every client-month with recurring lines. Planted: no invoice.
 - unbilled_expense: every billable expense line. Planted: never rebilled, stays "Billable".
+
+Legitimate adjustments are recorded beside the leaks (truth.json "adjustments") so a leak
+detector that flags them is judged wrong: negotiated contract discounts (a discountRate and
+a discount line), SLA service credits and goodwill credit memos.
 
 Amounts decompose a recurring line exactly: expected = E_qty x E_price, charged = C_qty x
 C_price; seat gap (E_qty - C_qty) x E_price, escalator C_qty x (E_price - SuperOps price),
@@ -38,7 +49,9 @@ from decimal import Decimal
 from .world import money
 
 TYPES = ("unbilled_worklog", "seat_underbilling", "expired_contract_work", "rate_below_contract",
-         "missed_escalator", "missing_recurring_invoice", "unbilled_expense")
+         "missed_escalator", "missing_recurring_invoice", "unbilled_expense", "license_underbilling",
+         "after_hours_underbilling", "out_of_scope_covered")
+ADJUSTMENT_TYPES = ("contract_discount", "sla_credit", "goodwill_credit")
 
 
 @dataclass
@@ -60,6 +73,7 @@ class LeakPlanner:
         self.rng = random.Random(f"{seed}:leaks")
         self.opportunities: Counter = Counter()
         self.entries: dict[tuple, Leak] = {}
+        self.adjustments: dict[tuple, Leak] = {}
 
     def plant(self, kind: str) -> bool:
         self.opportunities[kind] += 1
@@ -80,6 +94,24 @@ class LeakPlanner:
             if isinstance(value, list):
                 leak.refs.setdefault(name, []).extend(value)
 
+    def adjust(self, kind: str, client_id: str, period: date, amount: Decimal, refs: dict, key: str = "") -> None:
+        """A legitimate lower price (not a leak); entries of one (type, client, key) merge."""
+        if amount <= 0:
+            return
+        ident = (kind, client_id, key)
+        entry = self.adjustments.get(ident)
+        if entry is None:
+            self.adjustments[ident] = Leak(kind, client_id, period.strftime("%Y-%m"), amount, dict(refs))
+            return
+        entry.amount += amount
+        for name, value in refs.items():
+            if isinstance(value, list):
+                entry.refs.setdefault(name, []).extend(value)
+
+    def adjustment_rows(self) -> list[dict]:
+        rows = [dict(a.as_dict(), legitimate=True) for a in self.adjustments.values()]
+        return sorted(rows, key=lambda r: (r["type"], r["client_id"], r["period"], str(r["refs"])))
+
     def truth(self) -> tuple[list[dict], dict]:
         leaks = sorted(self.entries.values(), key=lambda x: (x.type, x.client_id, x.period, str(x.refs)))
         by_type = {t: Decimal("0.00") for t in TYPES}
@@ -95,5 +127,7 @@ class LeakPlanner:
             "leak_count_by_type": count,
             "leak_amount_total": str(sum(by_type.values(), Decimal("0.00"))),
             "opportunities_by_type": {t: self.opportunities.get(t, 0) for t in TYPES},
+            "adjustment_amount_by_type": {t: str(sum((a.amount for a in self.adjustments.values() if a.type == t),
+                                                     Decimal("0.00"))) for t in ADJUSTMENT_TYPES},
         }
         return rows, summary

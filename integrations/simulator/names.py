@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import re
+import unicodedata
 
 FIRST_NAMES = [
     "Dana", "Alex", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jamie", "Avery", "Quinn",
@@ -141,4 +142,20 @@ INTERACTION_SUMMARIES = {
               -1: "Complaint email about open tickets"},
     "onsite": {1: "Site visit: walkthrough with owner", 0: "Site visit: network closet tidy-up",
                -1: "Site visit after outage complaint"},
+}
+
+
+def ascii_local(text: str) -> str:
+    """An e-mail local part: mail systems want ASCII (Müller -> muller)."""
+    return unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
+
+
+# Out-of-scope requests (the agreement covers support, not new installs, moves or builds):
+# (subcategory, subject) by category, used when a request is outside the agreement.
+OUT_OF_SCOPE_SUBJECTS = {
+    "Hardware": [("New install", "Install new printer fleet at office"),
+                 ("New install", "Set up new conference room AV")],
+    "Change Request": [("New build", "Build new SharePoint site for department"),
+                       ("Move", "Move desks and network drops to second floor")],
+    "User Onboarding": [("Bulk onboarding", "Onboard seasonal staff (batch of accounts)")],
 }

@@ -69,6 +69,10 @@ ESCALATORS = [(3, 65), (5, 12), (4, 5), (0, 18)]
 # 80% auto-renew.
 TERMS_YEARS = [(3, 50), (2, 15), (1, 35)]
 AUTO_RENEW_SHARE = 0.8
+# Chosen (MSP_WORLD.md has no figure): nonprofits and schools often negotiate a discount on
+# the managed-services fee, written into the agreement (billableContract.discountRate) and
+# shown on each recurring invoice as a discount line. (share of such clients, rates in %)
+DISCOUNTS = {"Nonprofit": (0.6, (10, 15)), "Education": (0.5, (10,))}
 # §2 Payment: billed monthly in advance; Net 30 norm.
 NET_TERMS_DAYS = 30
 # §2 DSO: MSPs wait >= 60 days, 81% paid late; Americas DSO 48 vs 28-day terms. Payer
@@ -192,6 +196,9 @@ PROJECT_RATE_PER_YEAR = 0.45
 PROJECT_NAMES = ["Server migration", "Microsoft 365 migration", "Network refresh", "Office move",
                  "Firewall replacement", "Backup and DR implementation", "Wi-Fi upgrade",
                  "Windows 11 upgrade", "VoIP installation"]
+# Chosen: projects done at one office; at a client with branches, half of them are at a
+# branch and invoiced to that branch (a QuickBooks sub-customer).
+SITE_PROJECTS = ("Network refresh", "Office move", "Wi-Fi upgrade", "VoIP installation", "Firewall replacement")
 SUBCONTRACT_RATE_PER_YEAR = 0.08  # chosen: cabling and courier jobs
 SUBCONTRACT_BILLABLE = 0.7
 ACCESSORY_PURCHASE_RATE = 0.1  # chosen: card purchases for a client in a month
@@ -199,6 +206,16 @@ ACCESSORY_BILLABLE = 0.5
 ONSITE_TIME_ACTIVITY_SHARE = 0.5  # chosen: onsite visits also entered as QuickBooks time
 VOID_RATE = 0.004  # chosen: recurring invoices voided and reissued
 GOODWILL_SHARE = 0.01  # chosen: covered worklogs marked IGNORED (no charge)
+# Chosen (no published figure): legitimate credit memos. An urgent ticket that missed its
+# resolution target earns a service credit of 10% of the month's recurring fee half the
+# time (SLA clauses commonly credit 5-10%); a 1-2 survey score earns a goodwill hour a
+# quarter of the time.
+SLA_CREDIT_SHARE = 0.5
+SLA_CREDIT_SHARE_OF_FEE = Decimal("0.10")
+GOODWILL_CREDIT_SHARE = 0.25
+GOODWILL_CREDIT_HOURS = 1
+# Chosen: a California MSP's sales tax on resold hardware (services are not taxed): 8.25%.
+SALES_TAX_RATE = Decimal("8.25")
 PENDING_SHARE = 0.4  # chosen: an unbilled worklog left PENDING rather than APPROVED
 # Project sizes (hours = base + per user, times a spread), chosen.
 ONBOARDING_HOURS = (4, 0.6)
@@ -222,6 +239,9 @@ HEALTH_REVERSION = 0.12
 HEALTH_SD = 0.22
 HEALTH_SHOCK_RATE = 0.025
 HEALTH_SHOCK = -1.2
+# Chosen: share of departed clients (owing nothing) a bookkeeper makes inactive in
+# QuickBooks by the end of the window; Intuit renames them "<name> (deleted)".
+QB_INACTIVATE_CHURNED = 0.8
 NEW_CLIENT_GRACE_MONTHS = 3  # chosen: nobody leaves during onboarding
 CHURN_REASONS = {
     "sla": "Unhappy with response times", "csat": "Poor service experience",
@@ -245,3 +265,4 @@ DEFAULT_LEAK_RATE = 0.05
 RATE_CUT_CHOICES = [Decimal("0.05"), Decimal("0.10"), Decimal("0.15"), Decimal("0.20")]
 RATE_CUT_MONTHS = (1, 6)
 LAPSE_MONTHS = (1, 4)
+LICENSE_LAG_MONTHS = (1, 6)  # chosen: a licence rebill stuck at the old count until noticed

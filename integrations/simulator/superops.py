@@ -1,8 +1,14 @@
-"""The world as SuperOps GraphQL list items, in the shapes of integrations/PAYLOADS.md."""
+"""The world as SuperOps GraphQL list items, in the shapes of integrations/PAYLOADS.md and
+exactly the types of SuperOps' schema (integrations/superops/schema.graphql): no field the
+type lacks, no null in a non-null field, enum values inside their enums.
+
+Only what a real tenant holds: a departed client shows as status "Inactive" (or the stage
+"Former Customer") with agreements ended early; why it left is in truth.json, never here.
+Agreement terms live where SuperOps keeps them (discountRate, includedItems, blockItemsInfo,
+perpetualContract.autoRenew) or in the agreement's description as MSPs write it."""
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -11,18 +17,15 @@ from json.encoder import encode_basestring as q
 from .desk import Ticket, Worklog
 from .invoicing import Offered, hours
 from .timeline import DAY, ts
-from .world import Asset, CatalogItem, Client, Contract, Technician
+from .names import ascii_local
+from .world import Asset, CatalogItem, Client, Contract, Person, Technician
 
 QUERIES = {  # query -> list key
     "getClientList": "clients", "getTechnicianList": "userList", "getServiceItemList": "items",
     "getClientContractList": "clientContracts", "getAssetList": "assets", "getTicketList": "tickets",
-    "getWorklogEntries": "entries", "getOfferedItems": "items",
+    "getWorklogEntries": "entries", "getOfferedItems": "items", "getClientUserList": "userList",
 }
 _ASSET_CLASS_IDS = {"Workstation": "1", "Server": "2", "Network Device": "3"}
-
-
-def _day_ts(d: date, hour: int = 12) -> str:
-    return ts(d.toordinal() * DAY + hour * 60)
 
 
 def money_str(x: Decimal) -> str:
@@ -37,34 +40,46 @@ def tech_ref(t: Technician) -> dict:
     return {"userId": t.user_id, "name": t.name}
 
 
-def client(c: Client, updated: date) -> dict:
+def person_ref(p: Person) -> dict:
+    return {"userId": p.user_id, "name": f"{p.first} {p.last}"}
+
+
+def client(c: Client) -> dict:
+    gone = c.churned_on is not None
+    # Some MSPs move a departed client to a stage of their own, others only set it Inactive.
+    stage = "Former Customer" if gone and int(c.account_id) % 2 else "Customer"
     return {
-        "accountId": c.account_id, "name": c.name, "stage": "Customer",
-        "status": "Active" if c.active else "Inactive", "emailDomains": [c.domain],
-        "accountManager": tech_ref(c.account_manager), "hqSite": {"id": c.hq.id, "name": c.hq.name},
+        "accountId": c.account_id, "name": c.name, "stage": stage,
+        "status": "Inactive" if gone else "Active", "emailDomains": [c.domain],
+        "accountManager": tech_ref(c.account_manager),
+        "primaryContact": person_ref(c.people[0]) if c.people else None,
+        "hqSite": {"id": c.hq.id, "name": c.hq.name},
         "customFields": {
             "industry": c.industry, "employeeCount": str(c.users), "onboardedOn": c.onboarded.isoformat(),
-            "churnedOn": c.churned_on.isoformat() if c.churned_on else None, "churnReason": c.churn_reason,
-            "currency": "USD",
+            "currency": "USD", "quickbooksCustomerId": c.customer_id,
         },
-        "updatedTime": _day_ts(updated, 18),
     }
 
 
-def _ascii(text: str) -> str:
-    # Mail systems want ASCII local parts: Müller -> muller.
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+def client_user(p: Person, c: Client) -> dict:
+    number = int(p.user_id)
+    return {
+        "userId": p.user_id, "firstName": p.first, "lastName": p.last, "name": f"{p.first} {p.last}",
+        "email": p.email, "contactNumber": f"+1 555 {number // 10000 % 1000:03d} {number % 10000:04d}",
+        "reportingManager": None, "site": {"id": p.site.id, "name": p.site.name},
+        "role": {"roleId": "2" if p.role == "Client Admin" else "3", "name": p.role},
+        "client": client_ref(c), "customFields": {},
+    }
 
 
 def technician(t: Technician) -> dict:
     tier_role = ("Account Manager", "3") if t.is_account_manager else ("Technician", "2")
     return {
         "userId": t.user_id, "firstName": t.first, "lastName": t.last, "name": t.name,
-        "email": _ascii(f"{t.first}.{t.last}".lower()) + "@msp.example",
+        "email": ascii_local(f"{t.first}.{t.last}") + "@msp.example",
         "designation": {"designationId": str(t.tier + (3 if t.is_account_manager else 0)), "name": t.designation},
         "team": {"teamId": "1" if t.team == "Service Desk" else "2", "name": t.team},
         "role": {"roleId": tier_role[1], "name": tier_role[0]},
-        "customFields": {"burdenedHourlyCost": money_str(t.cost), "tier": str(t.tier)},
     }
 
 
@@ -79,55 +94,82 @@ def service_item(i: CatalogItem) -> dict:
     }
 
 
-def contract(k: Contract, items: dict[str, CatalogItem], next_bill: date | None, updated: date) -> dict:
+def _terms(k: Contract) -> str:
+    """The agreement's terms as an MSP writes them in the description."""
+    rate = f"${money_str(k.hourly_rate)}/h (${money_str(k.after_hours_rate)}/h after hours)"
+    if k.kind == "project":
+        return f"{k.name}. Billed monthly for hours worked at the project rate of ${money_str(k.price)}/h."
+    if k.kind == "time_and_materials":
+        return f"Time and materials, billed monthly in arrears at {rate}."
+    term = f"{k.term_years}-year term{', auto-renews yearly' if k.auto_renew else ''}."
+    parts = [term, f"Annual price escalator: {k.escalator}%." if k.escalator else "No price escalator."]
+    if k.kind == "block_hours":
+        parts.append(f"Includes {k.included_hours} hours a month; unused hours do not roll over; "
+                     f"extra hours at {rate}.")
+    else:
+        parts.append(f"Covers remote and onsite support; new installs, moves and projects are out of scope, "
+                     f"billed at {rate}.")
+    return " ".join(parts)
+
+
+def contract(k: Contract, items: dict[str, CatalogItem], next_bill: date | None) -> dict:
     item = items[k.item]
+    cid = k.contract_id
     recurring = k.recurring
     if k.kind == "project":
-        ctype, description = "ONE_TIME", f"{k.name}. Billed monthly for hours worked at the project rate."
+        ctype, frequency = "ONE_TIME", "ONCE"
     elif k.kind == "time_and_materials":
-        ctype, description = "TIME_AND_MATERIAL", "Time and materials, billed monthly in arrears."
+        ctype, frequency = "TIME_AND_MATERIAL", "PERPETUAL"
     else:
-        ctype = "USAGE" if k.kind == "block_hours" else "SERVICE"
-        term = f"{k.term_years}-year term{', auto-renews yearly' if k.auto_renew else ''}."
-        description = f"{term} Annual price escalator: {k.escalator}%" if k.escalator else f"{term} No price escalator."
+        ctype, frequency = "USAGE" if k.kind == "block_hours" else "SERVICE", "RECURRING"
     after = money_str(k.after_hours_rate) if k.kind == "time_and_materials" else None
+    labour = [{"itemId": items[key].so_id, "name": items[key].name} for key in ("remote", "onsite")]
+    block = k.kind == "block_hours"
     billable = {
+        "contractId": cid,
         "chargeItem": {"itemId": item.so_id, "name": item.name},
         "quantityCalculationType": "FIXED", "sellingPriceCalculationType": "FIXED",
         "provisionRule": {"entity": "USER" if k.covers == "users" else "ASSET"} if k.covers else None,
         "sellingPriceOverridden": True,
         "sellingPrice": {"model": "PER_UNIT", "details": [{"value": money_str(k.price), "afterHoursValue": after}]},
-        "frequencyType": "RECURRING" if recurring else "ONE_TIME" if k.kind == "project" else "PERPETUAL",
-        "recurringContract": {"recurringMode": "ADVANCE", "frequencyDurationUnit": "MONTH", "frequencyInterval": 1,
-                              "billingOffset": 0,
+        "discountRate": f"{k.discount:.2f}" if k.discount else None,
+        "frequencyType": frequency,
+        "includedItems": labour if recurring else None,
+        "billableSiteType": "ALL",
+        "recurringContract": {"contractId": cid, "recurringMode": "ADVANCE", "frequencyDurationUnit": "MONTH",
+                              "frequencyInterval": 1, "billingOffset": 0,
                               "nextBillDate": next_bill.isoformat() if next_bill else None} if recurring else None,
-        "perpetualContract": {"billingMode": "ARREARS"} if k.kind == "time_and_materials" else None,
-        "redeemableContract": {"quantity": str(k.included_hours), "frequencyDurationUnit": "MONTH",
-                               "rolloverUnused": False} if k.kind == "block_hours" else None,
-        "blockItemsInfo": {"hours": str(k.included_hours)} if k.kind == "block_hours" else None,
+        "redeemableContract": {"contractId": cid, "applicableType": "INCLUDED_ITEMS", "applicableHours": "ALL_HOURS",
+                               "carryForwardRemainingQuantity": False} if block else None,
+        "perpetualContract": {"contractId": cid, "autoRenew": k.auto_renew or k.kind == "time_and_materials"}
+        if recurring or k.kind == "time_and_materials" else None,
         "changes": [{"changeId": c.change_id, "effectiveDate": c.effective.isoformat(), "endDate": None,
                      "quantity": str(c.qty), "quantityChangeOperation": c.op} for c in k.changes],
+        "project": {"projectId": k.project_id, "name": k.name.removeprefix("Project: ")} if k.project_id else None,
+        "blockItemsInfo": [{"blockItemId": item.so_id, "balance": hours_str(k.block_left)}] if block else None,
     }
+    # An agreement ended early (the client left) ends on the day it was cancelled.
+    end = k.end
+    if k.cancelled_on is not None and (end is None or k.cancelled_on < end):
+        end = k.cancelled_on
     return {
-        "contractId": k.contract_id, "client": client_ref(k.client), "startDate": k.start.isoformat(),
-        "endDate": k.end.isoformat() if k.end else None, "contractStatus": k.status,
-        "contract": {"contractId": k.contract_id, "name": k.name, "description": description, "contractType": ctype,
+        "contractId": cid, "client": client_ref(k.client), "startDate": k.start.isoformat(),
+        "endDate": end.isoformat() if end else None, "contractStatus": k.status,
+        "contract": {"contractId": cid, "name": k.name, "description": _terms(k), "contractType": ctype,
                      "billableContract": billable},
-        "customFields": {
-            "includedHours": str(k.included_hours), "hourlyRate": money_str(k.hourly_rate),
-            "afterHoursRate": money_str(k.after_hours_rate),
-            "cancelledOn": k.cancelled_on.isoformat() if k.cancelled_on else None,
-            "cancellationReason": k.cancellation_reason, "autoRenew": k.auto_renew,
-        },
-        "updatedTime": _day_ts(updated, 18),
     }
 
 
 def asset(a: Asset, c: Client, last_seen: int) -> dict:
     retired = a.retired
+    # A workstation belongs to one of the client's people; servers and network gear to the
+    # primary contact.
+    people = c.people
+    owner = people[int(a.asset_id) % len(people)] if a.cls == "Workstation" else people[0]
     return {
         "assetId": a.asset_id, "name": a.name, "assetClass": {"classId": _ASSET_CLASS_IDS[a.cls], "name": a.cls},
-        "client": client_ref(c), "site": {"id": a.site.id, "name": a.site.name}, "platform": a.platform,
+        "client": client_ref(c), "site": {"id": a.site.id, "name": a.site.name},
+        "requester": person_ref(owner), "platform": a.platform,
         "status": "Decommissioned" if retired else "Online", "purchasedDate": a.added.isoformat(),
         "lastCommunicatedTime": ts(min(last_seen, retired.toordinal() * DAY + 17 * 60) if retired else last_seen),
         "customFields": {"retiredOn": retired.isoformat() if retired else None},
@@ -184,7 +226,8 @@ def worklog(w: Worklog, items: dict[str, CatalogItem]) -> str:
         f'"billable":{_BOOL[w.billable]},"afterHours":{_BOOL[w.after_hours]},"qty":"{hours_str(w.minutes)}",'
         f'"unitPrice":"{price}","billDateTime":"{ts(w.start)}",'
         f'"technician":{{"userId":"{tech.user_id}","name":{q(tech.name)}}},"notes":{q(w.notes)},'
-        f'"workItem":{{"workId":"{t.id}","module":"TICKET","client":{{"accountId":"{t.client.account_id}"}}}}}}'
+        f'"workItem":{{"workId":"{t.id}","module":"{"TICKET" if t.project is None else "PROJECT"}",'
+        f'"client":{{"accountId":"{t.client.account_id}","name":{q(t.client.name)}}}}}}}'
     )
 
 
@@ -194,5 +237,27 @@ def offered_item(o: Offered) -> dict:
         "serviceItem": {"itemId": o.item.so_id, "name": o.item.name}, "client": client_ref(o.client),
         "workItem": {"workId": o.work_id, "module": o.module}, "technician": tech_ref(o.tech) if o.tech else None,
         "afterHours": o.after_hours, "unitPrice": money_str(o.price), "qty": money_str(o.qty),
-        "amount": money_str(o.amount),
+        "discountRate": f"{o.discount:.2f}" if o.discount else None, "amount": money_str(o.amount),
     }
+
+
+# Tenant vocabularies (single-page lists with no paging). The stage "Former Customer" is one
+# an MSP added itself (no constant), as tenants do.
+_STAGES = [
+    ("1", "Lead", "LEAD", [("1", "New", "NEW"), ("2", "Contacted", None)]),
+    ("2", "Prospect", "PROSPECT", [("3", "Qualified", None), ("4", "Proposal Sent", None)]),
+    ("3", "Customer", "CUSTOMER", [("5", "Active", "ACTIVE"), ("6", "Inactive", "INACTIVE")]),
+    ("4", "Former Customer", None, [("7", "Inactive", "INACTIVE")]),
+]
+_PRIORITIES = [("1", "Urgent", "#D93025"), ("2", "High", "#F29900"), ("3", "Medium", "#1A73E8"),
+               ("4", "Low", "#188038")]
+
+
+def vocabularies() -> dict[str, dict]:
+    """Bodies of getClientStageList and getPriorityList."""
+    stages = [{"stageId": sid, "name": name, "constant": constant,
+               "statuses": [{"statusId": i, "name": n, "constant": k} for i, n, k in statuses]}
+              for sid, name, constant, statuses in _STAGES]
+    priorities = [{"id": pid, "name": name, "colorCode": color} for pid, name, color in _PRIORITIES]
+    return {"getClientStageList": {"data": {"getClientStageList": stages}},
+            "getPriorityList": {"data": {"getPriorityList": priorities}}}

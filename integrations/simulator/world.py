@@ -37,7 +37,7 @@ class Ids:
     START: ClassVar[dict[str, int]] = {"client": 40001, "site": 50001, "contract": 60001, "change": 1, "asset": 300001,
              "tech": 9001, "ticket": 100001, "worklog": 2000001, "offered": 8000001, "customer": 58,
              "invoice": 1001, "payment": 3001, "bill": 501, "purchase": 20001, "time": 9001,
-             "employee": 55, "interaction": 1}
+             "employee": 55, "interaction": 1, "person": 700001, "project": 80001, "credit": 6001}
 
     def __init__(self) -> None:
         self.counters = dict(self.START)
@@ -86,6 +86,19 @@ class CatalogItem:
 class Site:
     id: str
     name: str
+    customer_id: str = ""  # the QuickBooks sub-customer of a branch (HQ bills to the parent)
+
+
+@dataclass(eq=False, slots=True)
+class Person:
+    """A client user (SuperOps getClientUserList): the seats a per-user agreement counts."""
+
+    user_id: str
+    first: str
+    last: str
+    email: str
+    site: Site
+    role: str  # "Client Admin" for the primary contact, else "Employee"
 
 
 @dataclass(eq=False, slots=True)
@@ -134,6 +147,10 @@ class Contract:
     lapse_until: int | None = None  # window month index the lapse ends (renewal), if lapsed
     rate_cut: tuple[int, int, Decimal] | None = None  # (from month idx, to idx, fraction)
     project_hours: float = 0.0
+    project_id: str = ""  # the SuperOps project a project agreement's work is logged against
+    site: Site | None = None  # a project at a branch is invoiced to the branch's sub-customer
+    block_left: int = 0  # minutes of the month's block hours not used (blockItemsInfo balance)
+    discount: Decimal = Decimal(0)  # negotiated discount rate in percent (billableContract.discountRate)
     updated: date | None = None
 
     @property
@@ -191,6 +208,9 @@ class Client:
     payments: list[tuple[date, date | None]] = field(default_factory=list)  # (due, paid)
     last_qbr_idx: int | None = None
     balance: Decimal = Decimal(0)
+    balances: dict[str, Decimal] = field(default_factory=dict)  # open balance per QuickBooks customer
+    people: list[Person] = field(default_factory=list)
+    qb_deleted: bool = False  # made inactive in QuickBooks (DisplayName gets " (deleted)")
     updated: date | None = None
 
     def active_assets(self, cls: str | None, on: date) -> list[Asset]:
@@ -250,6 +270,7 @@ def catalog(ids: Ids) -> dict[str, CatalogItem]:
         ("r_hardware", False, "Reimbursable Hardware", "UNITS", d("0"), None, "", "NonInventory", d("0")),
         ("r_sub", False, "Reimbursable Subcontractor", "UNITS", d("0"), None, "", "NonInventory", d("0")),
         ("r_expense", False, "Reimbursable Expense", "UNITS", d("0"), None, "", "NonInventory", d("0")),
+        ("credit", False, "Service Credit", "UNITS", d("0"), None, "", "Service", None),
     ]
     items, so_id, qb_id = {}, 7001, 1
     for key, in_so, name, qtype, price, after, category, qb_type, cost in rows:
@@ -340,6 +361,10 @@ def sign_contracts(rng: random.Random, ids: Ids, client: Client, start: date, wi
     term = pick(rng, priors.TERMS_YEARS)
     auto = rng.random() < priors.AUTO_RENEW_SHARE
     escalator = pick(rng, priors.ESCALATORS) if kind != "time_and_materials" else 0
+    discount = Decimal(0)
+    share, rates = priors.DISCOUNTS.get(client.industry, (0.0, ()))
+    if kind in ("per_user", "per_device") and rng.random() < share:
+        discount = Decimal(rng.choice(rates))
     end = add_months(start, 12 * term) - timedelta(days=1)
     while end < window_start:
         end = add_months(end + timedelta(days=1), 12 * (1 if auto else term)) - timedelta(days=1)
@@ -364,7 +389,7 @@ def sign_contracts(rng: random.Random, ids: Ids, client: Client, start: date, wi
             contract_id=ids.next("contract"), client=client, kind=kind, name=name, item=item, start=start,
             end=None if kind == "time_and_materials" else end, term_years=term, auto_renew=auto,
             escalator=escalator, price=price, expected_price=price, hourly_rate=client.hourly_rate,
-            covers=covers, included_hours=hours if kind == "block_hours" else 0,
+            covers=covers, included_hours=hours if kind == "block_hours" else 0, discount=discount,
         )
         client.contracts.append(contract)
 

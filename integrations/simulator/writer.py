@@ -108,3 +108,12 @@ def write_json(path: Path, obj: object) -> str:
     data = (json.dumps(obj, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
     path.write_bytes(data)
     return hashlib.sha256(data).hexdigest()
+
+
+def write_page(root: Path, rel_path: str, body: object) -> str:
+    """A single-page API body (a list with no paging, e.g. getClientStageList)."""
+    data = encode(body).encode()
+    path = root / rel_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
