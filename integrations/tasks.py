@@ -11,6 +11,10 @@ from integrations.conf import setting
 
 log = logging.getLogger(__name__)
 SCHEDULE_SETTINGS = {"superops": "SYNC_SUPEROPS_EVERY_MINUTES", "quickbooks": "SYNC_QUICKBOOKS_EVERY_MINUTES"}
+# Webhook events left unprocessed (a failed fetch, a dead worker, a queue that was down) are
+# fetched again this often.
+WEBHOOK_SWEEP_MINUTES = 10
+WEBHOOK_SWEEP = "sweep quickbooks webhook events"
 
 
 def source_configured(source: str) -> bool:
@@ -42,6 +46,14 @@ def process_webhook_events(event_ids: list[int]) -> int | None:
     return run.pk if run else None
 
 
+def sweep_webhook_events() -> int | None:
+    """Fetch QuickBooks webhook events nobody processed (scheduled)."""
+    from integrations.quickbooks.webhooks import sweep
+
+    run = sweep()
+    return run.pk if run else None
+
+
 def _async(func: str, *args, **kwargs) -> None:
     from django_q.tasks import async_task
 
@@ -53,12 +65,21 @@ def enqueue_sync(source: str, trigger: str = "admin", full: bool = False) -> Non
 
 
 def enqueue_webhook_events(event_ids: list[int]) -> None:
-    _async("integrations.tasks.process_webhook_events", event_ids)
+    try:
+        _async("integrations.tasks.process_webhook_events", event_ids)
+    except Exception:  # the events are stored: the sweep fetches them, and Intuit got its 200
+        log.exception("Could not queue %d QuickBooks webhook event(s); the sweep will fetch them", len(event_ids))
 
 
 def ensure_schedules(**_) -> None:
-    """One django-q2 schedule per source, every SYNC_<SOURCE>_EVERY_MINUTES (0: none)."""
+    """One django-q2 schedule per source, every SYNC_<SOURCE>_EVERY_MINUTES (0: none), and
+    the webhook sweep."""
     from django_q.models import Schedule
+
+    Schedule.objects.update_or_create(
+        name=WEBHOOK_SWEEP,
+        defaults={"func": "integrations.tasks.sweep_webhook_events", "schedule_type": Schedule.MINUTES,
+                  "minutes": WEBHOOK_SWEEP_MINUTES, "repeats": -1})
 
     for source, name in SCHEDULE_SETTINGS.items():
         minutes = setting(name)

@@ -80,6 +80,9 @@ def sync(run: SyncRun, full: bool = False, progress=None, today: date | None = N
         except SyncError as exc:
             log.warning("QuickBooks company %s was not read: %s", realm, exc)
             failures.append((realm, exc))
+            record_realm_error(realm, str(exc))
+        else:
+            record_realm_error(realm, "")
     if not failures:
         return
     text = "; ".join(f"QuickBooks company {realm}: {exc}" for realm, exc in failures)
@@ -88,6 +91,11 @@ def sync(run: SyncRun, full: bool = False, progress=None, today: date | None = N
             raise failures[0][1]
         raise PermanentError(text)
     engine.note_error(run, text)
+
+
+def record_realm_error(realm: str, error: str) -> None:
+    """The company's last error for the admin ("" once it is read again)."""
+    QuickBooksConnection.objects.filter(realm_id=realm).exclude(last_error=error).update(last_error=error[:2000])
 
 
 def sync_realm(run: SyncRun, realm: str, full: bool = False, progress=None, today: date | None = None,
