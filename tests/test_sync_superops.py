@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import pytest
 
+from datetime import timedelta
+
+from django.utils import timezone
+
 from clients.models import Client, SatisfactionSurvey, Ticket, Worklog
 from integrations.dump import dump_as_of, import_dump
 from integrations.models import SyncCursor
-from integrations.sandbox import Sandbox, serve
+from integrations.sandbox import Sandbox, serve, superops_api
 from integrations.sandbox.testing import (
     connect_quickbooks,
     import_snapshot,
@@ -17,6 +21,8 @@ from integrations.sandbox.testing import (
     simulated_world,
     wipe_synced_data,
 )
+from integrations.superops import queries
+from integrations.superops.client import SuperOpsClient
 from integrations.sync.runs import sync_source
 from integrations.sync.snapshot import differences, snapshot
 
@@ -106,9 +112,9 @@ def test_a_run_with_nothing_new_writes_nothing_and_reads_one_page_per_filtered_l
     so = sync_source("superops", today=dump_as_of(world_dir))
     assert (so.created, so.updated, so.deleted, so.status) == (0, 0, 0, "succeeded")
     watermarks = dict(SyncCursor.objects.filter(source="superops").values_list("entity", "watermark"))
-    assert watermarks["getTicketList"] and watermarks["getClientList"]
-    # Clients, contracts and tickets: one filtered page each. The other lists have no
-    # modification time in the API and are read whole (a few pages of 10 here).
+    assert watermarks["getTicketList"] and not watermarks["getClientList"]
+    # Tickets (and offered items): one filtered page each. The other lists have no
+    # modification time in SuperOps' schema and are read whole (a few pages of 10 here).
     assert sandbox.endpoints["graphql"] - before["graphql"] < before["graphql"]
 
 
@@ -175,3 +181,105 @@ def test_demo_world_loads_through_the_sandbox(world_dir):
     from integrations.models import QuickBooksConnection
 
     assert not QuickBooksConnection.objects.exists()  # the sandbox company is gone with the sandbox
+
+
+# --- issue 10: schema-true reads ------------------------------------------------------------
+@pytest.fixture
+def requests_seen(monkeypatch):
+    """The GraphQL bodies the sandbox received, in order."""
+    seen: list[dict] = []
+    handle = superops_api.handle
+
+    def recording(sandbox, request):
+        seen.append(request.json())
+        return handle(sandbox, request)
+
+    monkeypatch.setattr(superops_api, "handle", recording)
+    return seen
+
+
+def test_a_sync_reads_every_list_sorted_both_worklog_modules_and_client_users(url, world_dir, requests_seen):
+    run = sync_source("superops", full=True, today=dump_as_of(world_dir))
+    assert run.status == "succeeded", run.error
+    roots = {body["query"].split("(")[0].split()[-1] for body in requests_seen}
+    from integrations.superops.sync import lists
+
+    assert set(lists()) <= roots and {"getClientList", "getTicketList", "getWorklogEntries"} <= roots
+    modules = {body["variables"]["input"]["module"] for body in requests_seen
+               if body["query"].startswith("query getWorklogEntries")}
+    assert modules == {"TICKET", "PROJECT"}
+    for body in requests_seen:  # every page asks for an explicit sort
+        info = body["variables"]["input"]
+        info = info.get("listInfo", info)
+        assert info["sort"] and info["sort"][0]["order"] == "ASC", body
+
+
+def test_a_record_edited_between_two_page_reads_is_neither_skipped_nor_repeated(url, sandbox):
+    tickets = sandbox.world.superops["getTicketList"]
+    last_id = max(tickets, key=int)
+
+    def edit_after_first_page(number: int) -> None:
+        if number == 2:  # before the second page is answered
+            sandbox.world.edit_superops("getTicketList", last_id, subject="Edited mid-read")
+
+    sandbox.on_request = edit_after_first_page
+    client = SuperOpsClient()
+    got = [t["ticketId"] for page in client.pages("getTicketList", page_size=10) for t in page.records]
+    assert len(got) == len(set(got)) and set(got) == set(tickets)
+    assert sandbox.api_requests > 2  # the edit came between pages
+
+    # Without the sort, the edited ticket jumps to the top of SuperOps' default order: the
+    # same read skips it and serves another twice. This is what the sort prevents.
+    sandbox.on_request = None
+    sandbox.world.edit_superops("getTicketList", min(tickets, key=int), subject="Edited again")
+    unsorted, page, edited = [], 1, False
+    while True:
+        body = client.execute(queries.document("getTicketList"), {"input": {"page": page, "pageSize": 10}})
+        unsorted += [t["ticketId"] for t in body["getTicketList"]["tickets"]]
+        if not edited:
+            sandbox.world.edit_superops("getTicketList", max(set(tickets) - set(unsorted), key=int), subject="x")
+            edited = True
+        if not body["getTicketList"]["listInfo"]["hasMore"]:
+            break
+        page += 1
+    assert len(unsorted) != len(set(unsorted)) or set(unsorted) != set(tickets)
+    client.close()
+
+
+def test_a_refused_incremental_condition_falls_back_to_a_full_read_and_the_run_says_so(url, sandbox, world_dir):
+    sync_source("superops", full=True, today=dump_as_of(world_dir))
+    ticket_id = min(sandbox.world.superops["getTicketList"], key=int)
+    sandbox.world.edit_superops("getTicketList", ticket_id, subject="Changed while filters are refused")
+    sandbox.faults.update(refuse_conditions=True)
+    run = sync_source("superops", today=dump_as_of(world_dir))
+    assert run.status == "succeeded", run.error
+    assert sandbox.faults_served.get("refused_condition", 0) >= 1
+    assert "getTicketList: SuperOps refused the updatedTime condition, read in full instead" in run.detail
+    assert Ticket.objects.get(external_id=ticket_id).subject == "Changed while filters are refused"
+    assert run.updated >= 1
+
+
+def test_the_nightly_full_read_marks_a_deleted_ticket_deleted(url, sandbox, world_dir, settings):
+    settings.SUPEROPS_FULL_READ_HOURS = 24
+    sync_source("superops", full=True, today=dump_as_of(world_dir))
+    tickets = sandbox.world.superops["getTicketList"]
+    gone = min(tickets, key=int)
+    sandbox.world.delete_superops("getTicketList", gone)
+    worklogs = sandbox.world.superops["getWorklogEntries"]
+    for entry_id in [k for k, w in worklogs.items() if str((w.get("workItem") or {}).get("workId")) == gone]:
+        sandbox.world.delete_superops("getWorklogEntries", entry_id)  # they go with their ticket
+
+    # Within the day, tickets are read incrementally: the deletion is not seen yet.
+    run = sync_source("superops", today=dump_as_of(world_dir))
+    assert run.status == "succeeded", run.error
+    assert Ticket.objects.get(external_id=gone).deleted_at_source is None
+    # A day after the last full read, the next run reads tickets in full and marks it.
+    cursor = SyncCursor.objects.get(source="superops", entity="getTicketList")
+    cursor.last_full_at = timezone.now() - timedelta(hours=25)
+    cursor.save()
+    run = sync_source("superops", today=dump_as_of(world_dir))
+    assert run.status == "succeeded", run.error
+    assert Ticket.objects.get(external_id=gone).deleted_at_source is not None
+    assert run.deleted >= 1
+    cursor.refresh_from_db()
+    assert timezone.now() - cursor.last_full_at < timedelta(minutes=5)

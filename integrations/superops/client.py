@@ -19,6 +19,15 @@ from . import queries
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 100
+
+
+class QueryRefused(PermanentError):
+    """SuperOps answered the request with GraphQL errors (a field, argument or condition it
+    does not take). The sync reads a list in full when its incremental condition is refused."""
+
+    def __init__(self, message: str, errors: list[dict]):
+        super().__init__(message)
+        self.errors = errors
 # One INFO line per request would drown a sync of thousands of pages.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
@@ -85,16 +94,26 @@ class SuperOpsClient:
             # SuperOps signals its limit with HTTP 200 and an error code, not a 429.
             raise RateLimited("SuperOps rate limit exceeded")
         if errors:
-            raise PermanentError("SuperOps refused the query: " + "; ".join(e.get("message", "?") for e in errors))
+            raise QueryRefused("SuperOps refused the query: "
+                               + "; ".join(str(e.get("message", "?")) for e in errors if isinstance(e, dict)),
+                               [e for e in errors if isinstance(e, dict)])
         return body.get("data") or {}
 
-    def pages(self, query: str, updated_after: str | None = None, page_size: int = PAGE_SIZE) -> Iterator[Page]:
-        """Every page of a list query, page 1 on, until hasMore is false."""
-        list_key = queries.LISTS[query][0]
+    def vocabulary(self, name: str) -> list[dict]:
+        """A tenant vocabulary (getClientStageList, getPriorityList): every entry, unpaged."""
+        entries = self.execute(queries.VOCABULARY[name], {}).get(name) or []
+        return [e for e in entries if isinstance(e, dict)]
+
+    def pages(self, query: str, updated_after: str | None = None, page_size: int = PAGE_SIZE,
+              module: str | None = None) -> Iterator[Page]:
+        """Every page of a list query (of one module, for worklogs), page 1 on, sorted by id,
+        until hasMore is false."""
+        list_key = queries.LISTS[query].list_key
         document = queries.document(query)
         number = 1
         while True:
-            data = self.execute(document, queries.variables(query, number, page_size, updated_after))[query] or {}
+            variables = queries.variables(query, number, page_size, updated_after, module)
+            data = self.execute(document, variables).get(query) or {}
             info = data.get("listInfo") or {}
             page = Page(data.get(list_key) or [], number, bool(info.get("hasMore")), info.get("totalCount"))
             yield page

@@ -1,15 +1,26 @@
 """Reading SuperOps into the database: every list of LOAD_ORDER, page by page.
 
-Lists that carry updatedTime (clients, contracts, tickets) are read incrementally, filtered
-on updatedTime after the watermark (less a small overlap, since the same second can hold
-more changes than one page saw). The others have no modification time in the API and are
-read in full each run; the loader only writes rows whose values changed. A full read is
-also the only way SuperOps shows a deletion: rows it no longer lists are marked deleted.
+Only lists whose type carries updatedTime in SuperOps' schema (tickets, offered items) are
+read incrementally, filtered on updatedTime after the watermark (less a small overlap, since
+the same second can hold more changes than one page saw). The others have no modification
+time and are read in full each run; the loader only writes rows whose values changed.
+
+A full read is the only way SuperOps shows a deletion: rows it no longer lists are marked
+deleted. So an incremental list is read in full again once its last full read is older than
+SUPEROPS_FULL_READ_HOURS (the nightly full read). SuperOps does not document the
+`greaterThan` condition on updatedTime: when it refuses the condition, that list is read in
+full and the run's detail says so.
+
+Pages are sorted by id (see queries.py) and ids already seen in a read are dropped, so a
+list that changes while it is paged neither skips nor repeats records. If its total count
+changed during a full read (a record deleted mid-read can shift another past a page
+boundary), deletions are not marked this time; the next full read does it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 from django.db import transaction
@@ -18,73 +29,121 @@ from django.utils import timezone
 from clients.models import SyncRun
 from integrations.conf import setting
 from integrations.loader import ENTITIES, LOAD_ORDER, record_id
-from integrations.models import CustomerLink
+from integrations.models import CustomerLink, SyncCursor
 from integrations.sync import engine
 from integrations.timestamps import parse_time, so_time
 
 from . import queries
-from .client import SuperOpsClient
+from .client import Page, QueryRefused, SuperOpsClient
 
 log = logging.getLogger(__name__)
 SOURCE = "superops"
 OVERLAP = timedelta(minutes=5)
-LISTS = [name for source, name in LOAD_ORDER if source == SOURCE]
+
+
+def lists() -> list[str]:
+    """The SuperOps lists to read, in load order: those the loader maps, we have a document
+    for, and the engine knows the rows of (new lists join once all three have them)."""
+    return [name for source, name in LOAD_ORDER
+            if source == SOURCE and name in queries.LISTS and (SOURCE, name) in engine.ROWS]
 
 
 def sync(run: SyncRun, full: bool = False, progress=None, today: date | None = None,
          client: SuperOpsClient | None = None) -> None:
     client = client or SuperOpsClient()
     try:
-        for query in LISTS:
+        for query in lists():
             sync_list(client, run, query, full, progress, today)
     finally:
         client.close()
 
 
+def note(run: SyncRun, text: str) -> None:
+    """Add a line to the run's detail (what an operator reads in the admin)."""
+    log.warning("SuperOps run %s: %s", run.pk, text)
+    run.detail = f"{run.detail}; {text}"[:500] if run.detail else text[:500]
+    run.save(update_fields=["detail"])
+
+
+def incremental_since(query: str, state: SyncCursor, full: bool) -> str | None:
+    """The updatedTime to read changes after, or None for a full read."""
+    if full or not queries.LISTS[query].incremental or not state.watermark:
+        return None
+    hours = setting("SUPEROPS_FULL_READ_HOURS")
+    if state.last_full_at is None or (hours and timezone.now() - state.last_full_at >= timedelta(hours=hours)):
+        return None  # time for the full read that finds deletions
+    return so_time(parse_time(state.watermark) - OVERLAP)
+
+
 def sync_list(client: SuperOpsClient, run: SyncRun, query: str, full: bool, progress=None,
               today: date | None = None) -> None:
+    state = engine.cursor(SOURCE, query)
+    since = incremental_since(query, state, full)
+    if since is not None:
+        try:
+            read_list(client, run, query, state, since, progress, today)
+            return
+        except QueryRefused as exc:
+            note(run, f"{query}: SuperOps refused the updatedTime condition, read in full instead ({exc})")
+    read_list(client, run, query, state, None, progress, today)
+
+
+def _pages(client: SuperOpsClient, query: str, since: str | None) -> Iterator[tuple[str | None, Page]]:
+    for module in queries.reads(query):
+        for page in client.pages(query, updated_after=since, page_size=setting("SUPEROPS_PAGE_SIZE"), module=module):
+            yield module, page
+
+
+def read_list(client: SuperOpsClient, run: SyncRun, query: str, state: SyncCursor, since: str | None,
+              progress=None, today: date | None = None) -> None:
+    """One read of a list (every module of it), full when `since` is None."""
     spec = ENTITIES[(SOURCE, query)]
 
     def id_of(record: dict) -> str:
         return record_id(spec, record)
 
-    state = engine.cursor(SOURCE, query)
-    filterable = queries.LISTS[query][4]
-    since = None
+    modules = queries.reads(query)
     newest = parse_time(state.watermark) if state.watermark else None
-    if filterable and newest and not full:
-        since = so_time(newest - OVERLAP)
     seen: set[str] = set()
+    totals: dict[str | None, set] = {}
     revive = engine.has_deleted_rows(SOURCE, query)
     bar = progress(f"SuperOps {query}", None) if progress else None
     pending: list = []
-    pages = client.pages(query, updated_after=since, page_size=setting("SUPEROPS_PAGE_SIZE"))
-    for page in engine.prefetched(pages):
-        if bar is not None and page.total is not None and bar.total != page.total:
+    for module, page in engine.prefetched(_pages(client, query, since)):
+        last = not page.has_more and module == modules[-1]
+        totals.setdefault(module, set()).add(page.total)
+        if bar is not None and page.total is not None and len(modules) == 1 and bar.total != page.total:
             bar.total = page.total
             bar.refresh()
-        seen.update(id_of(r) for r in page.records if isinstance(r, dict))
         for record in page.records:
+            rid = id_of(record)
+            if rid and rid in seen:
+                continue  # served twice within this read: load it once
+            if rid:
+                seen.add(rid)
+            pending.append(record)
             stamp = record.get("updatedTime") if isinstance(record, dict) else None
             if stamp:
                 try:
                     moment = parse_time(stamp)
-                except ValueError:
+                except (TypeError, ValueError):
                     continue  # the loader sets the record aside and says why
                 newest = moment if newest is None or moment > newest else newest
-        pending.extend(page.records)
-        if page.has_more and len(pending) < engine.FLUSH_RECORDS:
+        if not last and len(pending) < engine.FLUSH_RECORDS:
             continue
         with transaction.atomic():
             counts = engine.load_page(run, SOURCE, query, pending, id_of, today, bar, revive)
             if query == "getClientList":
                 remember_customer_links(pending)
             deleted = 0
-            if not page.has_more:
+            if last:
                 if since is None:
-                    deleted = engine.mark_missing(run, SOURCE, query, seen)
-                    state.last_full_at = timezone.now()
-                if filterable and newest:
+                    if all(len(t) == 1 for t in totals.values()):
+                        deleted = engine.mark_missing(run, SOURCE, query, seen)
+                        state.last_full_at = timezone.now()
+                    else:
+                        note(run, f"{query} changed while it was read; deletions are left to the next full read")
+                if queries.LISTS[query].incremental and newest:
                     state.watermark = so_time(newest)
                 state.last_run = run
                 state.save()
