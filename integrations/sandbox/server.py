@@ -193,12 +193,13 @@ class Sandbox:
 
     # --- webhooks
     def webhook_body(self, events: list[dict], style: str = "legacy") -> bytes:
-        """QuickBooks' legacy eventNotifications payload, or the CloudEvents array."""
+        """QuickBooks' legacy eventNotifications payload, or the CloudEvents array. A Merge
+        event carries the merged entity's id as `deletedId` (CloudEvents: data.deletedid)."""
         if style == "legacy":
             by_realm: dict[str, list] = {}
             for event in events:
                 by_realm.setdefault(event["realmId"], []).append(
-                    {k: event[k] for k in ("name", "id", "operation", "lastUpdated")})
+                    {k: event[k] for k in ("name", "id", "operation", "lastUpdated", "deletedId") if k in event})
             payload = {"eventNotifications": [{"realmId": realm, "dataChangeEvent": {"entities": entities}}
                                               for realm, entities in by_realm.items()]}
         else:
@@ -207,7 +208,8 @@ class Sandbox:
             payload = [{"specversion": "1.0", "id": str(uuid.uuid5(uuid.NAMESPACE_URL, json.dumps(e, sort_keys=True))),
                         "source": "intuit.sandbox", "type": f"qbo.{e['name'].lower()}.{operations[e['operation']]}.v1",
                         "datacontenttype": "application/json", "time": e["lastUpdated"],
-                        "intuitentityid": e["id"], "intuitaccountid": e["realmId"], "data": {}}
+                        "intuitentityid": e["id"], "intuitaccountid": e["realmId"],
+                        "data": {"deletedid": e["deletedId"]} if e.get("deletedId") else {}}
                        for e in events]
         return json.dumps(payload).encode()
 
