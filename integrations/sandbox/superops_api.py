@@ -78,6 +78,7 @@ def resolve_list(sandbox: Sandbox, name: str, info, input: dict | None = None) -
     argument = input or {}
     list_info = (argument.get("listInfo") or {}) if name in WRAPPED else argument
     module = argument.get("module") if name == "getWorklogEntries" else None
+    client_id = argument.get("clientId") if name == "getClientUserList" else None
     page = list_info.get("page") or 1
     page_size = list_info.get("pageSize") or DEFAULT_PAGE_SIZE
     if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -95,9 +96,9 @@ def resolve_list(sandbox: Sandbox, name: str, info, input: dict | None = None) -
         if order.get("attribute") not in fields:
             raise GraphQLError(f"Attribute {order.get('attribute')!r} cannot be used to sort {name}")
     # Paging through a big list asks for the same filtered list hundreds of times.
-    key = (f"{name}:{module}", json.dumps([condition, sort], sort_keys=True, default=str),
+    key = (f"{name}:{module}:{client_id}", json.dumps([condition, sort], sort_keys=True, default=str),
            len(sandbox.world.superops[name]), sandbox.world.version, sandbox.faults.malformed)
-    records = sandbox.cached(key, lambda: _arranged(sandbox, name, module, condition, sort, fields))
+    records = sandbox.cached(key, lambda: _arranged(sandbox, name, module, client_id, condition, sort, fields))
 
     ordered = sandbox.faults.arrange(records, page_size, seed=page_size)
     lo, hi = sandbox.faults.window(len(ordered), page - 1, page_size)
@@ -125,11 +126,13 @@ def _check_condition(name: str, fields: dict, condition: dict) -> None:
         raise GraphQLError(f"{condition.get('value')!r} is not a time") from exc
 
 
-def _arranged(sandbox: Sandbox, name: str, module: str | None, condition: dict | None, sort: list[dict],
-              fields: dict) -> list[dict]:
+def _arranged(sandbox: Sandbox, name: str, module: str | None, client_id: str | None, condition: dict | None,
+              sort: list[dict], fields: dict) -> list[dict]:
     records = list(sandbox.world.superops[name].values()) + sandbox.malformed_superops(name)
-    if module:
+    if module:  # entries without a module predate PROJECT worklogs: they are TICKET ones
         records = [r for r in records if ((r.get("workItem") or {}).get("module") or "TICKET") == module]
+    if client_id:
+        records = [r for r in records if str((r.get("client") or {}).get("accountId")) == str(client_id)]
     if condition:
         attribute, since = condition["attribute"], parse_time(str(condition["value"]))
         test = TIME_OPERATORS[condition["operator"]]
