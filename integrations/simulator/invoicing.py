@@ -313,7 +313,7 @@ class Invoicing:
                            sum((money(hours(w.minutes) * r) for w, r in hidden), Decimal(0)),
                            {"worklog_ids": [w.id for w, _ in hidden],
                             "ticket_ids": sorted({w.ticket.id for w, _ in hidden}),
-                            "contract_id": main.contract_id, "hourly_rate": str(main.hourly_rate)})
+                            "contract_id": main.contract_id, "hourly_rate": f"{main.hourly_rate:.2f}"})
 
     def _work_offer(self, w: Worklog, client: Client, rate: Decimal, qty: Decimal) -> Offered:
         t = w.ticket
