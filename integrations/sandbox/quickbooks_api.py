@@ -131,7 +131,8 @@ def api(sandbox: Sandbox, request: Request, realm: str, rest: str) -> Response:
     if world is None:
         return gateway_fault(sandbox, 403, "message=AuthorizationFailed; errorCode=003100; statusCode=403", None,
                              "3100", "SERVICE")
-    if int(request.query.get("minorversion") or 0) < 75:
+    minor = request.query.get("minorversion") or "0"
+    if not minor.isdigit() or int(minor) < 75:
         return fault(world, 400, "Request has invalid or unsupported property", "2010",
                      "minorversion 75 or later is required by this sandbox")
     kind = rest.strip("/").lower()
