@@ -1,6 +1,7 @@
-"""Reading a dump folder (integrations/PAYLOADS.md) and importing it: every entity in
-dependency order through `load_records`, customers linked to clients right after they
-load, and one SyncRun (trigger "dump") with the counts.
+"""Reading a dump folder (integrations/PAYLOADS.md) and importing it: the tenant's
+vocabularies (client stages, priorities) first, to seed the value maps; then every entity in
+dependency order through `load_records`, customers linked to clients (and sub-customers to
+their parent's client) right after they load, and one SyncRun (trigger "dump") with the counts.
 
 A page that cannot be read is skipped and named in the run's error (the run then fails);
 a bad record is set aside and the load goes on (the run is then partial).
@@ -26,7 +27,11 @@ from clients.models import SyncRun
 from clients.signals import announce_load
 
 from .loader import ENTITIES, LOAD_ORDER, LoadCounts, load_records
+from .loader.tenant import forget_tenant_maps, tenant_maps
 from .matching import MatchCounts, link_customers_to_clients
+from .subcustomers import link_sub_customers
+from .superops.vocabulary import VOCABULARIES, seed_value_maps
+from .tenant import TenantMaps
 
 
 class DumpError(Exception):
@@ -41,6 +46,7 @@ class DumpReport:
     as_of: date
     counts: dict[tuple[str, str], LoadCounts] = field(default_factory=dict)
     matching: MatchCounts | None = None
+    value_maps_seeded: int = 0
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -141,14 +147,36 @@ def dump_as_of(folder: Path) -> date:
         return timezone.now().date()
 
 
-def _linked_ids(records: Iterator[dict], found: dict[str, str]) -> Iterator[dict]:
-    """Pass client records through, noting SuperOps' own QuickBooks customer id when present."""
+def _linked_ids(records: Iterator[dict], found: dict[str, str], maps: TenantMaps) -> Iterator[dict]:
+    """Pass client records through, noting SuperOps' own QuickBooks customer id when the
+    tenant keeps it (the field map's client.quickbooks_customer_id)."""
     for record in records:
         if isinstance(record, dict):
             custom = record.get("customFields")
-            if isinstance(custom, dict) and custom.get("quickbooksCustomerId") and record.get("accountId"):
-                found[str(custom["quickbooksCustomerId"])] = str(record["accountId"])
+            linked = maps.custom(custom, "client.quickbooks_customer_id") if isinstance(custom, dict) else None
+            if linked and isinstance(linked, (str, int)) and record.get("accountId"):
+                found[str(linked)] = str(record["accountId"])
         yield record
+
+
+def read_vocabularies(folder: Path, errors: list[str]) -> dict[str, list]:
+    """The tenant vocabularies in the dump (superops/<query>/page-*.json, a plain list under
+    data.<query>), for seeding the value maps."""
+    found: dict[str, list] = {}
+    for query in VOCABULARIES:
+        for path in _pages(folder, "superops", query):
+            try:
+                entries = read_page(path)["data"][query]
+                if not isinstance(entries, list):
+                    raise DumpError(f"{path}: data.{query} is not a list")
+            except (KeyError, TypeError):
+                errors.append(f"{path}: not a superops {query} page")
+                continue
+            except DumpError as exc:
+                errors.append(str(exc))
+                continue
+            found.setdefault(query, []).extend(entries)
+    return found
 
 
 def import_dump(folder: str | Path, trigger: str = "dump", progress: bool = True) -> SyncRun:
@@ -163,15 +191,21 @@ def import_dump(folder: str | Path, trigger: str = "dump", progress: bool = True
     bar = tqdm(total=_total_records(folder) if show else None, unit="rec", disable=not show, smoothing=0.1)
     linked: dict[str, str] = {}
     try:
+        vocabularies = read_vocabularies(folder, report.errors)
+        if vocabularies:
+            report.value_maps_seeded = seed_value_maps(vocabularies)
+            forget_tenant_maps(run)
         for source, entity, records in iter_dump(folder, report.errors):
             bar.set_description(f"{source} {entity}")
             if entity == "getClientList":
-                records = _linked_ids(records, linked)
+                records = _linked_ids(records, linked, tenant_maps(run))
             report.counts[(source, entity)] = load_records(source, entity, records, run, bar, today=report.as_of)
             if (source, entity) == ("quickbooks", "Customer"):
                 report.matching = link_customers_to_clients(run, linked)
+                link_sub_customers(run)
         if report.matching is None:
             report.matching = link_customers_to_clients(run, linked)
+            link_sub_customers(run)
     except Exception as exc:
         report.errors.append(f"{type(exc).__name__}: {exc}")
         _finish(run, report, started)
@@ -223,6 +257,9 @@ def format_summary(run: SyncRun) -> str:
             if counts.set_aside:
                 lines.append(f"  {source}/{entity}: {counts.set_aside}")
                 lines.extend(f"    {reason}" for reason in counts.reasons)
+    if report.value_maps_seeded:
+        lines.append(f"Value maps: {report.value_maps_seeded} tenant value(s) added with their default meaning "
+                     "(edit them in the admin: Integrations > Value maps)")
     if report.matching:
         m = report.matching
         lines.append(f"Customers linked to clients: {m.linked} newly linked, {m.unlinked} unlinked, "

@@ -111,10 +111,14 @@ class TenantMaps:
 
     fields: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_FIELD_MAP))
     values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Ids of SuperOps service items sold by the hour (HOURS, BLOCK_HOURS), for reading a
+    # contract's block balances as hours; None when not known (a mapper used on its own).
+    hour_items: frozenset[str] | None = None
 
     @classmethod
     def build(cls, field_rows: Mapping[str, str] | None = None,
-              value_rows: list[tuple[str, str, str]] | None = None) -> TenantMaps:
+              value_rows: list[tuple[str, str, str]] | None = None,
+              hour_items: frozenset[str] | None = None) -> TenantMaps:
         """From the admin's rows: concept -> label (over the defaults), and
         (kind, source value, our value) triples."""
         fields = dict(DEFAULT_FIELD_MAP)
@@ -122,7 +126,7 @@ class TenantMaps:
         values: dict[str, dict[str, str]] = {}
         for kind, source_value, ours in value_rows or []:
             values.setdefault(kind, {})[fold_name(source_value)] = ours
-        return cls(fields, values)
+        return cls(fields, values, hour_items)
 
     def label(self, concept: str) -> str:
         return self.fields.get(concept, "")

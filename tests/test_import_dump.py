@@ -16,19 +16,23 @@ from django.apps import apps
 from django.core.management import call_command
 
 from clients.models import (
-    Asset, Client, Contract, Customer, Expense, Interaction, Invoice, InvoiceLine, Payment, PaymentApplication,
-    RejectedRecord, SatisfactionSurvey, ServiceItem, SyncRun, Technician, Ticket, Worklog,
+    Asset, Client, ClientUser, Contract, CreditMemo, CreditMemoLine, Customer, Expense, Interaction, Invoice,
+    InvoiceLine, OfferedItem, Payment, PaymentApplication, RejectedRecord, SatisfactionSurvey, ServiceItem, SyncRun,
+    Technician, Ticket, Worklog,
 )
+from integrations.models import ValueMap
 
-from .test_mapping_quickbooks import BILL, CUSTOMER, INTERACTION, INVOICE, ITEM, PAYMENT, TIME
-from .test_mapping_superops import ASSET, CLIENT, CONTRACT, SERVICE_ITEM, TECHNICIAN, TICKET, WORKLOG, variant
+from .test_mapping_quickbooks import BILL, CREDIT_MEMO, CUSTOMER, INTERACTION, INVOICE, ITEM, PAYMENT, TIME
+from .test_mapping_superops import (
+    ASSET, CLIENT, CLIENT_USER, CONTRACT, OFFERED_ITEM, SERVICE_ITEM, TECHNICIAN, TICKET, WORKLOG, variant,
+)
 
 pytestmark = pytest.mark.django_db
 
 SUPEROPS_LIST_KEYS = {
     "getClientList": "clients", "getTechnicianList": "userList", "getServiceItemList": "items",
     "getClientContractList": "clientContracts", "getAssetList": "assets", "getTicketList": "tickets",
-    "getWorklogEntries": "entries",
+    "getWorklogEntries": "entries", "getClientUserList": "userList", "getOfferedItems": "items",
 }
 
 
@@ -317,10 +321,11 @@ def test_manual_link_is_kept_and_copied_to_the_books(dump):
     assert set(Invoice.objects.filter(customer=customer).values_list("client", flat=True)) == {cedar.pk}
     assert set(Payment.objects.filter(customer=customer).values_list("client", flat=True)) == {cedar.pk}
     assert set(Expense.objects.filter(customer=customer).values_list("client", flat=True)) == {cedar.pk}
-    assert "7 invoice/payment/expense rows re-pointed" in output  # 3 invoices, 2 payments, 2 expense lines
-    # QuickBooks time has no customer column: the loader re-resolves its client, an update.
+    # 3 invoices, 2 payments, 2 expense lines and the QuickBooks time entry of customer 58
+    assert "8 invoice/payment/expense rows re-pointed" in output
+    # QuickBooks time keeps its customer, so the link re-points it like the books: no load update.
     assert Worklog.objects.get(source="quickbooks", external_id="9001").client == cedar
-    assert (second.created, second.updated) == (0, 1)
+    assert (second.created, second.updated) == (0, 0)
 
 
 def test_changed_record_updates_exactly_that_row(tmp_path, dump):
@@ -446,10 +451,17 @@ def payload_counts(folder: Path, skip: set[tuple[str, int]] = frozenset()) -> di
         counts[entity] = sum(1 for _ in records("superops", entity))
     counts["surveys"] = sum(1 for t in records("superops", "getTicketList")
                             if (t.get("customFields") or {}).get("csatScore"))
-    for entity in ("Customer", "Item", "Invoice", "Payment", "TimeActivity"):
+    for entity in ("Customer", "Item", "Invoice", "Payment", "CreditMemo", "TimeActivity"):
         counts[entity] = sum(1 for _ in records("quickbooks", entity))
-    counts["lines"] = sum(1 for inv in records("quickbooks", "Invoice") for line in inv["Line"]
-                          if line["DetailType"] == "SalesItemLineDetail")
+
+    def money_lines(doc: dict) -> int:
+        # Sales and discount lines, and one line for the document's sales tax.
+        tax = (doc.get("TxnTaxDetail") or {}).get("TotalTax") or 0
+        return sum(1 for line in doc["Line"]
+                   if line["DetailType"] in ("SalesItemLineDetail", "DiscountLineDetail")) + (1 if tax else 0)
+
+    counts["lines"] = sum(money_lines(inv) for inv in records("quickbooks", "Invoice"))
+    counts["credit_lines"] = sum(money_lines(memo) for memo in records("quickbooks", "CreditMemo"))
     counts["applications"] = sum(1 for pay in records("quickbooks", "Payment") for line in pay["Line"]
                                  for txn in line.get("LinkedTxn", []) if txn["TxnType"] == "Invoice")
     counts["expenses"] = sum(1 for entity in ("Bill", "Purchase") for doc in records("quickbooks", entity)
@@ -466,6 +478,8 @@ def rows_by_payload() -> dict[str, int]:
         "getClientContractList": Contract.objects.count(), "getAssetList": Asset.objects.count(),
         "getTicketList": Ticket.objects.count(), "surveys": SatisfactionSurvey.objects.count(),
         "getWorklogEntries": Worklog.objects.filter(source="superops").count(),
+        "getClientUserList": ClientUser.objects.count(), "getOfferedItems": OfferedItem.objects.count(),
+        "CreditMemo": CreditMemo.objects.count(), "credit_lines": CreditMemoLine.objects.count(),
         "Customer": Customer.objects.count(), "Item": ServiceItem.objects.filter(source="quickbooks").count(),
         "Invoice": Invoice.objects.count(), "lines": InvoiceLine.objects.count(), "Payment": Payment.objects.count(),
         "applications": PaymentApplication.objects.count(), "expenses": Expense.objects.count(),
@@ -487,6 +501,7 @@ def test_simulated_world_loads_every_record(tmp_path):
     assert (run.status, run.set_aside, RejectedRecord.objects.count()) == ("succeeded", 0, 0)
     expected = payload_counts(folder)
     assert expected["getTicketList"] > 50 and expected["lines"] > 10  # a real, if tiny, world
+    assert expected["getClientUserList"] > 0 and expected["getOfferedItems"] > 0
     assert rows_by_payload() == expected
     # Every QuickBooks customer of the simulated MSP is one of its clients.
     assert not Customer.objects.filter(client__isnull=True).exists()
@@ -511,3 +526,94 @@ def test_simulated_bad_records_are_exactly_the_ones_set_aside(tmp_path):
     # applications) are the only records missing from the tables.
     assert rows_by_payload() == payload_counts(folder, skip={(b["file"], b["index"]) for b in planted})
     assert payload_counts(folder)["getTicketList"] == Ticket.objects.count() + 3
+
+
+# -- issue 10: client users, the billing audit trail, credit memos, sub-customers, vocabularies ------
+
+def test_client_users_offered_items_and_credit_memos_load(tmp_path):
+    data = world()
+    data[("superops", "getClientUserList")] = [
+        CLIENT_USER,
+        variant(CLIENT_USER, userId="8102", name="Bo Diaz", email="bo@birchlaw.com", client={"accountId": "4002"}),
+        variant(CLIENT_USER, userId="8103", client={"accountId": "4999"}),  # BAD: unknown client
+    ]
+    data[("superops", "getOfferedItems")] = [
+        OFFERED_ITEM,
+        variant(OFFERED_ITEM, itemId="300002", type="CONTRACT", status="UNDER_CONTRACT", workItem=None,
+                technician=None, serviceItem={"itemId": "7001"}, qty="23", unitPrice="75.00", amount="1725.00"),
+        variant(OFFERED_ITEM, itemId="300003", status="IGNORED", client=None,
+                workItem={"workId": "P-1", "module": "PROJECT", "client": {"accountId": "4003"}}),
+    ]
+    data[("superops", "getWorklogEntries")].append(
+        variant(WORKLOG, itemId="200009", workItem={"workId": "P-1", "module": "PROJECT",
+                                                    "client": {"accountId": "4003"}}))
+    data[("quickbooks", "CreditMemo")] = [CREDIT_MEMO]
+    run, output = run_import(write_dump(tmp_path / "d", data))
+    assert "superops/getClientUserList" in output and "quickbooks/CreditMemo" in output
+    assert sorted(ClientUser.objects.values_list("external_id", "client__external_id", "email")) == [
+        ("8101", "4001", "ann.lee@acmedental.com"), ("8102", "4002", "bo@birchlaw.com")]
+    assert RejectedRecord.objects.filter(entity="getClientUserList", external_id="8103").exists()
+    audit = {o.external_id: o for o in OfferedItem.objects.select_related("client", "ticket", "technician")}
+    assert set(audit) == {"300001", "300002", "300003"}
+    assert (audit["300001"].status, audit["300001"].ticket.external_id, audit["300001"].after_hours) == (
+        "pending", "100001", True)
+    assert (audit["300002"].kind, audit["300002"].amount, audit["300002"].ticket) == (
+        "contract", Decimal("1725.00"), None)
+    assert (audit["300003"].client.external_id, audit["300003"].work_module) == ("4003", "PROJECT")
+    project = Worklog.objects.get(external_id="200009")
+    assert (project.ticket, project.client.external_id, project.work_id) == (None, "4003", "P-1")
+    memo = CreditMemo.objects.get()
+    assert (memo.client.external_id, memo.total, memo.reason) == ("4001", Decimal("150.00"),
+                                                                  "Goodwill: outage on Oct 12")
+    assert list(memo.lines.values_list("kind", "amount")) == [("time", Decimal("150.00"))]
+    again, _ = run_import(write_dump(tmp_path / "d", data))
+    assert (again.created, again.updated) == (0, 0)
+
+
+def test_sub_customers_bill_for_their_parents_client_and_deleted_names_match(tmp_path):
+    data = world()
+    data[("quickbooks", "Customer")] += [
+        variant(CUSTOMER, Id="61", DisplayName="Eastside office", CompanyName="", PrimaryEmailAddr=None, Job=True,
+                ParentRef={"value": "58"}),
+        variant(CUSTOMER, Id="62", DisplayName="Eastside front desk", CompanyName="", PrimaryEmailAddr=None,
+                Job=True, ParentRef={"value": "61"}),
+        variant(CUSTOMER, Id="63", DisplayName="Cedar Clinic (deleted)", CompanyName="", PrimaryEmailAddr=None,
+                Active=False),
+    ]
+    data[("quickbooks", "Invoice")].append(variant(INVOICE, Id="1009", DocNumber="INV-1009",
+                                                   CustomerRef={"value": "62"}))
+    run_import(write_dump(tmp_path / "d", data))
+    acme = Client.objects.get(external_id="4001")
+    site, desk = Customer.objects.get(external_id="61"), Customer.objects.get(external_id="62")
+    assert (site.client, site.match_method, site.parent_external_id) == (acme, "parent", "58")
+    assert (desk.client, desk.match_method) == (acme, "parent")  # two levels down
+    assert Invoice.objects.get(external_id="1009").client == acme
+    deleted = Customer.objects.get(external_id="63")
+    assert (deleted.display_name, deleted.active, deleted.client.external_id) == ("Cedar Clinic", False, "4003")
+
+
+def test_vocabularies_in_the_dump_seed_the_value_maps(tmp_path):
+    data = world()
+    data[("superops", "getClientList")][1]["stage"] = "Former Customer"
+    data[("superops", "getTicketList")][1]["priority"] = "P1 - Site down"
+    folder = write_dump(tmp_path / "d", data)
+    stages = [{"stageId": "1", "name": "Customer", "constant": "CUSTOMER",
+               "statuses": [{"statusId": "11", "name": "Active", "constant": "ACTIVE"},
+                            {"statusId": "12", "name": "Inactive", "constant": "INACTIVE"}]},
+              {"stageId": "2", "name": "Former Customer", "constant": None, "statuses": []}]
+    priorities = [{"id": "1", "name": "P1 - Site down", "colorCode": "#f00"}, {"id": "2", "name": "Medium"}]
+    for query, entries in (("getClientStageList", stages), ("getPriorityList", priorities)):
+        page = folder / "superops" / query / "page-0001.json"
+        page.parent.mkdir(parents=True)
+        page.write_text(json.dumps({"data": {query: entries}}))
+    run, output = run_import(folder)
+    assert "Value maps: 6 tenant value(s) added" in output
+    assert set(ValueMap.objects.values_list("kind", "source_value", "our_value")) == {
+        ("client_stage", "Customer", "active"), ("client_stage", "Former Customer", "churned"),
+        ("client_status", "Active", "active"), ("client_status", "Inactive", "churned"),
+        ("ticket_priority", "P1 - Site down", "critical"), ("ticket_priority", "Medium", "medium"),
+    }
+    assert Client.objects.get(external_id="4002").status == "churned"
+    assert Ticket.objects.get(external_id="100002").priority == "critical"
+    _, again = run_import(folder)
+    assert "Value maps" not in again  # nothing new to seed; existing rows are never touched

@@ -1,6 +1,7 @@
 """QuickBooks Online payloads (the PAYLOADS.md examples and variations) and local
 interactions map to exactly the row values a person would expect; bad ones are refused
-with a reason naming the field."""
+with a reason naming the field. Sub-customers keep their parent, deleted customers lose
+Intuit's suffix, and tax and discount lines never count as service revenue."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ from decimal import Decimal
 
 import pytest
 
-from clients.models import Client, Customer, Expense, Interaction, Invoice, Payment, ServiceItem, Technician, Worklog
+from clients.models import (
+    Client, CreditMemo, Customer, Expense, Interaction, Invoice, Payment, ServiceItem, Technician, Worklog,
+)
 from integrations.local.mapping import map_interaction
 from integrations.quickbooks.mapping import (
-    MAPPERS, line_kind, map_bill, map_customer, map_invoice, map_item, map_payment, map_purchase, map_time_activity,
+    MAPPERS, line_kind, map_bill, map_credit_memo, map_customer, map_invoice, map_item, map_payment, map_purchase,
+    map_time_activity,
 )
 from integrations.records import BadRecord, Ref
 
@@ -76,11 +80,30 @@ def test_customer_maps_every_field():
     assert row.fields == {
         "display_name": "Acme Dental", "company_name": "Acme Dental Inc.", "email": "billing@acmedental.com",
         "active": True, "currency": "USD", "balance": Decimal("1234.5"), "payment_terms_days": 30,
-        "source_updated_at": utc(2026, 10, 31, 16, 0),
+        "parent_external_id": "", "source_updated_at": utc(2026, 10, 31, 16, 0),
     }
     assert map_customer(decimals(CUSTOMER)).fields["balance"] == Decimal("1234.50")
     assert map_customer(variant(CUSTOMER, SalesTermRef={"name": "Due on receipt"})).fields["payment_terms_days"] == 0
     assert map_customer(variant(CUSTOMER, SalesTermRef=None)).fields["payment_terms_days"] is None
+
+
+def test_sub_customer_keeps_its_parent():
+    site = map_customer(variant(CUSTOMER, Id="61", DisplayName="Acme Dental - Eastside", Job=True,
+                                ParentRef={"value": "58"}, FullyQualifiedName="Acme Dental:Acme Dental - Eastside",
+                                Level=1))
+    assert (site.fields["display_name"], site.fields["parent_external_id"]) == ("Acme Dental - Eastside", "58")
+
+
+@pytest.mark.parametrize("name, active, kept", [
+    ("Birch & Sons Law (deleted)", False, "Birch & Sons Law"),
+    ("Birch & Sons Law (deleted-2)", False, "Birch & Sons Law"),
+    ("Cedar Clinic (Deleted)", False, "Cedar Clinic"),
+    ("Birch & Sons Law (deleted)", True, "Birch & Sons Law (deleted)"),  # an active one named so on purpose
+    ("Walk-in (deleted) customer", False, "Walk-in (deleted) customer"),
+])
+def test_deleted_customer_keeps_its_name_without_intuits_suffix(name, active, kept):
+    fields = map_customer(variant(CUSTOMER, DisplayName=name, CompanyName=name, Active=active)).fields
+    assert (fields["display_name"], fields["company_name"], fields["active"]) == (kept, kept, active)
 
 
 def test_bad_customer():
@@ -125,6 +148,64 @@ def test_invoice_maps_every_field_and_sales_lines_only():
         "kind": "recurring", "description": "Managed Workstation x 23 (Oct 2026)", "quantity": Decimal("23"),
         "unit_price": Decimal("75.00"), "amount": Decimal("1725.00"), "service_date": date(2026, 10, 1),
     }]
+
+
+def test_tax_and_discount_lines_are_kept_apart_from_service_revenue():
+    payload = decimals(variant(INVOICE, TotalAmt=1684.80, Line=INVOICE["Line"] + [
+        {"Amount": 172.50, "DetailType": "DiscountLineDetail",
+         "DiscountLineDetail": {"PercentBased": True, "DiscountPercent": 10,
+                                "DiscountAccountRef": {"value": "86", "name": "Discounts given"}}},
+    ], TxnTaxDetail={"TxnTaxCodeRef": {"value": "3", "name": "King County"}, "TotalTax": 132.30,
+                     "TaxLine": [{"Amount": 132.30, "DetailType": "TaxLineDetail",
+                                  "TaxLineDetail": {"TaxRateRef": {"value": "4"}, "PercentBased": True,
+                                                    "TaxPercent": 8.5, "NetAmountTaxable": 1552.50}}]}))
+    lines = map_invoice(payload).children
+    by_kind = {line["kind"]: line for line in lines}
+    assert [line["kind"] for line in lines] == ["recurring", "discount", "tax"]
+    assert by_kind["recurring"]["amount"] == Decimal("1725.00")  # the service line is what it was
+    assert (by_kind["discount"]["amount"], by_kind["discount"]["description"]) == (Decimal("-172.50"), "Discount 10%")
+    assert (by_kind["tax"]["amount"], by_kind["tax"]["description"]) == (Decimal("132.30"), "Sales tax King County")
+    assert by_kind["tax"]["service_item_ref"] is None and by_kind["discount"]["service_item_ref"] is None
+    # Service lines plus the discount plus the tax are the invoice's total.
+    assert sum(line["amount"] for line in lines) == Decimal("1684.80")
+    assert len({line["line_id"] for line in lines}) == 3
+    no_tax = map_invoice(variant(INVOICE, TxnTaxDetail={"TotalTax": 0})).children
+    assert [line["kind"] for line in no_tax] == ["recurring"]
+
+
+CREDIT_MEMO = {
+    "Id": "7001", "DocNumber": "CM-1001", "TxnDate": "2026-10-20", "CustomerRef": {"value": "58", "name": "Acme Dental"},
+    "CurrencyRef": {"value": "USD"}, "TotalAmt": 150.00, "RemainingCredit": 150.00,
+    "PrivateNote": "Goodwill: outage on Oct 12", "CustomerMemo": {"value": "Sorry for the trouble"},
+    "Line": [{"Id": "1", "LineNum": 1, "Amount": 150.00, "Description": "Credit: Remote support",
+              "DetailType": "SalesItemLineDetail",
+              "SalesItemLineDetail": {"ItemRef": {"value": "12", "name": "Remote support"}, "Qty": 1,
+                                      "UnitPrice": 150.00}},
+             {"Amount": 150.00, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}],
+    "MetaData": {"CreateTime": "2026-10-20T09:00:00-07:00", "LastUpdatedTime": "2026-10-20T09:00:00-07:00"},
+}
+
+
+def test_credit_memo_maps_every_field_and_its_lines():
+    row = map_credit_memo(decimals(CREDIT_MEMO))
+    assert (row.model, row.source, row.external_id) == (CreditMemo, "quickbooks", "7001")
+    assert row.refs == {"customer": Ref(Customer, "quickbooks", "58"),
+                        "client": Ref(Customer, "quickbooks", "58", via="client")}
+    assert row.fields == {
+        "doc_number": "CM-1001", "txn_date": date(2026, 10, 20), "total": Decimal("150.00"),
+        "remaining": Decimal("150.00"), "currency": "USD", "exchange_rate": Decimal("1"),
+        "reason": "Goodwill: outage on Oct 12", "source_updated_at": utc(2026, 10, 20, 16, 0),
+    }
+    assert row.children == [{
+        "line_id": "1", "line_num": 1, "service_item_ref": Ref(ServiceItem, "quickbooks", "12", required=False),
+        "kind": "time", "description": "Credit: Remote support", "quantity": Decimal("1"),
+        "unit_price": Decimal("150.00"), "amount": Decimal("150.00"),
+    }]
+    assert map_credit_memo(variant(CREDIT_MEMO, PrivateNote=None)).fields["reason"] == "Sorry for the trouble"
+    with pytest.raises(BadRecord, match="CustomerRef.value is missing"):
+        map_credit_memo(variant(CREDIT_MEMO, CustomerRef=None))
+    with pytest.raises(BadRecord, match="TotalAmt '-5' is negative"):
+        map_credit_memo(variant(CREDIT_MEMO, TotalAmt="-5"))
 
 
 def sales_line(line_id, item, amount, qty="1", price=None):
@@ -243,6 +324,7 @@ def test_time_activity_maps_every_field():
     row = map_time_activity(TIME)
     assert (row.model, row.source, row.external_id) == (Worklog, "quickbooks", "9001")
     assert row.refs == {
+        "customer": Ref(Customer, "quickbooks", "58"),
         "client": Ref(Customer, "quickbooks", "58", via="client"),
         "technician": Ref(Technician, "superops", "Dana Wu", key="name", required=False),
         "service_item": Ref(ServiceItem, "quickbooks", "13", required=False),
@@ -285,4 +367,5 @@ def test_interaction_maps_every_field():
 
 
 def test_mappers_table_covers_every_entity():
-    assert set(MAPPERS) == {"Customer", "Item", "Invoice", "Payment", "Bill", "Purchase", "TimeActivity"}
+    assert set(MAPPERS) == {"Customer", "Item", "Invoice", "Payment", "CreditMemo", "Bill", "Purchase",
+                            "TimeActivity"}

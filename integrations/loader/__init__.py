@@ -1,7 +1,8 @@
 """Loading payload records into the clients app: the one write path shared by `import_dump`
 and the live sync.
 
-`load_records(source, entity, records, run)` maps each record with the entity's mapper, sets
+`load_records(source, entity, records, run)` maps each record with the entity's mapper (given
+the tenant's field and value maps when it takes `maps`), sets
 bad ones aside as RejectedRecord (with the reason naming the field and value), resolves refs
 through an in-memory map, inserts new rows, updates only rows whose values changed, and
 writes each batch in one transaction. `LOAD_ORDER` lists the entities so every ref points
@@ -26,6 +27,7 @@ from ..superops import mapping as so_mapping
 from .batch import BatchLoader
 from .counts import LoadCounts
 from .insert import tune_connection
+from .tenant import tenant_maps
 
 __all__ = ["BATCH_SIZE", "ENTITIES", "LOAD_ORDER", "Entity", "LoadCounts", "load_records", "record_id"]
 
@@ -54,16 +56,19 @@ def _quickbooks(name: str) -> Entity:
 
 _ENTITY_LIST = [
     _superops("getClientList", "accountId"),
+    _superops("getClientUserList", "userId"),
     _superops("getTechnicianList", "userId"),
     _superops("getServiceItemList", "itemId"),
     _superops("getClientContractList", "contractId"),
     _superops("getAssetList", "assetId"),
     _superops("getTicketList", "ticketId"),
     _superops("getWorklogEntries", "itemId"),
+    _superops("getOfferedItems", "itemId"),
     _quickbooks("Customer"),
     _quickbooks("Item"),
     _quickbooks("Invoice"),
     _quickbooks("Payment"),
+    _quickbooks("CreditMemo"),
     _quickbooks("Bill"),
     _quickbooks("Purchase"),
     _quickbooks("TimeActivity"),
@@ -114,8 +119,13 @@ def load_records(
     if spec is None:
         raise KeyError(f"no mapper for {source}/{entity}; known: {', '.join(f'{s}/{e}' for s, e in LOAD_ORDER)}")
     mapper = spec.mapper
-    if "today" in inspect.signature(mapper).parameters:
+    parameters = inspect.signature(mapper).parameters
+    if "today" in parameters:
         mapper = partial(mapper, today=today)
+    if "maps" in parameters:
+        # The tenant's field and value maps, read once per run (a person's edit in the admin
+        # applies from the next run on).
+        mapper = partial(mapper, maps=tenant_maps(run))
     tune_connection()
     loader = BatchLoader(source, entity, mapper, partial(record_id, spec), run, realm=realm)
     for batch in _batches(records, batch_size or BATCH_SIZE):

@@ -13,7 +13,9 @@ from typing import Any
 
 from django.db import DatabaseError, transaction
 
-from clients.models import Invoice, InvoiceLine, Payment, PaymentApplication, RejectedRecord, SyncRun
+from clients.models import (
+    CreditMemo, CreditMemoLine, Invoice, InvoiceLine, Payment, PaymentApplication, RejectedRecord, SyncRun,
+)
 
 from ..records import BadRecord, Mapped, Ref
 from .columns import fk_attname, fk_attnames, fk_nullable, normalise
@@ -22,7 +24,10 @@ from .insert import insert_rows, pairs_by_key
 from .refs import MISSING, RefMap
 
 # Parent model -> (child model, the child's foreign key to the parent).
-CHILDREN = {Invoice: (InvoiceLine, "invoice"), Payment: (PaymentApplication, "payment")}
+CHILDREN = {
+    Invoice: (InvoiceLine, "invoice"), Payment: (PaymentApplication, "payment"),
+    CreditMemo: (CreditMemoLine, "credit_memo"),
+}
 # Python errors a malformed payload can raise inside a mapper (a string where an object
 # belongs, a list too short); the record is set aside instead of stopping the load.
 SHAPE_ERRORS = (KeyError, TypeError, AttributeError, IndexError, ValueError, ArithmeticError)

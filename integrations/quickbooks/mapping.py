@@ -13,7 +13,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from clients.models import Customer, Expense, Invoice, Payment, ServiceItem, Technician, Worklog
+from clients.models import CreditMemo, Customer, Expense, Invoice, Payment, ServiceItem, Technician, Worklog
 
 from ..parsing import (
     obj, parse_bool, parse_choice, parse_date, parse_datetime, parse_decimal, parse_id, parse_int,
@@ -51,6 +51,9 @@ EXPENSE_CATEGORY_RULES = [
     ("subcontractor", re.compile(r"subcontract", re.I)),
 ]
 TERMS_DAYS = re.compile(r"(\d+)")
+# Intuit renames a deleted (made inactive) customer "<name> (deleted)"; the name without the
+# suffix is the one that matches a client. It may carry a number when the name was reused.
+DELETED_SUFFIX = re.compile(r"\s*\(deleted(?:[- ]?\d+)?\)\s*$", re.I)
 
 
 def line_kind(item_name: str) -> str:
@@ -106,6 +109,12 @@ def _lines(p: dict) -> list[dict]:
     return [obj(line, f"Line[{i}]") for i, line in enumerate(lines)]
 
 
+def customer_name(name: str, active: bool) -> str:
+    """The name a person gave the customer: Intuit's " (deleted)" suffix of an inactive one
+    removed, so a churned client still matches its customer."""
+    return DELETED_SUFFIX.sub("", name) if not active else name
+
+
 def map_customer(p: dict) -> Mapped:
     terms = parse_text(obj(p.get("SalesTermRef"), "SalesTermRef").get("name"), "SalesTermRef.name")
     days = TERMS_DAYS.search(terms)
@@ -115,15 +124,23 @@ def map_customer(p: dict) -> Mapped:
         terms_days = 0
     else:
         terms_days = None
+    active = parse_bool(p.get("Active"), "Active", default=True)
+    display_name = customer_name(parse_text(p.get("DisplayName"), "DisplayName", required=True), active)
+    if not display_name:
+        raise BadRecord(f"DisplayName {p.get('DisplayName')!r} is only Intuit's deleted suffix")
+    # A sub-customer (a site, a job: Job true with a ParentRef) bills for its parent's client;
+    # the link is made after matching (integrations.loader.subcustomers).
+    parent = ref_id(p.get("ParentRef"), "value", "ParentRef")
     fields = {
-        "display_name": parse_text(p.get("DisplayName"), "DisplayName", required=True),
-        "company_name": parse_text(p.get("CompanyName"), "CompanyName"),
+        "display_name": display_name,
+        "company_name": customer_name(parse_text(p.get("CompanyName"), "CompanyName"), active),
         "email": parse_text(obj(p.get("PrimaryEmailAddr"), "PrimaryEmailAddr").get("Address"),
                             "PrimaryEmailAddr.Address").lower(),
-        "active": parse_bool(p.get("Active"), "Active", default=True),
+        "active": active,
         "currency": _currency(p),
         "balance": parse_decimal(p.get("Balance"), "Balance", default=ZERO),
         "payment_terms_days": terms_days,
+        "parent_external_id": parent or "",
         "source_updated_at": _updated_at(p),
     }
     return Mapped(Customer, SOURCE, parse_id(p.get("Id"), "Id"), fields)
@@ -150,6 +167,84 @@ def map_item(p: dict) -> Mapped:
     return Mapped(ServiceItem, SOURCE, parse_id(p.get("Id"), "Id"), fields)
 
 
+def sale_lines(p: dict, *, service_dates: bool = True) -> list[dict]:
+    """An invoice's (or credit memo's) lines as InvoiceLine values: sales lines by their item,
+    a discount line as a negative "discount" line, and the document's sales tax
+    (TxnTaxDetail.TotalTax) as one "tax" line, so neither counts as service revenue.
+    Subtotal and description-only lines carry no money of their own and are left out."""
+    children = []
+    seen: set[str] = set()
+
+    def line_id_of(line: dict, i: int, fallback: str) -> str:
+        line_id = parse_id(line["Id"], f"Line[{i}].Id") if line.get("Id") not in (None, "") else fallback
+        if line_id in seen:
+            raise BadRecord(f"Line[{i}].Id {line_id!r} appears twice")
+        seen.add(line_id)
+        return line_id
+
+    lines = _lines(p)
+    for i, line in enumerate(lines):
+        detail_type = line.get("DetailType")
+        if detail_type == "DiscountLineDetail":
+            amount = parse_decimal(line.get("Amount"), f"Line[{i}].Amount", required=True)
+            detail = obj(line.get("DiscountLineDetail"), f"Line[{i}].DiscountLineDetail")
+            percent = parse_decimal(detail.get("DiscountPercent"), f"Line[{i}].DiscountPercent")
+            description = parse_text(line.get("Description"), f"Line[{i}].Description")
+            if not description and percent is not None and parse_bool(detail.get("PercentBased"), "PercentBased"):
+                description = f"Discount {percent}%"
+            children.append({
+                "line_id": line_id_of(line, i, f"D{i + 1}"),
+                "line_num": parse_int(line.get("LineNum"), f"Line[{i}].LineNum", default=i + 1),
+                "service_item_ref": None,
+                "kind": "discount",
+                "description": description or "Discount",
+                "quantity": ZERO,
+                "unit_price": ZERO,
+                # QuickBooks writes the discount as a positive amount taken off the total.
+                "amount": -abs(amount),
+                **({"service_date": None} if service_dates else {}),
+            })
+            continue
+        if detail_type != "SalesItemLineDetail":
+            continue  # subtotal and description-only lines are not money of their own
+        detail = obj(line.get("SalesItemLineDetail"), f"Line[{i}].SalesItemLineDetail")
+        item = obj(detail.get("ItemRef"), f"Line[{i}].ItemRef")
+        line_num = parse_int(line.get("LineNum"), f"Line[{i}].LineNum", default=i + 1)
+        line_id = line_id_of(line, i, str(line_num))
+        item_name = parse_text(item.get("name"), f"Line[{i}].ItemRef.name")
+        description = parse_text(line.get("Description"), f"Line[{i}].Description")
+        item_id = ref_id(item, "value", f"Line[{i}].ItemRef")
+        row = {
+            "line_id": line_id,
+            "line_num": line_num,
+            "service_item_ref": Ref(ServiceItem, SOURCE, item_id, required=False) if item_id else None,
+            "kind": line_kind(item_name or description),
+            "description": description,
+            "quantity": parse_decimal(detail.get("Qty"), f"Line[{i}].Qty", default=ZERO),
+            "unit_price": parse_decimal(detail.get("UnitPrice"), f"Line[{i}].UnitPrice", default=ZERO),
+            "amount": parse_decimal(line.get("Amount"), f"Line[{i}].Amount", required=True),
+        }
+        if service_dates:
+            row["service_date"] = parse_date(detail.get("ServiceDate"), f"Line[{i}].ServiceDate")
+        children.append(row)
+    tax = obj(p.get("TxnTaxDetail"), "TxnTaxDetail")
+    total_tax = parse_decimal(tax.get("TotalTax"), "TxnTaxDetail.TotalTax", default=ZERO)
+    if total_tax:
+        code = parse_text(obj(tax.get("TxnTaxCodeRef"), "TxnTaxCodeRef").get("name"), "TxnTaxCodeRef.name")
+        children.append({
+            "line_id": line_id_of({}, len(lines), "TAX"),
+            "line_num": len(lines) + 1,
+            "service_item_ref": None,
+            "kind": "tax",
+            "description": f"Sales tax {code}".strip(),
+            "quantity": ZERO,
+            "unit_price": ZERO,
+            "amount": total_tax,
+            **({"service_date": None} if service_dates else {}),
+        })
+    return children
+
+
 def map_invoice(p: dict) -> Mapped:
     total = parse_decimal(p.get("TotalAmt"), "TotalAmt", required=True)
     memo = parse_text(p.get("PrivateNote"), "PrivateNote")
@@ -167,34 +262,32 @@ def map_invoice(p: dict) -> Mapped:
         "voided": total == 0 and "void" in memo.lower(),
         "source_updated_at": _updated_at(p),
     }
-    children = []
-    seen: set[str] = set()
-    for i, line in enumerate(_lines(p)):
-        if line.get("DetailType") != "SalesItemLineDetail":
-            continue  # subtotal, discount and description-only lines are not sales
-        detail = obj(line.get("SalesItemLineDetail"), f"Line[{i}].SalesItemLineDetail")
-        item = obj(detail.get("ItemRef"), f"Line[{i}].ItemRef")
-        line_num = parse_int(line.get("LineNum"), f"Line[{i}].LineNum", default=i + 1)
-        line_id = parse_id(line["Id"], f"Line[{i}].Id") if line.get("Id") not in (None, "") else str(line_num)
-        if line_id in seen:
-            raise BadRecord(f"Line[{i}].Id {line_id!r} appears twice")
-        seen.add(line_id)
-        item_name = parse_text(item.get("name"), f"Line[{i}].ItemRef.name")
-        description = parse_text(line.get("Description"), f"Line[{i}].Description")
-        item_id = ref_id(item, "value", f"Line[{i}].ItemRef")
-        children.append({
-            "line_id": line_id,
-            "line_num": line_num,
-            "service_item_ref": Ref(ServiceItem, SOURCE, item_id, required=False) if item_id else None,
-            "kind": line_kind(item_name or description),
-            "description": description,
-            "quantity": parse_decimal(detail.get("Qty"), f"Line[{i}].Qty", default=ZERO),
-            "unit_price": parse_decimal(detail.get("UnitPrice"), f"Line[{i}].UnitPrice", default=ZERO),
-            "amount": parse_decimal(line.get("Amount"), f"Line[{i}].Amount", required=True),
-            "service_date": parse_date(detail.get("ServiceDate"), f"Line[{i}].ServiceDate"),
-        })
     refs = {"customer": customer, "client": _client_via(customer)}
-    return Mapped(Invoice, SOURCE, parse_id(p.get("Id"), "Id"), fields, refs, children)
+    return Mapped(Invoice, SOURCE, parse_id(p.get("Id"), "Id"), fields, refs, sale_lines(p))
+
+
+def map_credit_memo(p: dict) -> Mapped:
+    """A credit memo (money given back) with its lines; the reason is the private note, else
+    the memo the customer saw."""
+    customer = _customer_ref(p.get("CustomerRef"), "CustomerRef")
+    reason = parse_text(p.get("PrivateNote"), "PrivateNote") or parse_text(
+        obj(p.get("CustomerMemo"), "CustomerMemo").get("value"), "CustomerMemo.value")
+    total = parse_decimal(p.get("TotalAmt"), "TotalAmt", required=True)
+    if total < 0:
+        raise BadRecord(f"TotalAmt {p.get('TotalAmt')!r} is negative")
+    fields = {
+        "doc_number": parse_text(p.get("DocNumber"), "DocNumber"),
+        "txn_date": parse_date(p.get("TxnDate"), "TxnDate", required=True),
+        "total": total,
+        "remaining": parse_decimal(p.get("RemainingCredit"), "RemainingCredit", default=ZERO),
+        "currency": _currency(p),
+        "exchange_rate": _exchange_rate(p),
+        "reason": reason,
+        "source_updated_at": _updated_at(p),
+    }
+    refs = {"customer": customer, "client": _client_via(customer)}
+    return Mapped(CreditMemo, SOURCE, parse_id(p.get("Id"), "Id"), fields, refs,
+                  sale_lines(p, service_dates=False))
 
 
 def map_payment(p: dict) -> Mapped:
@@ -315,6 +408,7 @@ MAPPERS: dict[str, Callable[[dict], Mapped | list[Mapped]]] = {
     "Item": map_item,
     "Invoice": map_invoice,
     "Payment": map_payment,
+    "CreditMemo": map_credit_memo,
     "Bill": map_bill,
     "Purchase": map_purchase,
     "TimeActivity": map_time_activity,

@@ -1,0 +1,44 @@
+"""The tenant's field map and value maps as the mapping functions take them, read from the
+admin's tables once per run: every `load_records` call of one run (a dump import, a live sync)
+maps with the same answers, and an edit applies from the next run on."""
+
+from __future__ import annotations
+
+from clients.models import ServiceItem, SyncRun
+
+from ..models import FieldMap, ValueMap
+from ..tenant import TenantMaps
+
+_ATTRIBUTE = "_tenant_maps"
+HOUR_TYPES = ("hours", "block_hours")
+
+
+def read_tenant_maps() -> TenantMaps:
+    """The maps as the tables hold them now (FieldMap over the defaults, every ValueMap row),
+    and the SuperOps service items sold by the hour."""
+    fields = dict(FieldMap.objects.values_list("concept", "label"))
+    values = list(ValueMap.objects.exclude(our_value="").values_list("kind", "source_value", "our_value"))
+    hour_items = frozenset(ServiceItem.objects.filter(source="superops", quantity_type__in=HOUR_TYPES)
+                           .values_list("external_id", flat=True))
+    return TenantMaps.build(fields, values, hour_items)
+
+
+def tenant_maps(run: SyncRun) -> TenantMaps:
+    """The run's maps, read at its first load that needs them and kept on the run object."""
+    maps = getattr(run, _ATTRIBUTE, None)
+    if maps is None or _stale(maps):
+        maps = read_tenant_maps()
+        setattr(run, _ATTRIBUTE, maps)
+    return maps
+
+
+def _stale(maps: TenantMaps) -> bool:
+    # Service items load earlier in the same run than the contracts that need them; a run
+    # that read the maps before any were loaded reads them again once.
+    return not maps.hour_items and ServiceItem.objects.filter(source="superops").exists()
+
+
+def forget_tenant_maps(run: SyncRun) -> None:
+    """Drop the run's maps (after seeding value maps mid-run), so the next load reads them."""
+    if hasattr(run, _ATTRIBUTE):
+        delattr(run, _ATTRIBUTE)
