@@ -1,6 +1,9 @@
 """QuickBooks incremental sync over real HTTP: Change Data Capture brings edits and
-deletions, a full CDC answer is followed by another from its newest change, a watermark
-past CDC's 30 days falls back to a full read that also finds deletions."""
+deletions; a full CDC answer (which need not hold the oldest changes) is followed by a full
+read; a watermark past CDC's 30 days, by QuickBooks' clock, falls back to a full read that
+also finds deletions; inactive customers and items survive full reads; TimeActivity, which
+CDC does not serve, arrives by a changed-since query and its deletions by a periodic full
+read; time of a customer not linked to a client is kept and gets its client when linked."""
 
 from __future__ import annotations
 
@@ -8,13 +11,17 @@ from datetime import timedelta
 
 import pytest
 
-from clients.models import Invoice, Payment
+from django.utils import timezone
+
+from clients.models import Client, Customer, Invoice, Payment, ServiceItem, Worklog
 from integrations.dump import dump_as_of
 from integrations.models import SyncCursor
 from integrations.sandbox import Sandbox, serve
 from integrations.sandbox.testing import connect_quickbooks, point_settings_at, simulated_world
+from integrations.quickbooks.sync import ENTITIES, NOT_IN_CDC
 from integrations.sandbox.world import qb_time
 from integrations.sync.runs import sync_source
+from tests.test_quickbooks_realms import company, time_entry
 
 pytestmark = pytest.mark.django_db
 
@@ -61,17 +68,19 @@ def test_cdc_brings_edits_and_deletions(synced, world_dir):
     assert (again.created, again.updated, again.deleted) == (0, 0, 0)
 
 
-def test_a_full_cdc_answer_is_followed_by_the_next_window(synced, world_dir, settings):
+def test_a_full_cdc_answer_is_followed_by_a_full_read(synced, world_dir, settings):
     sandbox = synced
     sandbox.cdc_limit = settings.QUICKBOOKS_CDC_LIMIT = 2
     ids = sorted(sandbox.world.quickbooks["Invoice"])[:5]
     for number, invoice_id in enumerate(ids):
         sandbox.world.edit_qb("Invoice", invoice_id, PrivateNote=f"note {number}")
-    cdc_before = sandbox.endpoints.get("cdc", 0)
+    reads = sandbox.endpoints.get("query", 0)
     run = sync_quickbooks(world_dir)
     assert run.updated == 5
-    assert sandbox.endpoints["cdc"] - cdc_before >= 3 + 6  # 3 windows for invoices, one each for the rest
+    assert sandbox.endpoints["query"] > reads  # invoices read in full after the full CDC answer
     assert sorted(Invoice.objects.filter(memo__startswith="note ").values_list("external_id", flat=True)) == ids
+    again = sync_quickbooks(world_dir)
+    assert (again.created, again.updated, again.deleted) == (0, 0, 0)
 
 
 def test_more_changes_in_one_instant_than_cdc_holds_fall_back_to_a_full_read(synced, world_dir, settings):
@@ -99,3 +108,92 @@ def test_a_watermark_older_than_30_days_falls_back_to_a_full_read(synced, world_
     assert sandbox.endpoints["query"] - reads >= 7  # every entity read in full
     assert run.deleted == 1 and Invoice.objects.get(external_id=gone).deleted_at_source is not None
     assert all(c.watermark > old for c in SyncCursor.objects.filter(source="quickbooks"))
+
+
+# --- a small company (tests/test_quickbooks_realms.company), read over real HTTP
+@pytest.fixture
+def small(settings):
+    sandbox = Sandbox(company("9130000000000009"))
+    with serve(sandbox) as base:
+        point_settings_at(settings, base, qb_page_size=2)
+        settings.QUICKBOOKS_CDC_LIMIT = 1000  # pages of two, whole CDC answers
+        connect_quickbooks()
+        assert sync_source("quickbooks").status == "succeeded"
+        yield sandbox
+
+
+def succeeded(**options):
+    run = sync_source("quickbooks", **options)
+    assert run.status == "succeeded", run.error
+    return run
+
+
+def test_inactive_customers_and_items_survive_full_and_incremental_reads(small):
+    def churned():
+        return Customer.objects.get(external_id="2"), ServiceItem.objects.get(source="quickbooks", external_id="2")
+
+    for _ in range(2):
+        customer, item = churned()
+        assert (customer.display_name, customer.active, customer.deleted_at_source) == ("Harbor Cafe", False, None)
+        assert (item.active, item.deleted_at_source) == (False, None)
+        assert Invoice.objects.get(external_id="102").customer == customer
+        small.world.edit_qb("Invoice", "101", PrivateNote="a change for the incremental read")
+        assert succeeded().deleted == 0
+        assert churned()[0].deleted_at_source is None
+        assert succeeded(full=True).deleted == 0
+
+
+def test_time_activity_changes_arrive_without_cdc(small):
+    world = small.world
+    world.edit_qb("TimeActivity", "301", Hours=3)
+    now = world.tick()
+    world.quickbooks["TimeActivity"]["302"] = time_entry("302", "1", hours=1, stamp=qb_time(now))
+    cdc, queries = small.endpoints.get("cdc", 0), small.endpoints.get("query", 0)
+    run = succeeded()
+    assert run.created == 1 and run.updated == 1
+    assert Worklog.objects.get(source="quickbooks", external_id="301").minutes == 180
+    assert Worklog.objects.get(source="quickbooks", external_id="302").customer.external_id == "1"
+    assert small.endpoints["query"] > queries
+    # CDC was asked only for the entities it serves (the sandbox refuses it for TimeActivity,
+    # which would have failed the run): one answer each for the others.
+    assert small.endpoints["cdc"] - cdc == len(set(ENTITIES) - NOT_IN_CDC) == len(ENTITIES) - 1
+    assert succeeded().created == 0
+
+
+def test_time_activity_deletions_are_found_by_the_periodic_full_read(small, settings):
+    del small.world.quickbooks["TimeActivity"]["301"]
+    small.world.tick()
+    succeeded()  # a changed-since read cannot see a deletion
+    assert Worklog.objects.get(source="quickbooks", external_id="301").deleted_at_source is None
+    cursor = SyncCursor.objects.get(source="quickbooks", entity__endswith="/TimeActivity")
+    cursor.last_full_at = timezone.now() - timedelta(hours=settings.QUICKBOOKS_FULL_READ_HOURS + 1)
+    cursor.save()
+    assert succeeded().deleted == 1
+    assert Worklog.objects.get(source="quickbooks", external_id="301").deleted_at_source is not None
+
+
+def test_time_of_an_unlinked_customer_is_kept_and_gets_its_client_when_linked(small):
+    entry = Worklog.objects.get(source="quickbooks", external_id="301")
+    assert (entry.client, entry.customer.display_name, entry.minutes) == (None, "Beta Law", 120)
+    client = Client.objects.create(source="superops", external_id="4100", name="Beta Law")
+    succeeded()  # the matcher links customer 3 by name and copies the client onto its rows
+    entry.refresh_from_db()
+    assert entry.client == client
+    assert Invoice.objects.get(external_id="103").client == client
+
+
+def test_cdc_age_is_measured_on_quickbooks_clock(small):
+    invoices = SyncCursor.objects.filter(source="quickbooks", entity__endswith="/Invoice")
+    clock = small.world.clock  # QuickBooks' time, weeks behind our own in this world
+    small.world.edit_qb("Invoice", "101", PrivateNote="seen by CDC")
+    invoices.update(watermark=qb_time(clock - timedelta(days=20)))
+    queries = small.endpoints.get("query", 0)
+    succeeded(entities=["Invoice"])
+    assert small.endpoints.get("query", 0) - queries <= 1  # CDC (and at most one clock reading)
+    assert Invoice.objects.get(external_id="101").memo == "seen by CDC"
+    # Near the 30 days (within the margin) the entity is read in full, without asking CDC.
+    invoices.update(watermark=qb_time(clock - timedelta(days=29, hours=20)))
+    cdc = small.endpoints.get("cdc", 0)
+    succeeded(entities=["Invoice"])
+    assert small.endpoints.get("cdc", 0) == cdc
+    assert invoices.get().watermark > qb_time(clock - timedelta(days=1))
