@@ -103,7 +103,6 @@ def test_item_all_selects_sku_and_returns_every_active_item(sandbox, qb):
     named = Item.query("SELECT Id, Name FROM Item WHERE Type = 'Service' ORDERBY Name", qb=qb)
     assert [i.Name for i in named] == sorted((r["Name"] for r in active if r.get("Type") == "Service"),
                                              key=str.casefold)
-    assert all(i.sparse is True for i in named)
 
 
 def test_inactive_customers_only_when_the_query_asks(sandbox, qb):
