@@ -360,7 +360,7 @@ def _matches(record: dict, condition: Condition, zone: tzinfo) -> bool:
         return _like(condition.values[0]).fullmatch(str(actual)) is not None
     wanted = [_typed(v, actual, zone) for v in condition.values]
     if condition.op == "IN":
-        return mine in wanted
+        return mine is not None and mine in wanted
     other = wanted[0]
     if other is None or mine is None:
         return False
