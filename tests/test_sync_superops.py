@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from clients.models import Client, SatisfactionSurvey, Ticket, Worklog
+from clients.models import Client, RejectedRecord, SatisfactionSurvey, Ticket, Worklog
 from integrations.dump import dump_as_of, import_dump
 from integrations.models import SyncCursor
 from integrations.sandbox import Sandbox, serve, superops_api
@@ -282,3 +282,22 @@ def test_the_nightly_full_read_marks_a_deleted_ticket_deleted(url, sandbox, worl
     assert run.deleted >= 1
     cursor.refresh_from_db()
     assert timezone.now() - cursor.last_full_at < timedelta(minutes=5)
+
+
+def test_a_record_superops_cannot_serve_is_set_aside_and_the_rest_loads(url, sandbox, world_dir):
+    sync_source("superops", full=True, today=dump_as_of(world_dir))
+    tickets = sandbox.world.superops["getTicketList"]
+    broken, gone = sorted(tickets, key=int)[:2]
+    # A value outside the schema's enum: SuperOps answers the page with that record nulled
+    # and a GraphQL error at its path.
+    sandbox.world.edit_superops("getTicketList", broken, source="CARRIER_PIGEON")
+    sandbox.world.delete_superops("getTicketList", gone)
+    run = sync_source("superops", full=True, today=dump_as_of(world_dir))
+    assert run.status == "partial", run.error
+    reject = RejectedRecord.objects.get(source="superops", entity="getTicketList", last_run=run)
+    assert "Enum 'TicketSource' cannot represent value: 'CARRIER_PIGEON'" in reject.reason
+    assert "getTicketList.tickets.0.source" in reject.reason
+    assert "getTicketList: SuperOps could not serve 1 record(s)" in run.detail
+    # The rest of the list loaded; the listing was incomplete, so no deletion is inferred from it.
+    assert Ticket.objects.filter(deleted_at_source__isnull=True).count() == len(tickets) + 1
+    assert Ticket.objects.get(external_id=gone).deleted_at_source is None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import httpx
@@ -38,6 +38,22 @@ class Page:
     number: int
     has_more: bool
     total: int | None
+    # GraphQL errors SuperOps raised on single records of this page (each nulled in the
+    # answer): the page is otherwise good, but the listing is not complete.
+    errors: list[dict] = field(default_factory=list)
+
+
+def record_errors(data: object, errors: list[dict]) -> bool:
+    """Whether every error sits inside one record of a list answer (path root, list key,
+    index, ...) while the root itself was answered: the rest of the page is usable."""
+    if not isinstance(data, dict) or not errors:
+        return False
+    for error in errors:
+        path = error.get("path")
+        if not (isinstance(path, list) and len(path) >= 3 and isinstance(path[2], int)
+                and isinstance(data.get(str(path[0])), dict)):
+            return False
+    return True
 
 
 class SuperOpsClient:
@@ -59,10 +75,16 @@ class SuperOpsClient:
         self.http.close()
 
     def execute(self, document: str, variables: dict) -> dict:
-        """The `data` of one GraphQL request, retried through transient failures."""
-        return with_retries(lambda: self._post(document, variables), "SuperOps request")
+        """The `data` of one GraphQL request, retried through transient failures; any GraphQL
+        error refuses it (QueryRefused)."""
+        return self.request(document, variables)[0]
 
-    def _post(self, document: str, variables: dict) -> dict:
+    def request(self, document: str, variables: dict, allow_record_errors: bool = False) -> tuple[dict, list[dict]]:
+        """`data` and the errors SuperOps raised on single records (only when allowed; any
+        other GraphQL error refuses the request)."""
+        return with_retries(lambda: self._post(document, variables, allow_record_errors), "SuperOps request")
+
+    def _post(self, document: str, variables: dict, allow_record_errors: bool = False) -> tuple[dict, list[dict]]:
         self.throttle.wait()
         self.requests += 1
         try:
@@ -88,16 +110,20 @@ class SuperOpsClient:
             body = json.loads(response.content, parse_float=Decimal)
         except ValueError as exc:
             raise TransientError("SuperOps sent a body that is not JSON") from exc
-        errors = body.get("errors") or []
-        codes = {e.get("code") for err in errors for e in ((err.get("extensions") or {}).get("clientError") or [])}
+        if not isinstance(body, dict):
+            raise TransientError("SuperOps sent a body that is not a JSON object")
+        raw = body.get("errors") or []
+        errors = [e if isinstance(e, dict) else {"message": str(e)} for e in (raw if isinstance(raw, list) else [raw])]
+        codes = {c.get("code") for err in errors for c in ((err.get("extensions") or {}).get("clientError") or [])
+                 if isinstance(c, dict)}
         if "rate_limit_exceeded" in codes:
             # SuperOps signals its limit with HTTP 200 and an error code, not a 429.
             raise RateLimited("SuperOps rate limit exceeded")
-        if errors:
-            raise QueryRefused("SuperOps refused the query: "
-                               + "; ".join(str(e.get("message", "?")) for e in errors if isinstance(e, dict)),
-                               [e for e in errors if isinstance(e, dict)])
-        return body.get("data") or {}
+        data = body.get("data") or {}
+        if errors and not (allow_record_errors and record_errors(data, errors)):
+            raise QueryRefused("SuperOps refused the query: " + "; ".join(str(e.get("message", "?")) for e in errors),
+                               errors)
+        return (data if isinstance(data, dict) else {}), errors
 
     def vocabulary(self, name: str) -> list[dict]:
         """A tenant vocabulary (getClientStageList, getPriorityList): every entry, unpaged."""
@@ -113,9 +139,11 @@ class SuperOpsClient:
         number = 1
         while True:
             variables = queries.variables(query, number, page_size, updated_after, module)
-            data = self.execute(document, variables).get(query) or {}
+            answer, errors = self.request(document, variables, allow_record_errors=True)
+            data = answer.get(query) or {}
             info = data.get("listInfo") or {}
-            page = Page(data.get(list_key) or [], number, bool(info.get("hasMore")), info.get("totalCount"))
+            records = [r for r in data.get(list_key) or [] if r is not None]  # nulled by an error
+            page = Page(records, number, bool(info.get("hasMore")), info.get("totalCount"), errors)
             yield page
             if not page.has_more:
                 return

@@ -26,7 +26,7 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from clients.models import SyncRun
+from clients.models import RejectedRecord, SyncRun
 from integrations.conf import setting
 from integrations.loader import ENTITIES, LOAD_ORDER, record_id
 from integrations.models import CustomerLink, SyncCursor
@@ -109,9 +109,12 @@ def read_list(client: SuperOpsClient, run: SyncRun, query: str, state: SyncCurso
     revive = engine.has_deleted_rows(SOURCE, query)
     bar = progress(f"SuperOps {query}", None) if progress else None
     pending: list = []
+    troubled = 0  # records SuperOps could not serve in this read
     for module, page in engine.prefetched(_pages(client, query, since)):
         last = not page.has_more and module == modules[-1]
         totals.setdefault(module, set()).add(page.total)
+        if page.errors:
+            troubled += set_aside_server_errors(run, query, module, page)
         if bar is not None and page.total is not None and len(modules) == 1 and bar.total != page.total:
             bar.total = page.total
             bar.refresh()
@@ -137,7 +140,10 @@ def read_list(client: SuperOpsClient, run: SyncRun, query: str, state: SyncCurso
                 remember_customer_links(pending)
             deleted = 0
             if last:
-                if since is None:
+                if troubled:
+                    note(run, f"{query}: SuperOps could not serve {troubled} record(s), set aside; deletions are "
+                              "left to the next complete full read")
+                elif since is None:
                     if all(len(t) == 1 for t in totals.values()):
                         deleted = engine.mark_missing(run, SOURCE, query, seen)
                         state.last_full_at = timezone.now()
@@ -152,6 +158,23 @@ def read_list(client: SuperOpsClient, run: SyncRun, query: str, state: SyncCurso
         pending = []
     if bar is not None:
         bar.close()
+
+
+def set_aside_server_errors(run: SyncRun, query: str, module: str | None, page: Page) -> int:
+    """Keep each GraphQL error SuperOps raised on a record of this page as a set-aside
+    record a person can see (the record itself was nulled in the answer, so the error and
+    where it happened are all there is)."""
+    for error in page.errors:
+        path = ".".join(str(p) for p in error.get("path") or [])
+        payload = {"page": page.number, "module": module, "error": error}
+        RejectedRecord.objects.update_or_create(
+            source=SOURCE, entity=query, payload_hash=RejectedRecord.hash_payload(payload),
+            defaults={"payload": payload, "external_id": "", "last_run": run, "resolved": False,
+                      "reason": f"SuperOps could not serve this record ({path}, page {page.number}): "
+                                f"{error.get('message', '?')}"[:2000]})
+    run.set_aside += len(page.errors)
+    run.save(update_fields=["set_aside"])
+    return len(page.errors)
 
 
 def remember_customer_links(records: list[dict]) -> None:
