@@ -17,16 +17,18 @@ class SyncedAdmin(admin.ModelAdmin):
 
 @admin.register(models.Client)
 class ClientAdmin(SyncedAdmin):
-    list_display = ("name", "status", "industry", "employee_count", "onboarded_on", "churned_on", "source")
-    list_filter = ("status", "industry", "source")
+    list_display = ("name", "status", "stage", "status_label", "industry", "employee_count", "onboarded_on",
+                    "churned_on", "source")
+    list_filter = ("status", "stage", "status_label", "industry", "source")
     search_fields = ("name", "email_domain", "external_id")
 
 
 @admin.register(models.Customer)
 class CustomerAdmin(SyncedAdmin):
-    list_display = ("display_name", "client", "match_method", "match_confidence", "balance", "currency", "active")
+    list_display = ("display_name", "client", "match_method", "match_confidence", "parent_external_id", "balance",
+                    "currency", "active")
     list_filter = ("match_method", "active", "currency")
-    search_fields = ("display_name", "company_name", "email", "external_id")
+    search_fields = ("display_name", "company_name", "email", "external_id", "parent_external_id")
     list_select_related = ("client",)
     autocomplete_fields = ("client",)
 
@@ -49,9 +51,9 @@ class ServiceItemAdmin(SyncedAdmin):
 class ContractAdmin(SyncedAdmin):
     list_display = (
         "name", "client", "kind", "status", "start_date", "end_date",
-        "billed_quantity", "unit_price", "hourly_rate", "annual_escalator_pct",
+        "billed_quantity", "unit_price", "hourly_rate", "annual_escalator_pct", "discount_pct",
     )
-    list_filter = ("kind", "status", "auto_renew")
+    list_filter = ("kind", "status", "auto_renew", "frequency_type")
     search_fields = ("name", "client__name", "external_id")
     list_select_related = ("client",)
     raw_id_fields = ("client", "service_item")
@@ -79,10 +81,11 @@ class WorklogInline(admin.TabularInline):
 @admin.register(models.Ticket)
 class TicketAdmin(SyncedAdmin):
     list_display = (
-        "display_id", "subject", "client", "priority", "category", "is_reactive",
+        "display_id", "subject", "client", "priority", "priority_label", "status", "category", "is_reactive",
         "created_at", "resolved_at", "resolution_violated",
     )
-    list_filter = ("priority", "is_reactive", "channel", "resolution_violated", "first_response_violated")
+    list_filter = ("priority", "status_group", "is_reactive", "channel", "resolution_violated",
+                   "first_response_violated")
     search_fields = ("display_id", "subject", "client__name", "external_id")
     list_select_related = ("client",)
     raw_id_fields = ("client", "technician", "asset")
@@ -94,8 +97,9 @@ class TicketAdmin(SyncedAdmin):
 class WorklogAdmin(SyncedAdmin):
     list_display = (
         "work_date", "client", "technician", "minutes", "billable", "after_hours", "unit_price", "billing_status",
+        "work_module",
     )
-    list_filter = ("source", "billable", "after_hours", "billing_status")
+    list_filter = ("source", "billable", "after_hours", "billing_status", "work_module")
     search_fields = ("client__name", "notes", "external_id")
     list_select_related = ("client", "technician")
     raw_id_fields = ("client", "ticket", "technician", "contract", "service_item")
@@ -145,6 +149,47 @@ class ExpenseAdmin(SyncedAdmin):
     list_select_related = ("client",)
     raw_id_fields = ("customer", "client")
     date_hierarchy = "txn_date"
+
+
+class CreditMemoLineInline(admin.TabularInline):
+    model = models.CreditMemoLine
+    fields = ("line_num", "kind", "service_item", "description", "quantity", "unit_price", "amount")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(models.CreditMemo)
+class CreditMemoAdmin(SyncedAdmin):
+    list_display = ("doc_number", "client", "txn_date", "total", "remaining", "currency", "reason")
+    list_filter = ("currency",)
+    search_fields = ("doc_number", "client__name", "customer__display_name", "reason", "external_id")
+    list_select_related = ("client",)
+    raw_id_fields = ("customer", "client")
+    date_hierarchy = "txn_date"
+    inlines = [CreditMemoLineInline]
+
+
+@admin.register(models.OfferedItem)
+class OfferedItemAdmin(SyncedAdmin):
+    """SuperOps' billing audit trail: what was offered for billing and what became of it."""
+
+    list_display = ("bill_date", "client", "kind", "status", "service_item", "technician", "quantity",
+                    "unit_price", "amount", "after_hours", "work_module", "work_id")
+    list_filter = ("status", "kind", "after_hours", "work_module")
+    search_fields = ("client__name", "work_id", "notes", "external_id")
+    list_select_related = ("client", "service_item", "technician")
+    raw_id_fields = ("client", "service_item", "technician", "ticket")
+    date_hierarchy = "bill_date"
+
+
+@admin.register(models.ClientUser)
+class ClientUserAdmin(SyncedAdmin):
+    list_display = ("name", "client", "email", "role", "site_name", "active")
+    list_filter = ("active", "role")
+    search_fields = ("name", "email", "client__name", "external_id")
+    list_select_related = ("client",)
+    raw_id_fields = ("client",)
 
 
 @admin.register(models.SatisfactionSurvey)

@@ -1,6 +1,7 @@
 """Admin for the live sync: sources with "Sync now", watermarks, QuickBooks connections
 (adding one starts the OAuth flow; tokens are never shown), webhook events, client-match
-candidates to accept or reject, and the clients no customer is linked to."""
+candidates to accept or reject, the clients no customer is linked to, and the tenant's field
+map and value maps (what its custom fields and its own stages and priorities mean to us)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from django.urls import reverse
 
 from . import tasks
 from .matching_fuzzy import decide, unmatched_clients
-from .models import ClientMatchCandidate, QuickBooksConnection, SyncCursor, SyncLease, UnmatchedClient, WebhookEvent
+from .models import (
+    ClientMatchCandidate, FieldMap, QuickBooksConnection, SyncCursor, SyncLease, UnmatchedClient, ValueMap,
+    WebhookEvent,
+)
 
 
 @admin.register(SyncLease)
@@ -114,3 +118,25 @@ class UnmatchedClientAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(FieldMap)
+class FieldMapAdmin(admin.ModelAdmin):
+    """Which custom field of the tenant holds each concept; the next sync reads the new label."""
+
+    list_display = ("concept", "label", "note", "updated_at")
+    list_editable = ("label",)
+    search_fields = ("concept", "label")
+    readonly_fields = ("updated_at",)
+
+
+@admin.register(ValueMap)
+class ValueMapAdmin(admin.ModelAdmin):
+    """What the tenant's own stages, statuses, priorities and categories mean; the next sync
+    applies a change. Values no row names get their default meaning."""
+
+    list_display = ("kind", "source_value", "our_value", "seeded", "updated_at")
+    list_editable = ("our_value",)
+    list_filter = ("kind", "seeded")
+    search_fields = ("source_value",)
+    readonly_fields = ("seeded", "updated_at")
