@@ -229,11 +229,13 @@ def test_no_custom_fields_where_the_schema_has_none_and_terms_in_real_fields(wor
             assert bc["recurringContract"]["frequencyDurationUnit"] in {"MONTH", "DAY", "WEEK", "YEAR"}
             assert isinstance(bc["perpetualContract"]["autoRenew"], bool)
         if k["contract"]["contractType"] == "USAGE":
-            hours = re.search(r"Includes (\d+) hours a month", k["contract"]["description"])
+            hours = re.search(r"^Included hours: (\d+)$", k["contract"]["description"], re.M)
             assert hours and bc["blockItemsInfo"][0]["blockItemId"] == bc["chargeItem"]["itemId"]
             assert Decimal(bc["blockItemsInfo"][0]["balance"]) <= int(hours.group(1))
         if k["contract"]["contractType"] in ("SERVICE", "USAGE"):
             assert re.search(r"Annual price escalator: \d+%|No price escalator", k["contract"]["description"])
+        # Rates for work outside the agreement as "label: value" lines, as an MSP writes them.
+        assert re.search(r"^Hourly rate: \d+\.\d\d$", k["contract"]["description"], re.M)
     assert kinds["RECURRING"] and kinds["ONCE"]
 
 

@@ -95,21 +95,22 @@ def service_item(i: CatalogItem) -> dict:
 
 
 def _terms(k: Contract) -> str:
-    """The agreement's terms as an MSP writes them in the description."""
-    rate = f"${money_str(k.hourly_rate)}/h (${money_str(k.after_hours_rate)}/h after hours)"
+    """The agreement's terms as an MSP writes them in the description: a sentence on the term,
+    then "label: value" lines for what SuperOps has no field for (escalator, included hours,
+    the rates for work outside the agreement)."""
+    rates = [f"Hourly rate: {money_str(k.hourly_rate)}", f"After-hours rate: {money_str(k.after_hours_rate)}"]
     if k.kind == "project":
-        return f"{k.name}. Billed monthly for hours worked at the project rate of ${money_str(k.price)}/h."
+        return "\n".join([f"{k.name}. Billed monthly for hours worked at the project rate.",
+                          f"Hourly rate: {money_str(k.price)}"])
     if k.kind == "time_and_materials":
-        return f"Time and materials, billed monthly in arrears at {rate}."
-    term = f"{k.term_years}-year term{', auto-renews yearly' if k.auto_renew else ''}."
-    parts = [term, f"Annual price escalator: {k.escalator}%." if k.escalator else "No price escalator."]
+        return "\n".join(["Time and materials, billed monthly in arrears.", *rates])
+    lines = [f"{k.term_years}-year term{', auto-renews yearly' if k.auto_renew else ''}.",
+             f"Annual price escalator: {k.escalator}%" if k.escalator else "No price escalator."]
     if k.kind == "block_hours":
-        parts.append(f"Includes {k.included_hours} hours a month; unused hours do not roll over; "
-                     f"extra hours at {rate}.")
+        lines += [f"Included hours: {k.included_hours}", "Unused hours do not roll over; extra hours are billed."]
     else:
-        parts.append(f"Covers remote and onsite support; new installs, moves and projects are out of scope, "
-                     f"billed at {rate}.")
-    return " ".join(parts)
+        lines.append("Out of scope: new installs, moves and projects, billed at the hourly rate")
+    return "\n".join(lines + rates)
 
 
 def contract(k: Contract, items: dict[str, CatalogItem], next_bill: date | None) -> dict:
