@@ -28,6 +28,11 @@ rate until churn (which reads payment behaviour) makes the worlds drift apart:
 - missing_recurring_invoice: every client-month with recurring lines. Planted: no invoice.
 - unbilled_expense: every billable expense line. Planted: never rebilled, stays "Billable".
 
+Sources (MSP_WORLD.md §7): seat mismatches are 85% under-billed (so missed seat and licence
+increases, never decreases, are planted); 10-30% of hours go unbilled and ~15% of chargeable
+hours (unbilled worklogs, out-of-scope work logged as covered); §2 After-hours: 1.5x
+evenings (the rate an after-hours worklog should carry).
+
 Legitimate adjustments are recorded beside the leaks (truth.json "adjustments") so a leak
 detector that flags them is judged wrong: negotiated contract discounts (a discountRate and
 a discount line), SLA service credits and goodwill credit memos.
