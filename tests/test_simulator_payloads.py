@@ -25,7 +25,8 @@ from quickbooks import objects as qbo
 
 from integrations.simulator import simulate
 
-SCHEMA = build_schema(Path("integrations/superops/schema.graphql").read_text(encoding="utf-8"))
+SCHEMA = build_schema((Path(__file__).resolve().parents[1] / "integrations/superops/schema.graphql")
+                      .read_text(encoding="utf-8"))
 
 # list query -> list key inside its body (None: the query returns the list itself).
 SO_LISTS = {"getClientList": "clients", "getTechnicianList": "userList", "getServiceItemList": "items",
@@ -329,7 +330,7 @@ def test_a_four_client_quarter_is_fast_and_deterministic(tmp_path):
     elapsed = time.perf_counter() - started
     b = simulate(clients=4, months=3, seed=9, leak_rate=0.05, churn_rate=0.12, out_dir=tmp_path / "b",
                  end_month=date(2025, 6, 1))
-    assert elapsed < 1.0
+    assert elapsed < 2.0  # ~0.1 s alone; bench/import_dump.py and the tests make many of these
     files = sorted(p.relative_to(a) for p in a.rglob("*.json"))
     assert files == sorted(p.relative_to(b) for p in b.rglob("*.json"))
     assert all((a / f).read_bytes() == (b / f).read_bytes() for f in files)
