@@ -1,13 +1,15 @@
 """Full and incremental sync from the sandbox over real HTTP: a full sync equals import_dump
 of the same world row for row; an incremental one after the world changed brings exactly
-those changes; SuperOps' permanent errors stop the run at once with a clear message."""
+those changes; SuperOps' permanent errors stop the run at once with a clear message.
+Schema-true reads: sorted pages that survive edits mid-read, a refused incremental condition
+falling back to a full read, the nightly full read finding deletions, a record SuperOps cannot
+serve set aside."""
 
 from __future__ import annotations
 
-import pytest
-
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from clients.models import Client, RejectedRecord, SatisfactionSurvey, Ticket, Worklog
