@@ -106,7 +106,8 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 Q_CLUSTER = {
-    "name": "superhack",
+    # Two deployments (or a test's own worker) sharing one Redis need names of their own.
+    "name": env_str("Q_CLUSTER_NAME", "superhack"),
     "workers": env_int("Q_WORKERS", 1, minimum=1),
     "timeout": env_int("Q_TIMEOUT", 1800, minimum=10),
     "retry": env_int("Q_TIMEOUT", 1800, minimum=10) + 60,

@@ -18,14 +18,16 @@ budget lives where every process sees it:
   private to one process, and so is its budget.
 
 The algorithm (GCRA, a "next free slot" per budget): each request atomically reserves the
-slot `max(next, now)` and moves `next` on by `window / per_window`; the caller sleeps until
-its slot. Requests therefore start at least one interval apart across all processes, and
-any window of `window` seconds holds at most `per_window` of them (plus one when a request
-reaches the server late by up to an interval: network jitter, not our pacing). There are no
-bursts: a sync that sends one request at a time is never slowed while its requests take
-longer than the interval (75 ms for SuperOps' 800, 120 ms for QuickBooks' 500). An unused
-slot is not refunded, and a slot reserved by a process that then stops is lost: the budget
-errs on the side of sending less.
+slot `max(next, now)` and moves `next` on by the interval `window / (per_window - 1)`; the
+caller sleeps until its slot. Requests therefore start at least one interval apart across
+all processes, and any window of `window` seconds holds at most `per_window` of them, also
+as the server counts them, as long as no request reaches it later than one interval after
+another sent after it (network jitter under 75 ms for SuperOps' 800, 120 ms for QuickBooks'
+500). There are no bursts: a sync that sends one request at a time is never slowed while
+its requests take longer than the interval. A slot reserved by a process that then stops is
+lost, not refunded: the budget errs on the side of sending less. Keys are per account
+("superops:<subdomain>", "quickbooks:<realm>"); the per-minute figure counts over
+SYNC_BUDGET_WINDOW_SECONDS (60; tests shorten it).
 
 Cost per request (measured, see README "Request budget"): one Redis round trip, one UPDATE on
 PostgreSQL, one UPDATE in the side file on SQLite; no token batching is needed.
@@ -200,7 +202,10 @@ class Budget:
 
     @property
     def interval(self) -> float:
-        return self.window / self.per_window
+        # window / (n - 1), not window / n: n slots then span a little more than the window,
+        # so a request that reaches the server late (by less than one interval) still cannot
+        # make n + 1 in the server's window. It costs one request per window.
+        return self.window / max(self.per_window - 1, 1)
 
     def wait(self) -> float:
         """Sleep until this request's slot; returns the seconds slept."""
