@@ -1,6 +1,7 @@
 """State of the live sync: watermarks per source and entity, the lease that keeps two runs
 of one source apart, QuickBooks connections (tokens encrypted at rest), webhook events
-waiting to be fetched, and client-match candidates waiting for a person."""
+waiting to be fetched, client-match candidates waiting for a person, and the tenant's field
+map and value maps (what its custom fields and its own vocabulary mean to us)."""
 
 from __future__ import annotations
 

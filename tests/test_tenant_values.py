@@ -5,6 +5,7 @@ maps), and the next load follows; a custom field the tenant does not have is unk
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from clients.models import Client, RejectedRecord, SatisfactionSurvey, Ticket
 from integrations.models import FieldMap, ValueMap
 from integrations.sandbox import Sandbox, serve
 from integrations.sandbox.testing import point_settings_at
+from integrations.superops.client import SuperOpsClient
+from integrations.superops.vocabulary import seed_from_superops
 from integrations.sync.runs import sync_source
 
 from .test_import_dump import run_import, world, write_dump
@@ -56,6 +59,36 @@ def test_unknown_stage_status_and_priority_load_over_the_sandbox(folder, setting
     ticket = Ticket.objects.get(external_id="100002")
     assert (ticket.priority_label, ticket.priority) == ("Whenever", "medium")
     assert Ticket.objects.get(external_id="100001").priority == "medium"  # "Medium" as sent
+
+
+def test_the_tenants_vocabularies_read_live_seed_the_value_maps(tmp_path, settings):
+    folder = write_dump(tmp_path / "dump", tenant_world())
+    stages = [{"stageId": "1", "name": "Customer", "constant": "CUSTOMER",
+               "statuses": [{"statusId": "11", "name": "Hibernating", "constant": None}]},
+              {"stageId": "2", "name": "Platinum Partner", "constant": None, "statuses": []},
+              {"stageId": "3", "name": "Ex-client", "constant": "FORMER_CUSTOMER", "statuses": []}]
+    priorities = [{"id": "1", "name": "Whenever", "colorCode": "#ccc"}, {"id": "2", "name": "P1 - Site down",
+                                                                         "colorCode": "#f00"}]
+    for query, entries in (("getClientStageList", stages), ("getPriorityList", priorities)):
+        page = folder / "superops" / query / "page-0001.json"
+        page.parent.mkdir(parents=True)
+        page.write_text(json.dumps({"data": {query: entries}}))
+    ValueMap.objects.create(kind="ticket_priority", source_value="Whenever", our_value="low")  # a person's
+    with serve(Sandbox.from_dump(folder)) as base:
+        point_settings_at(settings, base)
+        client = SuperOpsClient()
+        try:
+            added, problems = seed_from_superops(client)
+        finally:
+            client.close()
+    assert (added, problems) == (5, [])
+    assert set(ValueMap.objects.values_list("kind", "source_value", "our_value", "seeded")) == {
+        ("client_stage", "Customer", "active", True), ("client_stage", "Platinum Partner", "active", True),
+        ("client_stage", "Ex-client", "churned", True),  # its constant says so
+        ("client_status", "Hibernating", "active", True),
+        ("ticket_priority", "P1 - Site down", "critical", True),
+        ("ticket_priority", "Whenever", "low", False),  # never overwritten
+    }
 
 
 def test_a_value_map_changed_in_the_admin_applies_on_the_next_load(folder, admin_client):

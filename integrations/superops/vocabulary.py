@@ -8,16 +8,24 @@ never touched: a person's choice outlives every later seeding.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from ..models import ValueMap
+from ..sync.errors import SyncError
 from ..tenant import (
     CLIENT_STAGE, CLIENT_STATUS, TICKET_CATEGORY, TICKET_PRIORITY, TICKET_STATUS, default_value,
 )
 
-# SuperOps query -> how its entries become (kind, value) pairs.
+log = logging.getLogger(__name__)
+# The SuperOps queries whose entries become value-map rows; the live sync reads the first two.
 VOCABULARIES = ("getClientStageList", "getPriorityList", "getStatusList", "getCategoryList")
+LIVE_VOCABULARIES = ("getClientStageList", "getPriorityList")
+
+
+class VocabularySource(Protocol):
+    def vocabulary(self, name: str) -> list[dict]: ...
 MAX_VALUE = ValueMap._meta.get_field("source_value").max_length
 
 
@@ -67,3 +75,18 @@ def seed_value_maps(records_by_list: Mapping[str, Iterable[Any]]) -> int:
            for kind, name, ours in pairs if (kind, name) not in existing]
     ValueMap.objects.bulk_create(new, ignore_conflicts=True)
     return len(new)
+
+
+def seed_from_superops(client: VocabularySource, names: Iterable[str] = LIVE_VOCABULARIES) -> tuple[int, list[str]]:
+    """Read the tenant's vocabularies with the live client and seed the value maps; returns
+    (rows added, problems). A vocabulary that cannot be read is reported, not fatal: the
+    records still load, their values with the default meaning."""
+    found: dict[str, list] = {}
+    problems: list[str] = []
+    for name in names:
+        try:
+            found[name] = client.vocabulary(name)
+        except SyncError as exc:
+            log.warning("SuperOps %s could not be read: %s", name, exc)
+            problems.append(f"{name}: {exc}")
+    return seed_value_maps(found), problems
