@@ -118,7 +118,8 @@ class Dump:
         self.pages: dict[str, list[tuple[Path, dict]]] = {}
         self.records: dict[str, list[dict]] = {}
         for query, key in SO_LISTS.items():
-            self._load(query, sorted((root / "superops" / query).glob("page-*.json")), lambda b, q=query, k=key: b["data"][q][k])
+            self._load(query, sorted((root / "superops" / query).glob("page-*.json")),
+                       lambda b, q=query, k=key: b["data"][q][k])
         for entity in QB_ENTITIES:
             self._load(entity, sorted((root / "quickbooks" / entity).glob("page-*.json")),
                        lambda b, e=entity: b["QueryResponse"][e])
@@ -136,7 +137,7 @@ class Dump:
                                  for f, body in self.pages[name] for i, _ in enumerate(extract(body))]
 
     def _indexed(self, name):
-        return zip(self._positions[name], self.records[name])
+        return zip(self._positions[name], self.records[name], strict=True)
 
     def by_id(self, name: str, key: str) -> dict:
         return {r[key]: r for r in self.clean[name] if key in r}
@@ -282,7 +283,7 @@ def test_every_record_carries_the_fields_the_contract_names(leaky):
 
 def test_every_clean_record_maps_and_every_broken_one_is_rejected(leaky):
     rejected = Counter()
-    for name, (key, mapper) in SO_MAPPERS.items():
+    for name, (_key, mapper) in SO_MAPPERS.items():
         for position, record in leaky._indexed(name):
             try:
                 mapper(record)
@@ -304,7 +305,8 @@ def test_every_clean_record_maps_and_every_broken_one_is_rejected(leaky):
     assert sum(rejected.values()) == len(listed) - len(unknown)
     clients = {c["accountId"] for c in leaky.clean["getClientList"]}
     for b in unknown:
-        record = leaky.records[b["entity"]][[p[1:] for p in leaky._positions[b["entity"]]].index((b["file"], b["index"]))]
+        positions = [p[1:] for p in leaky._positions[b["entity"]]]
+        record = leaky.records[b["entity"]][positions.index((b["file"], b["index"]))]
         account = (record.get("client") or record["workItem"].get("client"))["accountId"]
         assert account not in clients
 
@@ -483,8 +485,10 @@ def test_missed_escalator_keeps_last_years_price_after_the_anniversary(leaky):
         escalator = int(re.search(r"escalator: (\d+)%", contract["contract"]["description"]).group(1))
         assert escalator > 0
         anniversary = date.fromisoformat(refs["anniversary"])
-        assert anniversary.strftime("%m-%d") == contract["startDate"][5:] and refs["anniversary"] <= f"{leak['period']}-01"
-        before = date(anniversary.year - (anniversary.month == 1), (anniversary.month - 2) % 12 + 1, 1).strftime("%Y-%m")
+        assert anniversary.strftime("%m-%d") == contract["startDate"][5:]
+        assert refs["anniversary"] <= f"{leak['period']}-01"
+        before = date(anniversary.year - (anniversary.month == 1), (anniversary.month - 2) % 12 + 1, 1)
+        before = before.strftime("%Y-%m")
         assert D(offered_by_contract[refs["contract_id"]][before]["unitPrice"]) == D(refs["unit_price"])
         line = books.line(refs["invoice_id"], refs["line_id"])["SalesItemLineDetail"]
         assert D(line["UnitPrice"]) == D(refs["unit_price"]) < D(refs["expected_unit_price"])
@@ -567,7 +571,7 @@ def test_after_hours_underbilling_bills_night_work_at_the_day_rate(leaky):
     leaks = [x for x in leaky.truth["leaks"] if x["type"] == "after_hours_underbilling"]
     assert leaks
     for leak in leaks:
-        for wid, oid in zip(leak["refs"]["worklog_ids"], leak["refs"]["offered_item_ids"]):
+        for wid, oid in zip(leak["refs"]["worklog_ids"], leak["refs"]["offered_item_ids"], strict=True):
             w, o = books.worklogs[wid], books.offered[oid]
             assert w["afterHours"] is True and w["status"] == "INVOICED" and o["afterHours"] is True
             assert D(o["unitPrice"]) == D(w["unitPrice"])
@@ -617,7 +621,8 @@ def test_discounts_and_credit_memos_are_legitimate_adjustments_not_leaks(leaky):
         for mid in a["refs"].get("credit_memo_ids", []):
             memo = memos[mid]
             assert memo["CustomerRef"]["value"] == books.customer[a["client_id"]]
-            assert memo["PrivateNote"].startswith({"sla_credit": "SLA credit", "goodwill_credit": "Goodwill"}[a["type"]])
+            prefix = {"sla_credit": "SLA credit", "goodwill_credit": "Goodwill"}[a["type"]]
+            assert memo["PrivateNote"].startswith(prefix)
             assert D(memo["TotalAmt"]) == Decimal(a["amount"])
             assert all(t in books.tickets for t in a["refs"]["ticket_ids"])
     assert Decimal(leaky.truth["summary"]["credit_memo_total"]) == sum((D(m["TotalAmt"]) for m in memos.values()),

@@ -170,7 +170,7 @@ def test_payloads_hold_no_churn_answer_while_truth_lists_the_churn(world):
             assert "churn" not in text.lower(), page
             for reason in reasons:
                 assert reason not in text, (page, reason)
-            for _, key, value in _walk(json.loads(text)):
+            for _, key, _value in _walk(json.loads(text)):
                 assert "churn" not in key.lower() and "cancellation" not in key.lower(), (page, key)
     clients = {c["accountId"]: c for c in world.so["getClientList"]}
     for event in world.truth["churn"]:

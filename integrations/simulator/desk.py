@@ -319,7 +319,7 @@ class Desk:
         k = priors.CSAT_QUALITY
         quality = (k["health"] * health + k["violated"] * t.violated + k["reopen"] * t.reopen
                    + rng.gauss(0, k["noise"]))
-        weights = [w * math.exp(k["slope"] * quality * (s - 3)) for s, w in zip(_CSAT_SCORES, _CSAT_W)]
+        weights = [w * math.exp(k["slope"] * quality * (s - 3)) for s, w in zip(_CSAT_SCORES, _CSAT_W, strict=True)]
         score = rng.choices(_CSAT_SCORES, weights)[0]
         at = t.res_at + 10 + int(rng.random() * 2 * DAY)
         if at > self.now:

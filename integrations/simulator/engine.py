@@ -2,9 +2,10 @@
 
 Order within a month (why: each step sees what a real MSP would know at that moment):
 1st of the month - onboard new clients, agreement events (renewals, escalators, true-ups,
-seat changes), recurring invoices, the licence bill; during the month - staff and endpoint
-changes, tickets and worklogs; month end - billing of the month's work, churn decisions,
-arrears/project/final invoices with rebilled expenses, overheads, QBRs and calls.
+seat changes), recurring invoices, the licence bill; during the month - staff (and the
+client's user list) and endpoint changes, tickets, ticket and project worklogs; month end -
+billing of the month's work, churn decisions, arrears/project/final invoices with rebilled
+expenses (branch hardware to the branch's sub-customer), credit memos, overheads, QBRs and calls.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from . import accounts, priors, quickbooks, superops
 from .agreements import Agreements
 from .badrecords import BadRecords
 from .churn import ChurnModel
+from .credits import Credits
 from .desk import Desk, Ticket
 from .expenses import Expenses
 from .invoicing import ClientMonth, Invoicing
@@ -64,6 +66,7 @@ class Simulation:
         self.items = catalog(self.ids)
         self.agreements = Agreements(self.rng, self.ids, self.planner)
         self.invoicing = Invoicing(random.Random(f"{seed}:books"), self.ids, self.planner, self.items, self.end)
+        self.credits = Credits(random.Random(f"{seed}:credits"), self.ids, self.planner, self.items)
         self.expenses = Expenses(random.Random(f"{seed}:expenses"), self.ids, self.planner, self.items)
         self.churn = ChurnModel(random.Random(f"{seed}:churn"), churn_rate)
         self.people = People(random.Random(f"{seed}:people"), self.ids)
@@ -170,7 +173,7 @@ class Simulation:
         for c in active:
             state = states[c.account_id]
             self.invoicing.month_end(c, month, state, self.expenses.rebills(c, month), c.account_id in churned)
-            self.invoicing.credit(c, month, by_client[c.account_id], state)
+            self.credits.grant(c, month, by_client[c.account_id], state)
             self._lapse_leaks(c, month, state, by_client[c.account_id])
             interactions += accounts.touchpoints(self.rng_accounts, ids, c, month, last, m)
         for c, drivers, reason in leaving:
@@ -230,7 +233,7 @@ class Simulation:
             emit("Invoice", quickbooks.invoice(inv))
         for p in self.invoicing.payments:
             emit("Payment", quickbooks.payment(p))
-        for memo in self.invoicing.credits:
+        for memo in self.credits.memos:
             emit("CreditMemo", quickbooks.credit_memo(memo))
         self.expenses.close_month()
         for doc in self.expenses.docs:
@@ -242,7 +245,7 @@ class Simulation:
         for t in tickets:
             t.worklogs = None  # break ticket <-> worklog cycles so memory is freed without the GC
         self.invoicing.offered, self.invoicing.invoices, self.invoicing.payments = [], [], []
-        self.invoicing.credits = []
+        self.credits.memos = []
         self.expenses.docs, self.expenses.times = [], []
 
     def finish(self) -> Path:
@@ -300,7 +303,7 @@ class Simulation:
             "revenue_total": str(revenue),
             "revenue_by_item": {k: str(v) for k, v in sorted(self.invoicing.revenue_by_kind.items())},
             "expense_total": str(self.expenses.cost_total),
-            "credit_memo_total": str(self.invoicing.credit_total),
+            "credit_memo_total": str(self.credits.total),
             "leak_share_of_revenue": round(float(Decimal(summary["leak_amount_total"]) / revenue), 4) if revenue else 0,
             "clients_total": self.n_clients, "clients_churned": len(self.churn_events),
             "annual_churn_rate_observed": round(len(self.churn_events) / years, 4) if years else 0,
@@ -312,7 +315,8 @@ class Simulation:
             "summary": summary,
             "technicians": [{"userId": t.user_id, "name": t.name, "tier": t.tier, "speed": t.speed,
                              "burdenedHourlyCost": str(t.cost)} for t in self.techs],
-            "clients": {c.account_id: {"ticket_factor": round(c.ticket_factor, 3), "health_mean": round(c.health_mean, 3),
+            "clients": {c.account_id: {"ticket_factor": round(c.ticket_factor, 3),
+                                       "health_mean": round(c.health_mean, 3),
                                        "payer": c.payer, "users": c.users,
                                        "quickbooks_inactive": c.qb_deleted,
                                        "endpoint_target": sum(target_counts(c).values())}

@@ -146,7 +146,8 @@ class Expenses:
         doc = self._doc("Bill", month, "NinjaOne")
         doc.add(priors.RMM_PER_ENDPOINT * endpoints_total, f"RMM x {endpoints_total} endpoints", "tools")
         for _ in range(max(1, n // 3)):
-            doc = self._doc("Purchase", month + timedelta(days=rng.randrange(days)), rng.choice(("Shell", "Local Eats")))
+            day = month + timedelta(days=rng.randrange(days))
+            doc = self._doc("Purchase", day, rng.choice(("Shell", "Local Eats")))
             kind = "fuel" if doc.vendor == "Shell" else "meals"
             doc.add(Decimal(rng.randrange(4000, 25000)) / 100, kind.capitalize(), kind)
 

@@ -84,23 +84,6 @@ class Invoice:
         return Decimal(0) if self.voided else self.subtotal - self.discount + self.tax
 
 
-@dataclass(eq=False)
-class CreditMemo:
-    """A credit the MSP grants (SLA credit, goodwill): lowers what the client owes."""
-
-    id: str
-    client: Client
-    txn_date: date
-    lines: list[Line]
-    reason: str
-    kind: str
-    customer_id: str
-
-    @property
-    def total(self) -> Decimal:
-        return sum((x.amount for x in self.lines), Decimal(0))
-
-
 @dataclass(eq=False, slots=True)
 class Payment:
     id: str
@@ -152,8 +135,6 @@ class Invoicing:
         self.invoices: list[Invoice] = []  # this month's, drained by the engine
         self.payments: list[Payment] = []
         self.offered: list[Offered] = []
-        self.credits: list[CreditMemo] = []
-        self.credit_total = Decimal(0)
         self.revenue = Decimal(0)
         self.revenue_by_kind: dict[str, Decimal] = {}
 
@@ -373,38 +354,6 @@ class Invoicing:
             self.revenue_by_kind["discount"] = self.revenue_by_kind.get("discount", Decimal(0)) - invoice.discount
         self._pay(invoice, invoice.total, final=kind == "final")
         return invoice
-
-    # --- credits -------------------------------------------------------------------------------
-    def credit(self, client: Client, month: date, tickets: list[Ticket], state: ClientMonth) -> None:
-        """Legitimate credits at month end: a service credit when an urgent ticket missed its
-        resolution target (a share of the month's recurring fee), a goodwill hour after a
-        very unhappy survey. Recorded in truth.json as adjustments, not leaks."""
-        rng, last = self.rng, month_end(month)
-        missed = [t for t in tickets if t.project is None and t.priority == "Urgent" and t.res_viol]
-        if missed and state.recurring_net > 0 and rng.random() < priors.SLA_CREDIT_SHARE:
-            amount = money(state.recurring_net * priors.SLA_CREDIT_SHARE_OF_FEE)
-            memo = self._credit_memo(client, last, amount, f"SLA credit: resolution target missed on "
-                                     f"{missed[0].display_id} ({month.strftime('%b %Y')})", "sla_credit")
-            self.planner.adjust("sla_credit", client.account_id, month, amount,
-                                {"credit_memo_ids": [memo.id], "ticket_ids": [t.id for t in missed]}, key=memo.id)
-        unhappy = [t for t in tickets if t.csat and t.csat[0] <= 2]
-        if unhappy and rng.random() < priors.GOODWILL_CREDIT_SHARE:
-            amount = money(client.hourly_rate * priors.GOODWILL_CREDIT_HOURS)
-            memo = self._credit_memo(client, last, amount, f"Goodwill credit: {unhappy[0].display_id} "
-                                     f"{unhappy[0].subject}", "goodwill_credit")
-            self.planner.adjust("goodwill_credit", client.account_id, month, amount,
-                                {"credit_memo_ids": [memo.id], "ticket_ids": [unhappy[0].id]}, key=memo.id)
-
-    def _credit_memo(self, client: Client, when: date, amount: Decimal, reason: str, kind: str) -> CreditMemo:
-        item = self.items["credit"]
-        memo = CreditMemo(self.ids.next("credit"), client, when,
-                          [Line(item, reason, Decimal(1), amount, amount, when)], reason, kind, client.customer_id)
-        self.credits.append(memo)
-        self.credit_total += amount
-        # Left unapplied (RemainingCredit): it lowers the customer's open balance.
-        client.balance -= amount
-        client.balances[memo.customer_id] = client.balances.get(memo.customer_id, Decimal(0)) - amount
-        return memo
 
     def _pay(self, invoice: Invoice, total: Decimal, final: bool) -> None:
         rng, client = self.rng, invoice.client

@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from .expenses import ACCOUNTS, VENDORS, ExpenseDoc, TimeActivity
 from . import priors
-from .invoicing import CreditMemo, Invoice, Line, Payment
+from .credits import CreditMemo
+from .expenses import ACCOUNTS, VENDORS, ExpenseDoc, TimeActivity
+from .invoicing import Invoice, Line, Payment
 from .timeline import DAY, qb_ts
 from .world import CatalogItem, Client, Site
 

@@ -16,8 +16,8 @@ from json.encoder import encode_basestring as q
 
 from .desk import Ticket, Worklog
 from .invoicing import Offered, hours
-from .timeline import DAY, ts
 from .names import ascii_local
+from .timeline import DAY, ts
 from .world import Asset, CatalogItem, Client, Contract, Person, Technician
 
 QUERIES = {  # query -> list key
