@@ -133,9 +133,12 @@ def _exact(customer: Customer, realms_of, linked_ids, by_external, by_name, by_d
 
 
 def _inherit_from_parents(customers: list[Customer], decided: dict[int, tuple[int | None, str]]) -> None:
-    """A sub-customer (a site, a job) no exact method links bills for its parent's client:
-    the parent of the same company (realm), through up to five levels as QuickBooks nests."""
+    """A sub-customer (a site, a job) bills for its parent's client whenever the parent has
+    one (as integrations.subcustomers decides for import_dump): the parent of the same
+    company (realm), through up to five levels as QuickBooks nests. Without a linked parent
+    the sub-customer keeps what the exact methods found."""
     by_key = {(c.realm, c.external_id): c for c in customers}
+    own = dict(decided)
 
     def client_of(customer: Customer) -> int | None:
         if customer.pk not in decided:
@@ -150,12 +153,9 @@ def _inherit_from_parents(customers: list[Customer], decided: dict[int, tuple[in
         for customer in customers:
             if customer.pk not in decided or not customer.parent_external_id:
                 continue
-            client_id, method = decided[customer.pk]
-            if client_id is not None and method != Customer.MatchMethod.PARENT:
-                continue
             parent = by_key.get((customer.realm, customer.parent_external_id))
             inherited = client_of(parent) if parent is not None and parent.pk != customer.pk else None
-            wanted = (inherited, Customer.MatchMethod.PARENT if inherited else Customer.MatchMethod.NONE)
+            wanted = (inherited, Customer.MatchMethod.PARENT) if inherited else own[customer.pk]
             if wanted != decided[customer.pk]:
                 decided[customer.pk] = wanted
                 moved = True

@@ -22,6 +22,7 @@ from integrations.conf import setting
 from integrations.matching import copy_clients_to_rows, link_customers_to_clients
 from integrations.models import ClientMatchCandidate, CustomerLink
 from integrations.parsing import fold_name
+from integrations.subcustomers import link_sub_customers
 
 # Words that say what kind of company it is, not which one.
 # Only legal forms and glue words: "Group" or "Partners" can be all that tells two clients apart.
@@ -121,6 +122,7 @@ def match_customers(run: SyncRun | None = None) -> FuzzyResult:
             Customer.objects.bulk_update(changed, ["client", "match_method", "match_confidence", "sync_run"])
         if changed or accepted:
             copy_clients_to_rows()
+    link_sub_customers(run)  # a parent linked just now (fuzzy) links its sites too
     result.unmatched_customers = list(Customer.objects.filter(client__isnull=True).values_list("pk", flat=True))
     result.unmatched_clients = list(unmatched_clients().values_list("pk", flat=True))
     return result

@@ -247,6 +247,10 @@ class World:
             customer["PrimaryEmailAddr"] = {"Address": rng.choice(
                 ["office.manager@gmail.com", "ap@outlook.com", "books@cpa-firm.example", ""])}
             self._stamp_qb(customer, now)
+        for customer_id, customer in self.quickbooks["Customer"].items():
+            parent = (customer.get("ParentRef") or {}).get("value")
+            if parent in truth:  # a sub-customer (a site) bills for its parent's client
+                truth[customer_id] = truth[parent]
         for n in range(decoys):
             customer_id = self.new_id()
             self.quickbooks["Customer"][customer_id] = {
