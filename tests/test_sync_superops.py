@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from clients.models import Client, RejectedRecord, SatisfactionSurvey, Ticket, Worklog
+from clients.models import Client, ClientUser, OfferedItem, RejectedRecord, SatisfactionSurvey, Ticket, Worklog
 from integrations.dump import dump_as_of, import_dump
 from integrations.models import SyncCursor
 from integrations.sandbox import Sandbox, serve, superops_api
@@ -200,9 +200,22 @@ def requests_seen(monkeypatch):
     return seen
 
 
-def test_a_sync_reads_every_list_sorted_both_worklog_modules_and_client_users(url, world_dir, requests_seen):
+def test_a_sync_reads_every_list_sorted_both_worklog_modules_and_client_users(url, sandbox, world_dir,
+                                                                            requests_seen):
+    worklogs = sandbox.world.superops["getWorklogEntries"]
+    template = next(iter(worklogs.values()))
+    client_ref = {"accountId": next(iter(sandbox.world.superops["getClientList"])), "name": "x"}
+    worklogs["P-1"] = dict(template, itemId="P-1", workItem={"workId": "77", "module": "PROJECT", "client": client_ref})
+    sandbox.world.tick()
     run = sync_source("superops", full=True, today=dump_as_of(world_dir))
     assert run.status == "succeeded", run.error
+    world = sandbox.world.superops
+    assert ClientUser.objects.filter(source="superops").count() == len(world["getClientUserList"]) > 0
+    assert OfferedItem.objects.filter(source="superops").count() == len(world["getOfferedItems"]) > 0
+    # Worklogs of both modules load (a PROJECT entry has no ticket).
+    assert Worklog.objects.filter(source="superops").count() == len(world["getWorklogEntries"])
+    project = Worklog.objects.get(source="superops", external_id="P-1")
+    assert project.ticket is None and project.client.external_id == client_ref["accountId"]
     roots = {body["query"].split("(")[0].split()[-1] for body in requests_seen}
     from integrations.superops.sync import lists
 
@@ -303,3 +316,13 @@ def test_a_record_superops_cannot_serve_is_set_aside_and_the_rest_loads(url, san
     # The rest of the list loaded; the listing was incomplete, so no deletion is inferred from it.
     assert Ticket.objects.filter(deleted_at_source__isnull=True).count() == len(tickets) + 1
     assert Ticket.objects.get(external_id=gone).deleted_at_source is None
+
+
+def test_the_tenant_vocabularies_are_read_as_superops_lists_them(url, sandbox):
+    client = SuperOpsClient()
+    stages = client.vocabulary("getClientStageList")
+    priorities = client.vocabulary("getPriorityList")
+    client.close()
+    assert stages == list(sandbox.world.superops["getClientStageList"].values()) and stages
+    assert {p["name"] for p in priorities} == {p["name"] for p in sandbox.world.superops["getPriorityList"].values()}
+    assert set(priorities[0]) == {"id", "name", "colorCode"}
