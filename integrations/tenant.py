@@ -114,6 +114,9 @@ class TenantMaps:
     # Ids of SuperOps service items sold by the hour (HOURS, BLOCK_HOURS), for reading a
     # contract's block balances as hours; None when not known (a mapper used on its own).
     hour_items: frozenset[str] | None = None
+    # (kind, text) -> our value, filled as records are mapped: a load maps the same few
+    # priorities and statuses millions of times.
+    _seen: dict[tuple[str, str], str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, field_rows: Mapping[str, str] | None = None,
@@ -151,10 +154,13 @@ class TenantMaps:
 
     def value(self, kind: str, text: str) -> str:
         """Our value for a tenant value: the admin's row if one names it, else the default."""
-        mapped = self.values.get(kind, {}).get(fold_name(text))
-        if mapped is not None and (mapped in VALUE_CHOICES[kind]):
-            return mapped
-        return default_value(kind, text)
+        key = (kind, text)
+        found = self._seen.get(key)
+        if found is None:
+            mapped = self.values.get(kind, {}).get(fold_name(text))
+            found = mapped if mapped is not None and mapped in VALUE_CHOICES[kind] else default_value(kind, text)
+            self._seen[key] = found
+        return found
 
 
 DEFAULT_MAPS = TenantMaps()

@@ -129,7 +129,7 @@ def map_customer(p: dict) -> Mapped:
     if not display_name:
         raise BadRecord(f"DisplayName {p.get('DisplayName')!r} is only Intuit's deleted suffix")
     # A sub-customer (a site, a job: Job true with a ParentRef) bills for its parent's client;
-    # the link is made after matching (integrations.loader.subcustomers).
+    # the link is made after matching (integrations.subcustomers).
     parent = ref_id(p.get("ParentRef"), "value", "ParentRef")
     fields = {
         "display_name": display_name,
