@@ -24,7 +24,7 @@ from integrations.superops.mapping import MAPPERS as SO_MAPPERS
 SO_LISTS = {"getClientList": "clients", "getTechnicianList": "userList", "getServiceItemList": "items",
             "getClientContractList": "clientContracts", "getAssetList": "assets", "getTicketList": "tickets",
             "getWorklogEntries": "entries", "getOfferedItems": "items", "getClientUserList": "userList"}
-QB_ENTITIES = ["Customer", "Item", "Invoice", "Payment", "Bill", "Purchase", "TimeActivity", "CreditMemo"]
+QB_ENTITIES = ["Customer", "Item", "Invoice", "Payment", "Bill", "Purchase", "TimeActivity", "CreditMemo", "Employee"]
 RECURRING_ITEMS = {"Managed Workstation": "Workstation", "Managed Server": "Server", "Managed User": None,
                    "Block Hours": None}
 

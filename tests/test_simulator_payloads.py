@@ -35,7 +35,7 @@ SO_LISTS = {"getClientList": "clients", "getTechnicianList": "userList", "getSer
             "getClientStageList": None, "getPriorityList": None}
 QB_CLASSES = {"Customer": qbo.Customer, "Item": qbo.Item, "Invoice": qbo.Invoice, "Payment": qbo.Payment,
               "Bill": qbo.Bill, "Purchase": qbo.Purchase, "TimeActivity": qbo.TimeActivity,
-              "CreditMemo": qbo.CreditMemo}
+              "CreditMemo": qbo.CreditMemo, "Employee": qbo.Employee}
 # Read-only metadata Intuit sends on every entity; python-quickbooks declares it on some
 # objects only.
 QB_COMMON = {"Id", "MetaData"}
@@ -306,6 +306,17 @@ def test_the_new_situations_appear_in_a_small_world(world):
     assert deleted and all(c["Active"] is False for c in deleted)
     assert any("TxnTaxDetail" in inv for inv in world.qb["Invoice"])
     assert any(k["contract"]["billableContract"]["discountRate"] for k in world.so["getClientContractList"])
+
+
+def test_labour_cost_is_where_quickbooks_keeps_it(world):
+    # SuperOps' Technician has no custom fields: the cost an MSP uses for job costing is the
+    # QuickBooks employee's CostRate, which its time entries carry too.
+    employees = {e["Id"]: e for e in world.qb["Employee"]}
+    technicians = {t["name"] for t in world.so["getTechnicianList"]}
+    assert {e["DisplayName"] for e in employees.values()} == technicians
+    assert all(41 <= e["CostRate"] <= 58 for e in employees.values())  # MSP_WORLD §4 burdened hourly
+    for t in world.qb["TimeActivity"]:
+        assert t["CostRate"] == employees[t["EmployeeRef"]["value"]]["CostRate"]
 
 
 def test_truth_lists_the_new_leaks_and_the_legitimate_adjustments(world):

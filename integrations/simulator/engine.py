@@ -264,6 +264,7 @@ class Simulation:
                 emit("getClientUserList", superops.client_user(person, c))
         for t in self.techs:
             emit("getTechnicianList", superops.technician(t))
+            emit("Employee", quickbooks.employee(t, add_months(self.start, -24)))
         for item in self.items.values():
             if item.so_id:
                 emit("getServiceItemList", superops.service_item(item))

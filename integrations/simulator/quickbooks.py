@@ -11,10 +11,11 @@ from . import priors
 from .credits import CreditMemo
 from .expenses import ACCOUNTS, VENDORS, ExpenseDoc, TimeActivity
 from .invoicing import Invoice, Line, Payment
+from .names import ascii_local
 from .timeline import DAY, qb_ts
-from .world import CatalogItem, Client, Site
+from .world import CatalogItem, Client, Site, Technician
 
-ENTITIES = ("Customer", "Item", "Invoice", "Payment", "Bill", "Purchase", "TimeActivity", "CreditMemo")
+ENTITIES = ("Customer", "Item", "Invoice", "Payment", "Bill", "Purchase", "TimeActivity", "CreditMemo", "Employee")
 USD = {"value": "USD", "name": "United States Dollar"}
 NET30 = {"value": "3", "name": "Net 30"}
 # The company's sales tax: one tax code and rate (QuickBooks' automated sales tax names them so).
@@ -186,12 +187,24 @@ def purchase(doc: ExpenseDoc) -> dict:
     }
 
 
+def employee(t: Technician, hired: date) -> dict:
+    """A technician as a QuickBooks employee. The labour cost an MSP uses for job costing is
+    the employee's CostRate (Intuit's field; SuperOps has no technician cost): here the
+    burdened hourly cost."""
+    return {
+        "Id": t.employee_id, "DisplayName": t.name, "GivenName": t.first, "FamilyName": t.last,
+        "PrimaryEmailAddr": {"Address": ascii_local(f"{t.first}.{t.last}") + "@msp.example"}, "Active": True,
+        "EmployeeNumber": f"E-{t.employee_id}", "BillableTime": True, "CostRate": num(t.cost),
+        "HiredDate": hired.isoformat(), "MetaData": meta(hired, hired),
+    }
+
+
 def time_activity(t: TimeActivity, items: dict[str, CatalogItem]) -> dict:
     onsite = items["onsite"]
     return {
         "Id": t.id, "TxnDate": t.when.isoformat(), "NameOf": "Employee",
         "EmployeeRef": {"value": t.tech.employee_id, "name": t.tech.name}, "CustomerRef": customer_ref(t.client),
         "ItemRef": {"value": onsite.qb_id, "name": onsite.name}, "BillableStatus": t.billable,
-        "HourlyRate": num(t.rate), "Hours": t.minutes // 60, "Minutes": t.minutes % 60,
+        "HourlyRate": num(t.rate), "CostRate": num(t.tech.cost), "Hours": t.minutes // 60, "Minutes": t.minutes % 60,
         "Description": t.description, "MetaData": meta(t.when, t.when, 17),
     }
