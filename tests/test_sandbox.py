@@ -295,6 +295,7 @@ def test_superops_answers_aliases_fragments_literals_typename_and_two_roots(url)
     ("query { getTicketList(input: {page: 1}, colour: 2) { tickets { ticketId } } }", None,
      "Unknown argument 'colour' on field 'Query.getTicketList'."),
     ("query { getTicketList(input: {page: 1} { tickets }", None, "Syntax Error"),
+    ("{ __schema { queryType { name } } }", None, "GraphQL introspection has been disabled"),
 ])
 def test_superops_refuses_invalid_documents_with_graphql_errors_and_no_data(url, query, variables, message):
     body = graphql_post(url, query, variables)

@@ -3,8 +3,8 @@ SuperOps' published schema (integrations/superops/schema.graphql), as the real s
 
 So the sandbox answers any valid document (aliases, fragments, literal arguments,
 `__typename`, several root fields) and refuses what SuperOps refuses (unknown fields, a
-sub-selection of a JSON scalar, a wrong variable type, a missing required argument) with
-graphql-core's own messages. Records are plain dicts from the dump: the default resolver
+sub-selection of a JSON scalar, a wrong variable type, a missing required argument,
+introspection) with graphql-core's own messages. Records are plain dicts from the dump: the default resolver
 reads their keys, and JSON scalars pass through exactly as stored.
 """
 
@@ -20,8 +20,10 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
+    NoSchemaIntrospectionCustomRule,
     execute,
     parse,
+    specified_rules,
     validate,
 )
 
@@ -42,7 +44,10 @@ def _checked(document: str) -> tuple[DocumentNode | None, tuple[dict, ...]]:
         ast = parse(document)
     except GraphQLError as exc:
         return None, (exc.formatted,)
-    return ast, tuple(e.formatted for e in validate(schema(), ast))
+    # SuperOps does not expose introspection publicly (its schema is only in the published
+    # reference), so __schema and __type are refused; __typename is ordinary GraphQL.
+    rules = [*specified_rules, NoSchemaIntrospectionCustomRule]
+    return ast, tuple(e.formatted for e in validate(schema(), ast, rules))
 
 
 def answer(document: Any, variables: Any, operation_name: Any, root: dict) -> dict:
