@@ -4,8 +4,8 @@ SuperOps' published schema (integrations/superops/schema.graphql), as the real s
 So the sandbox answers any valid document (aliases, fragments, literal arguments,
 `__typename`, several root fields) and refuses what SuperOps refuses (unknown fields, a
 sub-selection of a JSON scalar, a wrong variable type, a missing required argument,
-introspection) with graphql-core's own messages. Records are plain dicts from the dump: the default resolver
-reads their keys, and JSON scalars pass through exactly as stored.
+introspection) with graphql-core's own messages. Records are plain dicts from the dump: the
+default resolver reads their keys, and JSON scalars pass through exactly as stored.
 """
 
 from __future__ import annotations
