@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .env import database_from_url, env_bool, env_int, env_list, env_str, redis_url
+from .env import ImproperlyConfiguredEnv, database_from_url, env_bool, env_int, env_list, env_str, redis_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("SUPERHACK_VAR_DIR", str(BASE_DIR / "var")))
@@ -162,3 +162,8 @@ LOGGING = {
 
 # SuperOps and QuickBooks Online sync, the sandbox and matching thresholds.
 from .settings_integrations import *  # noqa: E402,F403
+from .settings_integrations import refused_sandbox_values  # noqa: E402
+
+# Stops every entry point (manage.py commands, daphne, the worker) before it serves anything.
+if refused := refused_sandbox_values(globals(), DEBUG):
+    raise ImproperlyConfiguredEnv(refused)

@@ -53,16 +53,41 @@ QUICKBOOKS_PAGE_SIZE = env_int("QUICKBOOKS_PAGE_SIZE", 1000, minimum=1)
 QUICKBOOKS_CDC_LIMIT = env_int("QUICKBOOKS_CDC_LIMIT", 1000, minimum=1)
 
 # --- The sandbox. When set, both clients talk to it instead of the real services.
+# Its built-in credentials are public (they are in this repository), so they must never
+# guard a real deployment: with DEBUG off, settings.py refuses them at start-up
+# (refused_sandbox_values). The demo and the tests set them at run time, in their own process.
+SANDBOX_CREDENTIALS = {
+    "SUPEROPS_API_TOKEN": "sandbox-token",
+    "QUICKBOOKS_CLIENT_ID": "sandbox-client",
+    "QUICKBOOKS_CLIENT_SECRET": "sandbox-secret",
+    "QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN": "sandbox-verifier",
+}
 INTEGRATIONS_SANDBOX_URL = env_str("INTEGRATIONS_SANDBOX_URL").rstrip("/")
 if INTEGRATIONS_SANDBOX_URL:
     SUPEROPS_API_URL = f"{INTEGRATIONS_SANDBOX_URL}/msp"
-    SUPEROPS_API_TOKEN = SUPEROPS_API_TOKEN or "sandbox-token"
+    SUPEROPS_API_TOKEN = SUPEROPS_API_TOKEN or SANDBOX_CREDENTIALS["SUPEROPS_API_TOKEN"]
     SUPEROPS_SUBDOMAIN = SUPEROPS_SUBDOMAIN or "sandbox"
     QUICKBOOKS_API_BASE = INTEGRATIONS_SANDBOX_URL
     QUICKBOOKS_ENVIRONMENT = f"{INTEGRATIONS_SANDBOX_URL}/.well-known/openid_configuration"
-    QUICKBOOKS_CLIENT_ID = QUICKBOOKS_CLIENT_ID or "sandbox-client"
-    QUICKBOOKS_CLIENT_SECRET = QUICKBOOKS_CLIENT_SECRET or "sandbox-secret"
-    QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN = QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN or "sandbox-verifier"
+    QUICKBOOKS_CLIENT_ID = QUICKBOOKS_CLIENT_ID or SANDBOX_CREDENTIALS["QUICKBOOKS_CLIENT_ID"]
+    QUICKBOOKS_CLIENT_SECRET = QUICKBOOKS_CLIENT_SECRET or SANDBOX_CREDENTIALS["QUICKBOOKS_CLIENT_SECRET"]
+    QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN = (QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN
+                                         or SANDBOX_CREDENTIALS["QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN"])
+
+
+def refused_sandbox_values(values: dict, debug: bool) -> str | None:
+    """Why start-up must stop, or None: with DEBUG off, no setting may hold the sandbox's
+    built-in credential (a webhook signed with the public verifier would be believed)."""
+    if debug:
+        return None
+    found = [name for name, value in SANDBOX_CREDENTIALS.items() if value and values.get(name) == value]
+    if not found:
+        return None
+    why = " (filled in because INTEGRATIONS_SANDBOX_URL is set)" if values.get("INTEGRATIONS_SANDBOX_URL") else ""
+    holds = "holds the sandbox's built-in value" if len(found) == 1 else "hold the sandbox's built-in values"
+    return (f"{', '.join(found)} {holds}{why}, which anyone can read in this repository; refused with DEBUG off. "
+            "The sandbox is for tests and the demo only: set the real credential, or DEBUG=true to work against "
+            "the sandbox.")
 
 # --- The sync engine.
 # Minutes between scheduled incremental runs (django-q2); 0 switches the schedule off.

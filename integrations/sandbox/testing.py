@@ -7,6 +7,7 @@ from __future__ import annotations
 import httpx
 
 from clients import models as cm
+from superhack.settings_integrations import SANDBOX_CREDENTIALS
 
 
 def point_settings_at(settings, url: str, page_size: int | None = None, qb_page_size: int | None = None,
@@ -14,13 +15,13 @@ def point_settings_at(settings, url: str, page_size: int | None = None, qb_page_
     """`settings` is pytest-django's settings fixture or django.conf.settings."""
     settings.INTEGRATIONS_SANDBOX_URL = url
     settings.SUPEROPS_API_URL = f"{url}/msp"
-    settings.SUPEROPS_API_TOKEN = "sandbox-token"
     settings.SUPEROPS_SUBDOMAIN = "sandbox"
     settings.QUICKBOOKS_API_BASE = url
     settings.QUICKBOOKS_ENVIRONMENT = f"{url}/.well-known/openid_configuration"
-    settings.QUICKBOOKS_CLIENT_ID = "sandbox-client"
-    settings.QUICKBOOKS_CLIENT_SECRET = "sandbox-secret"
-    settings.QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN = "sandbox-verifier"
+    # The sandbox's public credentials, set at run time in this process only: start-up
+    # refuses them with DEBUG off (superhack/settings.py), and this is not start-up.
+    for name, value in SANDBOX_CREDENTIALS.items():
+        setattr(settings, name, value)
     # The sandbox is not the real service: our own throttles off, back-off in milliseconds.
     settings.SUPEROPS_REQUESTS_PER_MINUTE = 0
     settings.QUICKBOOKS_REQUESTS_PER_MINUTE = 0
