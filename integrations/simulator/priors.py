@@ -207,12 +207,12 @@ ONSITE_TIME_ACTIVITY_SHARE = 0.5  # chosen: onsite visits also entered as QuickB
 VOID_RATE = 0.004  # chosen: recurring invoices voided and reissued
 GOODWILL_SHARE = 0.01  # chosen: covered worklogs marked IGNORED (no charge)
 # Chosen (no published figure): legitimate credit memos. An urgent ticket that missed its
-# resolution target earns a service credit of 10% of the month's recurring fee half the
-# time (SLA clauses commonly credit 5-10%); a 1-2 survey score earns a goodwill hour a
-# quarter of the time.
-SLA_CREDIT_SHARE = 0.5
+# resolution target earns a service credit of 10% of the month's recurring fee when the
+# client asks for it (chosen: 3 times in 10; SLA clauses commonly credit 5-10%); a 1-2
+# survey score earns a goodwill hour 2 times in 10.
+SLA_CREDIT_SHARE = 0.3
 SLA_CREDIT_SHARE_OF_FEE = Decimal("0.10")
-GOODWILL_CREDIT_SHARE = 0.25
+GOODWILL_CREDIT_SHARE = 0.2
 GOODWILL_CREDIT_HOURS = 1
 # Chosen: a California MSP's sales tax on resold hardware (services are not taxed): 8.25%.
 SALES_TAX_RATE = Decimal("8.25")
