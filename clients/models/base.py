@@ -43,7 +43,8 @@ class SyncedModel(models.Model):
 
     source = models.CharField(max_length=16, choices=Source.choices)
     realm = models.CharField(
-        max_length=32, blank=True, default="", help_text="QuickBooks company (realm id) the row came from; blank elsewhere"
+        max_length=32, blank=True, default="",
+        help_text="QuickBooks company (realm id) the row came from; blank elsewhere",
     )
     external_id = models.CharField(max_length=64)
     source_updated_at = models.DateTimeField(
