@@ -199,3 +199,24 @@ def test_cdc_age_is_measured_on_quickbooks_clock(small):
     succeeded(entities=["Invoice"])
     assert small.endpoints.get("cdc", 0) == cdc
     assert invoices.get().watermark > qb_time(clock - timedelta(days=1))
+
+
+def test_quickbooks_environment_selects_intuits_api_host(settings):
+    from integrations.quickbooks.client import QuickBooksClient
+    from integrations.sync.errors import PermanentError
+
+    settings.QUICKBOOKS_API_BASE = ""
+    for environment, host in (("sandbox", "https://sandbox-quickbooks.api.intuit.com"),
+                              ("production", "https://quickbooks.api.intuit.com")):
+        settings.QUICKBOOKS_ENVIRONMENT = environment
+        client = QuickBooksClient("123")
+        assert client.base == f"{host}/v3/company/123"
+        client.close()
+    settings.QUICKBOOKS_API_BASE = "http://127.0.0.1:8765"  # an explicit base wins (our sandbox)
+    client = QuickBooksClient("123")
+    assert client.base == "http://127.0.0.1:8765/v3/company/123"
+    client.close()
+    settings.QUICKBOOKS_API_BASE = ""
+    settings.QUICKBOOKS_ENVIRONMENT = "http://127.0.0.1:8765/.well-known/openid_configuration"
+    with pytest.raises(PermanentError, match="QUICKBOOKS_API_BASE"):
+        QuickBooksClient("123")
