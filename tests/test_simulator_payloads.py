@@ -219,6 +219,15 @@ def test_every_superops_record_validates_against_the_schema_types(world):
         assert not errors, "\n".join(errors[:20])
 
 
+def test_offered_items_carry_the_times_an_incremental_read_needs(world):
+    end = world.truth["end"] + "T23:59:59"
+    items = world.so["getOfferedItems"]
+    assert all(o["createdTime"] <= o["updatedTime"] <= end for o in items)
+    invoiced = [o for o in items if o["type"] == "CONTRACT" and o["status"] == "INVOICED"]
+    assert invoiced and all(o["updatedTime"] > o["createdTime"] for o in invoiced)
+    assert all(o["updatedTime"] == o["createdTime"] for o in items if o["status"] == "PENDING")
+
+
 def test_no_custom_fields_where_the_schema_has_none_and_terms_in_real_fields(world):
     assert all("customFields" not in t for t in world.so["getTechnicianList"])
     contracts = world.so["getClientContractList"]

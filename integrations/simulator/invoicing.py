@@ -111,6 +111,7 @@ class Offered:
     qty: Decimal
     amount: Decimal
     discount: Decimal = Decimal(0)
+    created: int = 0  # minute the item was offered (a worklog's end; 00:05 on a bill date)
 
 
 @dataclass
@@ -301,6 +302,7 @@ class Invoicing:
         module = "PROJECT" if t.project is not None else "TICKET"
         o = self._offer("WORK", date.fromordinal(w.start // 1440), "INVOICED", self.items[w.item], client, t.id,
                         module, w.tech, w.after_hours, rate, qty)
+        o.created = w.start + w.minutes
         self.offered.append(o)
         w.offered_id = o.id
         return o

@@ -17,7 +17,7 @@ from json.encoder import encode_basestring as q
 from .desk import Ticket, Worklog
 from .invoicing import Offered, hours
 from .names import ascii_local
-from .timeline import DAY, ts
+from .timeline import DAY, month_end, ts
 from .world import Asset, CatalogItem, Client, Contract, Person, Technician
 
 QUERIES = {  # query -> list key
@@ -232,13 +232,29 @@ def worklog(w: Worklog, items: dict[str, CatalogItem]) -> str:
     )
 
 
+def _offered_times(o: Offered) -> tuple[int, int]:
+    """(created, updated): a contract item is offered at 00:05 on its bill date and invoiced by
+    07:00; work is offered when the worklog ends, approved within the hour and invoiced at
+    the month-end run; a pending item has not changed since."""
+    created = o.created or o.bill_date.toordinal() * DAY + 5
+    if o.status == "INVOICED":
+        updated = created + 7 * 60 - 5 if o.type == "CONTRACT" else month_end(o.bill_date).toordinal() * DAY + 18 * 60
+    elif o.status == "APPROVED":
+        updated = min(created + 60, month_end(o.bill_date).toordinal() * DAY + DAY - 1)
+    else:
+        updated = created
+    return created, max(created, updated)
+
+
 def offered_item(o: Offered) -> dict:
+    created, updated = _offered_times(o)
     return {
         "itemId": o.id, "type": o.type, "billDate": o.bill_date.isoformat(), "status": o.status,
         "serviceItem": {"itemId": o.item.so_id, "name": o.item.name}, "client": client_ref(o.client),
         "workItem": {"workId": o.work_id, "module": o.module}, "technician": tech_ref(o.tech) if o.tech else None,
         "afterHours": o.after_hours, "unitPrice": money_str(o.price), "qty": money_str(o.qty),
         "discountRate": f"{o.discount:.2f}" if o.discount else None, "amount": money_str(o.amount),
+        "createdTime": ts(created), "updatedTime": ts(updated),
     }
 
 
