@@ -51,7 +51,7 @@ class Credits:
                               f"{missed[0].display_id} ({month.strftime('%b %Y')})")
             self.planner.adjust("sla_credit", client.account_id, month, amount,
                                 {"credit_memo_ids": [memo.id], "ticket_ids": [t.id for t in missed]}, key=memo.id)
-        unhappy = [t for t in tickets if t.csat and t.csat[0] <= 2]
+        unhappy = [t for t in tickets if t.project is None and t.csat and t.csat[0] <= 2]
         if unhappy and rng.random() < priors.GOODWILL_CREDIT_SHARE:
             amount = money(client.hourly_rate * priors.GOODWILL_CREDIT_HOURS)
             memo = self._memo(client, last, amount, f"Goodwill credit: {unhappy[0].display_id} {unhappy[0].subject}")

@@ -359,6 +359,7 @@ class Desk:
                              "request")
             t.subject = f"{project.name.removeprefix('Project: ')}: work session"
             t.project, t.oos, t.source = project, False, "INTEGRATION"
+            t.csat = None  # project work is logged against the project: no ticket, no survey
             t.tech = self._tech(client, rng.choice((2, 3)))
             self._work(t, "Project", minutes=chunk * 60)
             for w in t.worklogs:
