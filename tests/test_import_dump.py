@@ -617,3 +617,41 @@ def test_vocabularies_in_the_dump_seed_the_value_maps(tmp_path):
     assert Ticket.objects.get(external_id="100002").priority == "critical"
     _, again = run_import(folder)
     assert "Value maps" not in again  # nothing new to seed; existing rows are never touched
+
+
+def test_a_churned_clients_date_is_the_day_its_last_agreement_ended(tmp_path):
+    data = world()
+    # Birch & Sons left: SuperOps shows it only as the status, its agreement inactive and ended.
+    data[("superops", "getClientList")][1]["status"] = "Inactive"
+    data[("superops", "getClientContractList")][1].update(contractStatus="INACTIVE", endDate="2026-06-30")
+    data[("superops", "getClientContractList")].append(variant(
+        CONTRACT, contractId="6003", client={"accountId": "4002"}, contractStatus="INACTIVE", endDate="2026-05-31",
+        **{"contract.contractId": "6003"}))
+    # Cedar Clinic is inactive too, but no agreement says when it ended: the date stays unknown.
+    data[("superops", "getClientList")][2]["status"] = "Inactive"
+    run_import(write_dump(tmp_path / "d", data))
+    birch, cedar = Client.objects.get(external_id="4002"), Client.objects.get(external_id="4003")
+    assert (birch.status, birch.churned_on, birch.churn_reason) == ("churned", date(2026, 6, 30), "")
+    assert (cedar.status, cedar.churned_on) == ("churned", None)
+    # A date a person corrects stays; the next load derives nothing over it.
+    Client.objects.filter(pk=birch.pk).update(churned_on=date(2026, 7, 15))
+    again, _ = run_import(write_dump(tmp_path / "d", data))
+    assert Client.objects.get(pk=birch.pk).churned_on == date(2026, 7, 15)
+    assert (again.created, again.updated) == (0, 0)
+
+
+def test_simulated_churn_dates_come_from_what_the_tenant_shows(tmp_path):
+    from integrations.simulator import simulate
+
+    folder = simulate(clients=12, months=12, seed=3, leak_rate=0.05, churn_rate=0.5, out_dir=tmp_path / "sim",
+                      end_month=date(2026, 10, 1))
+    run_import(folder)
+    truth = {c["client_id"]: date.fromisoformat(c["churned_on"])
+             for c in json.loads((folder / "truth.json").read_text())["churn"]}
+    derived = dict(Client.objects.filter(status="churned").values_list("external_id", "churned_on"))
+    assert truth and set(derived) == set(truth)  # the status alone says who left
+    dated = {k: v for k, v in derived.items() if v is not None}
+    # The last agreement's end is never after the day the client left, and mostly is that day
+    # (an agreement that ended earlier, with nothing after it, gives an earlier date).
+    assert dated and all(dated[k] <= truth[k] for k in dated), (dated, truth)
+    assert sum(dated[k] == truth[k] for k in dated) * 2 >= len(truth), (dated, truth)

@@ -2,11 +2,12 @@
 and the live sync.
 
 `load_records(source, entity, records, run)` maps each record with the entity's mapper (given
-the tenant's field and value maps when it takes `maps`), sets
-bad ones aside as RejectedRecord (with the reason naming the field and value), resolves refs
-through an in-memory map, inserts new rows, updates only rows whose values changed, and
-writes each batch in one transaction. `LOAD_ORDER` lists the entities so every ref points
-at rows loaded before it.
+the tenant's field and value maps when it takes `maps`), sets bad ones aside as
+RejectedRecord (with the reason naming the field and value), resolves refs through an
+in-memory map, inserts new rows, updates only rows whose values changed, writes each batch in
+one transaction, and then derives what depends on the entity (`derived.AFTER_LOAD`: a churned
+client's date from its agreements). `LOAD_ORDER` lists the entities so every ref points at
+rows loaded before it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ..quickbooks import mapping as qb_mapping
 from ..superops import mapping as so_mapping
 from .batch import BatchLoader
 from .counts import LoadCounts
+from .derived import AFTER_LOAD
 from .insert import tune_connection
 from .tenant import tenant_maps
 
@@ -132,4 +134,7 @@ def load_records(
         loader.load(batch)
         if progress is not None:
             progress.update(len(batch))
+    derive = AFTER_LOAD.get((source, entity))
+    if derive is not None:
+        derive(run)
     return loader.counts
