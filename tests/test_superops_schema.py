@@ -34,9 +34,13 @@ def sent_requests() -> list[tuple[str, str, dict]]:
             label = f"{name}/{module}" if module else name
             out.append((label, queries.document(name), queries.variables(name, 1, 100, None, module)))
             out.append((label + " page 7", queries.document(name), queries.variables(name, 7, 10, None, module)))
+            out.append((label + " unsorted", queries.document(name),
+                        queries.variables(name, 1, 100, None, module, sort=False)))
             if spec.incremental:
                 out.append((label + " since", queries.document(name),
                             queries.variables(name, 2, 100, "2026-10-01T00:00:00", module)))
+                out.append((label + " since unsorted", queries.document(name),
+                            queries.variables(name, 2, 100, "2026-10-01T00:00:00", module, sort=False)))
     out += [(name, doc, {}) for name, doc in queries.VOCABULARY.items()]
     return out
 

@@ -273,6 +273,15 @@ def test_a_refused_incremental_condition_falls_back_to_a_full_read_and_the_run_s
     assert run.updated >= 1
 
 
+def test_a_refused_sort_falls_back_to_an_unsorted_read_and_the_run_says_so(url, sandbox, world_dir):
+    sandbox.faults.update(refuse_sort=True)
+    run = sync_source("superops", full=True, today=dump_as_of(world_dir))
+    assert run.status == "succeeded", run.error
+    assert "getClientList: SuperOps refused the sort by accountId, read unsorted instead" in run.detail
+    assert Ticket.objects.count() == len(sandbox.world.superops["getTicketList"])
+    assert Client.objects.count() == len(sandbox.world.superops["getClientList"])
+
+
 def test_the_nightly_full_read_marks_a_deleted_ticket_deleted(url, sandbox, world_dir, settings):
     settings.SUPEROPS_FULL_READ_HOURS = 24
     sync_source("superops", full=True, today=dump_as_of(world_dir))

@@ -33,6 +33,9 @@ class Faults:
     # SuperOps refuses every list request that carries a listInfo condition (its docs do not
     # confirm filtering on updatedTime), so a client must fall back to full reads.
     refuse_conditions: bool = False
+    # SuperOps refuses every list request that carries a listInfo sort (the sort attributes
+    # are not documented either), so a client must read unsorted.
+    refuse_sort: bool = False
     # QuickBooks access tokens stop working after this many API requests (once).
     expire_token_after: int = 0
 

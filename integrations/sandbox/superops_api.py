@@ -92,6 +92,9 @@ def resolve_list(sandbox: Sandbox, name: str, info, input: dict | None = None) -
             sandbox.note("refused_condition")
             raise GraphQLError(f"Conditions are not supported on {name}")
         _check_condition(name, fields, condition)
+    if sort and sandbox.faults.refuse_sort:
+        sandbox.note("refused_sort")
+        raise GraphQLError(f"Sorting is not supported on {name}")
     for order in sort:
         if order.get("attribute") not in fields:
             raise GraphQLError(f"Attribute {order.get('attribute')!r} cannot be used to sort {name}")

@@ -131,14 +131,14 @@ class SuperOpsClient:
         return [e for e in entries if isinstance(e, dict)]
 
     def pages(self, query: str, updated_after: str | None = None, page_size: int = PAGE_SIZE,
-              module: str | None = None) -> Iterator[Page]:
-        """Every page of a list query (of one module, for worklogs), page 1 on, sorted by id,
-        until hasMore is false."""
+              module: str | None = None, sort: bool = True) -> Iterator[Page]:
+        """Every page of a list query (of one module, for worklogs), page 1 on, sorted by id
+        unless told not to, until hasMore is false."""
         list_key = queries.LISTS[query].list_key
         document = queries.document(query)
         number = 1
         while True:
-            variables = queries.variables(query, number, page_size, updated_after, module)
+            variables = queries.variables(query, number, page_size, updated_after, module, sort)
             answer, errors = self.request(document, variables, allow_record_errors=True)
             data = answer.get(query) or {}
             info = data.get("listInfo") or {}

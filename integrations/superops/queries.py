@@ -99,10 +99,11 @@ def reads(query: str) -> list[str | None]:
 
 
 def variables(query: str, page: int, page_size: int, updated_after: str | None = None,
-              module: str | None = None) -> dict:
+              module: str | None = None, sort: bool = True) -> dict:
     spec = LISTS[query]
-    list_info: dict = {"page": page, "pageSize": page_size,
-                       "sort": [{"attribute": spec.id_key, "order": "ASC"}]}
+    list_info: dict = {"page": page, "pageSize": page_size}
+    if sort:
+        list_info["sort"] = [{"attribute": spec.id_key, "order": "ASC"}]
     if updated_after:
         if not spec.incremental:
             raise ValueError(f"{query} has no updatedTime to filter on")

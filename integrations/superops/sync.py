@@ -77,25 +77,47 @@ def incremental_since(query: str, state: SyncCursor, full: bool) -> str | None:
 
 def sync_list(client: SuperOpsClient, run: SyncRun, query: str, full: bool, progress=None,
               today: date | None = None) -> None:
+    """Read one list: incrementally when it may be, sorted by id. SuperOps documents neither
+    the updatedTime condition nor the sort attributes, so when a request is refused the list
+    is read again without what may have caused it (condition first kept, sort dropped; then
+    in full, sorted; then in full, unsorted), and the run's detail says how it was read."""
     state = engine.cursor(SOURCE, query)
     since = incremental_since(query, state, full)
-    if since is not None:
+    attempts = [(since, True), (since, False)] if since is not None else []
+    attempts += [(None, True), (None, False)]
+    refused: QueryRefused | None = None
+    for number, (after, sort) in enumerate(attempts):
         try:
-            read_list(client, run, query, state, since, progress, today)
-            return
+            read_list(client, run, query, state, after, progress, today, sort=sort)
         except QueryRefused as exc:
-            note(run, f"{query}: SuperOps refused the updatedTime condition, read in full instead ({exc})")
-    read_list(client, run, query, state, None, progress, today)
+            refused = exc
+            if number == len(attempts) - 1:
+                raise
+            continue
+        if refused is not None:
+            note(run, f"{query}: {_refusal(query, since, after, sort)} ({str(refused)[:160]})")
+        return
 
 
-def _pages(client: SuperOpsClient, query: str, since: str | None) -> Iterator[tuple[str | None, Page]]:
+def _refusal(query: str, since: str | None, after: str | None, sort: bool) -> str:
+    what = []
+    if since is not None and after is None:
+        what.append("the updatedTime condition")
+    if not sort:
+        what.append(f"the sort by {queries.LISTS[query].id_key}")
+    how = ("read in full" if since is not None and after is None else "read") + ("" if sort else " unsorted")
+    return f"SuperOps refused {' and '.join(what) or 'the request'}, {how} instead"
+
+
+def _pages(client: SuperOpsClient, query: str, since: str | None, sort: bool) -> Iterator[tuple[str | None, Page]]:
     for module in queries.reads(query):
-        for page in client.pages(query, updated_after=since, page_size=setting("SUPEROPS_PAGE_SIZE"), module=module):
+        for page in client.pages(query, updated_after=since, page_size=setting("SUPEROPS_PAGE_SIZE"), module=module,
+                                 sort=sort):
             yield module, page
 
 
 def read_list(client: SuperOpsClient, run: SyncRun, query: str, state: SyncCursor, since: str | None,
-              progress=None, today: date | None = None) -> None:
+              progress=None, today: date | None = None, sort: bool = True) -> None:
     """One read of a list (every module of it), full when `since` is None."""
     spec = ENTITIES[(SOURCE, query)]
 
@@ -110,7 +132,7 @@ def read_list(client: SuperOpsClient, run: SyncRun, query: str, state: SyncCurso
     bar = progress(f"SuperOps {query}", None) if progress else None
     pending: list = []
     troubled = 0  # records SuperOps could not serve in this read
-    for module, page in engine.prefetched(_pages(client, query, since)):
+    for module, page in engine.prefetched(_pages(client, query, since, sort)):
         last = not page.has_more and module == modules[-1]
         totals.setdefault(module, set()).add(page.total)
         if page.errors:
