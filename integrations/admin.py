@@ -12,7 +12,13 @@ from django.urls import reverse
 from . import tasks
 from .matching_fuzzy import decide, unmatched_clients
 from .models import (
-    ClientMatchCandidate, FieldMap, QuickBooksConnection, SyncCursor, SyncLease, UnmatchedClient, ValueMap,
+    ClientMatchCandidate,
+    FieldMap,
+    QuickBooksConnection,
+    SyncCursor,
+    SyncLease,
+    UnmatchedClient,
+    ValueMap,
     WebhookEvent,
 )
 

@@ -16,15 +16,42 @@ from django.apps import apps
 from django.core.management import call_command
 
 from clients.models import (
-    Asset, Client, ClientUser, Contract, CreditMemo, CreditMemoLine, Customer, Expense, Interaction, Invoice,
-    InvoiceLine, OfferedItem, Payment, PaymentApplication, RejectedRecord, SatisfactionSurvey, ServiceItem, SyncRun,
-    Technician, Ticket, Worklog,
+    Asset,
+    Client,
+    ClientUser,
+    Contract,
+    CreditMemo,
+    CreditMemoLine,
+    Customer,
+    Expense,
+    Interaction,
+    Invoice,
+    InvoiceLine,
+    OfferedItem,
+    Payment,
+    PaymentApplication,
+    RejectedRecord,
+    SatisfactionSurvey,
+    ServiceItem,
+    SyncRun,
+    Technician,
+    Ticket,
+    Worklog,
 )
 from integrations.models import ValueMap
 
 from .test_mapping_quickbooks import BILL, CREDIT_MEMO, CUSTOMER, INTERACTION, INVOICE, ITEM, PAYMENT, TIME
 from .test_mapping_superops import (
-    ASSET, CLIENT, CLIENT_USER, CONTRACT, OFFERED_ITEM, SERVICE_ITEM, TECHNICIAN, TICKET, WORKLOG, variant,
+    ASSET,
+    CLIENT,
+    CLIENT_USER,
+    CONTRACT,
+    OFFERED_ITEM,
+    SERVICE_ITEM,
+    TECHNICIAN,
+    TICKET,
+    WORKLOG,
+    variant,
 )
 
 pytestmark = pytest.mark.django_db
@@ -447,7 +474,7 @@ def payload_counts(folder: Path, skip: set[tuple[str, int]] = frozenset()) -> di
             name = str(page.relative_to(folder))
             yield from (record for i, record in enumerate(found) if (name, i) not in skip)
 
-    for entity, key in SUPEROPS_LIST_KEYS.items():
+    for entity in SUPEROPS_LIST_KEYS:
         counts[entity] = sum(1 for _ in records("superops", entity))
     counts["surveys"] = sum(1 for t in records("superops", "getTicketList")
                             if (t.get("customFields") or {}).get("csatScore"))

@@ -12,11 +12,28 @@ from decimal import Decimal
 import pytest
 
 from clients.models import (
-    Client, CreditMemo, Customer, Expense, Interaction, Invoice, Payment, ServiceItem, Technician, Worklog,
+    Client,
+    CreditMemo,
+    Customer,
+    Expense,
+    Interaction,
+    Invoice,
+    Payment,
+    ServiceItem,
+    Technician,
+    Worklog,
 )
 from integrations.local.mapping import map_interaction
 from integrations.quickbooks.mapping import (
-    MAPPERS, line_kind, map_bill, map_credit_memo, map_customer, map_invoice, map_item, map_payment, map_purchase,
+    MAPPERS,
+    line_kind,
+    map_bill,
+    map_credit_memo,
+    map_customer,
+    map_invoice,
+    map_item,
+    map_payment,
+    map_purchase,
     map_time_activity,
 )
 from integrations.records import BadRecord, Ref
@@ -174,7 +191,8 @@ def test_tax_and_discount_lines_are_kept_apart_from_service_revenue():
 
 
 CREDIT_MEMO = {
-    "Id": "7001", "DocNumber": "CM-1001", "TxnDate": "2026-10-20", "CustomerRef": {"value": "58", "name": "Acme Dental"},
+    "Id": "7001", "DocNumber": "CM-1001", "TxnDate": "2026-10-20",
+    "CustomerRef": {"value": "58", "name": "Acme Dental"},
     "CurrencyRef": {"value": "USD"}, "TotalAmt": 150.00, "RemainingCredit": 150.00,
     "PrivateNote": "Goodwill: outage on Oct 12", "CustomerMemo": {"value": "Sorry for the trouble"},
     "Line": [{"Id": "1", "LineNum": 1, "Amount": 150.00, "Description": "Credit: Remote support",

@@ -12,12 +12,29 @@ from decimal import Decimal
 import pytest
 
 from clients.models import (
-    Asset, Client, ClientUser, Contract, OfferedItem, SatisfactionSurvey, ServiceItem, Technician, Ticket, Worklog,
+    Asset,
+    Client,
+    ClientUser,
+    Contract,
+    OfferedItem,
+    SatisfactionSurvey,
+    ServiceItem,
+    Technician,
+    Ticket,
+    Worklog,
 )
 from integrations.records import BadRecord, Ref
 from integrations.superops.mapping import (
-    MAPPERS, map_asset, map_client, map_client_user, map_contract, map_offered_item, map_service_item,
-    map_technician, map_ticket, map_worklog,
+    MAPPERS,
+    map_asset,
+    map_client,
+    map_client_user,
+    map_contract,
+    map_offered_item,
+    map_service_item,
+    map_technician,
+    map_ticket,
+    map_worklog,
 )
 from integrations.tenant import TenantMaps
 
@@ -101,7 +118,8 @@ CLIENT_USER = {
 OFFERED_ITEM = {
     "itemId": "300001", "type": "WORK", "billDate": "2026-10-05", "status": "PENDING",
     "serviceItem": {"itemId": "7003", "name": "Remote support"}, "client": {"accountId": "4001", "name": "Acme Dental"},
-    "site": None, "workItem": {"workId": "100001", "module": "TICKET"}, "technician": {"userId": "9001", "name": "Dana Wu"},
+    "site": None, "workItem": {"workId": "100001", "module": "TICKET"},
+    "technician": {"userId": "9001", "name": "Dana Wu"},
     "afterHours": True, "unitPrice": "150.00", "qty": "1.50", "discountRate": None, "amount": "225.00",
     "revisedUnitPrice": None, "revisedQuantity": None, "revisedDiscountRate": None, "revisedAmount": None,
     "notes": "After-hours call-out", "createdTime": "2026-10-05T22:00:00", "updatedTime": "2026-10-06T08:00:00",
@@ -420,7 +438,8 @@ def test_ticket_maps_every_field_and_its_survey():
         "display_id": "T-100001", "subject": "Outlook keeps asking for password",
         "description": "Since this morning Outlook asks for my password every 5 minutes.",
         "ticket_type": "INCIDENT", "request_type": "Incident", "channel": "email", "status": "Closed",
-        "status_group": "closed", "priority": "medium", "priority_label": "Medium", "category": "Passwords", "subcategory": "Reset", "is_reactive": True,
+        "status_group": "closed", "priority": "medium", "priority_label": "Medium", "category": "Passwords",
+        "subcategory": "Reset", "is_reactive": True,
         "sla_name": "Standard", "created_at": utc(2026, 10, 5, 9, 12), "source_updated_at": utc(2026, 10, 5, 15, 0),
         "first_response_due_at": utc(2026, 10, 5, 13, 12), "first_response_at": utc(2026, 10, 5, 9, 40),
         "first_response_violated": False, "resolution_due_at": utc(2026, 10, 6, 17, 0),

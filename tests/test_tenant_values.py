@@ -20,6 +20,7 @@ from integrations.superops.vocabulary import seed_from_superops
 from integrations.sync.runs import sync_source
 
 from .test_import_dump import run_import, world, write_dump
+
 pytestmark = pytest.mark.django_db
 
 

@@ -3,7 +3,14 @@
 from .accounts import Asset, Client, Contract, Customer, ServiceItem, Technician
 from .base import Source
 from .billing import (
-    CreditMemo, CreditMemoLine, Expense, Invoice, InvoiceLine, OfferedItem, Payment, PaymentApplication,
+    CreditMemo,
+    CreditMemoLine,
+    Expense,
+    Invoice,
+    InvoiceLine,
+    OfferedItem,
+    Payment,
+    PaymentApplication,
 )
 from .journal import RowChange
 from .people import ClientUser

@@ -14,7 +14,14 @@ from typing import Any
 from django.db import DatabaseError, transaction
 
 from clients.models import (
-    CreditMemo, CreditMemoLine, Invoice, InvoiceLine, Payment, PaymentApplication, RejectedRecord, SyncRun,
+    CreditMemo,
+    CreditMemoLine,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    PaymentApplication,
+    RejectedRecord,
+    SyncRun,
 )
 
 from ..records import BadRecord, Mapped, Ref

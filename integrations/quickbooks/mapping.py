@@ -16,8 +16,16 @@ from typing import Any
 from clients.models import CreditMemo, Customer, Expense, Invoice, Payment, ServiceItem, Technician, Worklog
 
 from ..parsing import (
-    obj, parse_bool, parse_choice, parse_date, parse_datetime, parse_decimal, parse_id, parse_int,
-    parse_text, ref_id,
+    obj,
+    parse_bool,
+    parse_choice,
+    parse_date,
+    parse_datetime,
+    parse_decimal,
+    parse_id,
+    parse_int,
+    parse_text,
+    ref_id,
 )
 from ..records import BadRecord, Mapped, Ref
 

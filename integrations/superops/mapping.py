@@ -20,17 +20,41 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from clients.models import (
-    Asset, Client, ClientUser, Contract, OfferedItem, SatisfactionSurvey, ServiceItem, Technician, Ticket, Worklog,
+    Asset,
+    Client,
+    ClientUser,
+    Contract,
+    OfferedItem,
+    SatisfactionSurvey,
+    ServiceItem,
+    Technician,
+    Ticket,
+    Worklog,
 )
 
 from ..parsing import (
-    obj, parse_bool, parse_choice, parse_date, parse_datetime, parse_decimal, parse_id,
-    parse_int, parse_text, ref_id,
+    obj,
+    parse_bool,
+    parse_choice,
+    parse_date,
+    parse_datetime,
+    parse_decimal,
+    parse_id,
+    parse_int,
+    parse_text,
+    ref_id,
 )
 from ..records import BadRecord, Mapped, Ref
 from ..tenant import (
-    CLIENT_STAGE, CLIENT_STATUS, DEFAULT_MAPS, TICKET_CATEGORY, TICKET_PRIORITY, TICKET_STATUS, TenantMaps,
-    description_terms, term,
+    CLIENT_STAGE,
+    CLIENT_STATUS,
+    DEFAULT_MAPS,
+    TICKET_CATEGORY,
+    TICKET_PRIORITY,
+    TICKET_STATUS,
+    TenantMaps,
+    description_terms,
+    term,
 )
 
 SOURCE = "superops"
@@ -283,7 +307,7 @@ def block_hours_left(billable: dict, kind: str, maps: TenantMaps) -> Decimal | N
     passes the hour-based item ids in `maps.hour_items`. Without them, a block of a USAGE
     contract that redeems hours (kind block_hours) is taken as hours."""
     total, found = ZERO, False
-    for i, block in enumerate(_list_of_objects(billable.get("blockItemsInfo"), "blockItemsInfo")):
+    for block in _list_of_objects(billable.get("blockItemsInfo"), "blockItemsInfo"):
         item_id = str(block.get("blockItemId") or "")
         if maps.hour_items is not None:
             hours = item_id in maps.hour_items
@@ -325,7 +349,8 @@ def map_contract(p: dict, today: date | None = None, maps: TenantMaps = DEFAULT_
     if not isinstance(changes, list):
         raise BadRecord(f"changes {changes!r} is not a list")
     escalator = ESCALATOR.search(description)
-    escalator_pct = Decimal(escalator.group(1)) if escalator else _soft_decimal(written("contract.annual_escalator_pct"))
+    escalator_pct = (Decimal(escalator.group(1)) if escalator
+                     else _soft_decimal(written("contract.annual_escalator_pct")))
     unit_price = parse_decimal(first.get("value"), "sellingPrice.details[0].value", default=ZERO)
     hourly_rate = _soft_decimal(written("contract.hourly_rate"))
     if hourly_rate is None and kind == "time_and_materials":

@@ -15,7 +15,12 @@ from typing import Any, Protocol
 from ..models import ValueMap
 from ..sync.errors import SyncError
 from ..tenant import (
-    CLIENT_STAGE, CLIENT_STATUS, TICKET_CATEGORY, TICKET_PRIORITY, TICKET_STATUS, default_value,
+    CLIENT_STAGE,
+    CLIENT_STATUS,
+    TICKET_CATEGORY,
+    TICKET_PRIORITY,
+    TICKET_STATUS,
+    default_value,
 )
 
 log = logging.getLogger(__name__)
