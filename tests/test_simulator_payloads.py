@@ -142,8 +142,8 @@ class Dump:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> Dump:
-    # Small, but with churn, leaks and branches (a 40-user client has 1-3 branch offices).
-    root = simulate(clients=24, months=12, seed=21, leak_rate=0.3, churn_rate=0.4,
+    # Small, but with churn, leaks, discounts and branches (a 40-user client has 1-3 branches).
+    root = simulate(clients=40, months=12, seed=8, leak_rate=0.3, churn_rate=0.4,
                     out_dir=tmp_path_factory.mktemp("payloads"), end_month=date(2025, 12, 1))
     return Dump(root)
 
@@ -314,7 +314,10 @@ def test_the_new_situations_appear_in_a_small_world(world):
     deleted = [c for c in customers.values() if c["DisplayName"].endswith(" (deleted)")]
     assert deleted and all(c["Active"] is False for c in deleted)
     assert any("TxnTaxDetail" in inv for inv in world.qb["Invoice"])
-    assert any(k["contract"]["billableContract"]["discountRate"] for k in world.so["getClientContractList"])
+    discounted = [k for k in world.so["getClientContractList"] if k["contract"]["billableContract"]["discountRate"]]
+    # Negotiated discounts on per-seat fees, in percent (a block's discount is in its price).
+    assert discounted and all(k["contract"]["contractType"] == "SERVICE" for k in discounted)
+    assert {k["contract"]["billableContract"]["discountRate"] for k in discounted} <= {"5.00", "10.00", "15.00"}
 
 
 def test_labour_cost_is_where_quickbooks_keeps_it(world):

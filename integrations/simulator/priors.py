@@ -70,9 +70,11 @@ ESCALATORS = [(3, 65), (5, 12), (4, 5), (0, 18)]
 TERMS_YEARS = [(3, 50), (2, 15), (1, 35)]
 AUTO_RENEW_SHARE = 0.8
 # Chosen (MSP_WORLD.md has no figure): nonprofits and schools often negotiate a discount on
-# the managed-services fee, written into the agreement (billableContract.discountRate) and
-# shown on each recurring invoice as a discount line. (share of such clients, rates in %)
+# the managed-services fee, and some other clients win one for a multi-year commitment; it is
+# written into the agreement (billableContract.discountRate) and shown on each recurring
+# invoice as a discount line. (share of such per-seat clients, rates in %)
 DISCOUNTS = {"Nonprofit": (0.6, (10, 15)), "Education": (0.5, (10,))}
+MULTI_YEAR_DISCOUNT = (0.15, (5,))  # 3-year agreements only
 # §2 Payment: billed monthly in advance; Net 30 norm.
 NET_TERMS_DAYS = 30
 # §2 DSO: MSPs wait >= 60 days, 81% paid late; Americas DSO 48 vs 28-day terms. Payer

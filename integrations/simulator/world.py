@@ -361,10 +361,12 @@ def sign_contracts(rng: random.Random, ids: Ids, client: Client, start: date, wi
     term = pick(rng, priors.TERMS_YEARS)
     auto = rng.random() < priors.AUTO_RENEW_SHARE
     escalator = pick(rng, priors.ESCALATORS) if kind != "time_and_materials" else 0
-    discount = Decimal(0)
+    negotiated = Decimal(0)  # percent off a per-seat fee (a block's discount is in its price)
     share, rates = priors.DISCOUNTS.get(client.industry, (0.0, ()))
+    if term == 3 and not rates:
+        share, rates = priors.MULTI_YEAR_DISCOUNT
     if kind in ("per_user", "per_device") and rng.random() < share:
-        discount = Decimal(rng.choice(rates))
+        negotiated = Decimal(rng.choice(rates))
     end = add_months(start, 12 * term) - timedelta(days=1)
     while end < window_start:
         end = add_months(end + timedelta(days=1), 12 * (1 if auto else term)) - timedelta(days=1)
@@ -389,7 +391,7 @@ def sign_contracts(rng: random.Random, ids: Ids, client: Client, start: date, wi
             contract_id=ids.next("contract"), client=client, kind=kind, name=name, item=item, start=start,
             end=None if kind == "time_and_materials" else end, term_years=term, auto_renew=auto,
             escalator=escalator, price=price, expected_price=price, hourly_rate=client.hourly_rate,
-            covers=covers, included_hours=hours if kind == "block_hours" else 0, discount=discount,
+            covers=covers, included_hours=hours if kind == "block_hours" else 0, discount=negotiated,
         )
         client.contracts.append(contract)
 
