@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "channels",
     "clients",
     "integrations",
+    # The sandbox's own commands (runsandbox, connect_sandbox, setup_demo) live in its app.
+    "integrations.sandbox",
     "ml",
     "insights",
 ]

@@ -153,7 +153,7 @@ def _runs_of(env: dict) -> list[tuple[str, str]]:
 def test_a_run_killed_mid_way_and_rerun_equals_a_clean_run(world_dir, tmp_path, request):
     sandbox = Sandbox.from_dump(world_dir)
     with serve(sandbox) as base:
-        common = {**os.environ, "INTEGRATIONS_SANDBOX_URL": base, "SYNC_BACKOFF_BASE_MS": "1",
+        common = {**os.environ, "DEBUG": "true", "INTEGRATIONS_SANDBOX_URL": base, "SYNC_BACKOFF_BASE_MS": "1",
                   "SUPEROPS_REQUESTS_PER_MINUTE": "0", "QUICKBOOKS_REQUESTS_PER_MINUTE": "0",
                   "SUPEROPS_PAGE_SIZE": "10", "QUICKBOOKS_PAGE_SIZE": "5", "QUICKBOOKS_CDC_LIMIT": "5",
                   "SUPERHACK_VAR_DIR": str(tmp_path / "var")}
@@ -161,15 +161,16 @@ def test_a_run_killed_mid_way_and_rerun_equals_a_clean_run(world_dir, tmp_path, 
         killed = {**common, **_database_env(tmp_path, "killed")}
         request.addfinalizer(lambda: (_drop_database(clean), _drop_database(killed)))
         _manage(clean, "migrate", "--noinput")
-        _manage(clean, "sync", "--connect-sandbox", "--full", "--no-progress")
+        _manage(clean, "connect_sandbox")
+        _manage(clean, "sync", "--full", "--no-progress")
         expected = _snapshot_of(clean)
         requests_for_a_run = sandbox.api_requests
 
         _manage(killed, "migrate", "--noinput")
+        _manage(killed, "connect_sandbox")
         # Kill at several points: early in SuperOps, late in SuperOps, inside QuickBooks.
         for kill_at in (5, requests_for_a_run // 2, requests_for_a_run - 4):
-            process = subprocess.Popen([sys.executable, "manage.py", "sync", "--no-progress",
-                                        *(["--connect-sandbox"] if kill_at == 5 else [])],
+            process = subprocess.Popen([sys.executable, "manage.py", "sync", "--no-progress"],
                                        cwd=ROOT, env=killed, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             start = sandbox.api_requests
             fired = threading.Event()
