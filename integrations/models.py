@@ -185,8 +185,9 @@ class FieldMap(models.Model):
 
 class ValueMap(models.Model):
     """What one of the tenant's own values means to us: a client stage or status, a ticket
-    priority, status or category. Rows are seeded from SuperOps' stage and priority lists
-    with the default meaning; a person changes `our_value` and the next load applies it."""
+    priority, status or category. Rows are added with the default meaning from SuperOps' stage
+    and priority lists and for every value a load meets; a person changes `our_value` and the
+    next load applies it."""
 
     class Kind(models.TextChoices):
         CLIENT_STAGE = "client_stage", "Client stage"
@@ -202,7 +203,8 @@ class ValueMap(models.Model):
         help_text="Client: active / churned / prospect. Priority: critical / high / medium / low. "
                   "Ticket status: open / waiting / resolved / closed. Category: reactive / proactive / blank",
     )
-    seeded = models.BooleanField(default=False, help_text="Added from a SuperOps list, not by a person")
+    seeded = models.BooleanField(
+        default=False, help_text="Added by a sync (from SuperOps' lists or first seen in a record), not by a person")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -152,6 +152,10 @@ class TenantMaps:
         """How a reason names the field: "customFields.<label>"."""
         return f"customFields.{self.label(concept) or concept}"
 
+    def seen_values(self) -> list[tuple[str, str]]:
+        """(kind, value as sent) of every tenant value mapped so far."""
+        return list(self._seen)
+
     def value(self, kind: str, text: str) -> str:
         """Our value for a tenant value: the admin's row if one names it, else the default."""
         key = (kind, text)

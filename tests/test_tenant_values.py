@@ -96,15 +96,21 @@ def test_a_value_map_changed_in_the_admin_applies_on_the_next_load(folder, admin
     run_import(folder)
     assert Ticket.objects.get(external_id="100002").priority == "medium"
     assert Client.objects.get(external_id="4002").status == "active"
-    # A person says what the tenant's words mean: one row added, one seeded row changed.
+    # Every value the load met is listed in the admin with the meaning it was given...
+    met = ValueMap.objects.get(kind="ticket_priority", source_value="Whenever")
+    assert (met.our_value, met.seeded) == ("medium", True)
+    hibernating = ValueMap.objects.get(kind="client_status", source_value="Hibernating")
+    assert hibernating.our_value == "active"
+    page = admin_client.get(reverse("admin:integrations_valuemap_changelist"))
+    assert b"Whenever" in page.content and b"Platinum Partner" in page.content
+    # ... and a person says what the tenant's words mean: two rows changed, one added.
+    for row, ours in ((met, "low"), (hibernating, "churned")):
+        answer = admin_client.post(reverse("admin:integrations_valuemap_change", args=[row.pk]), {
+            "kind": row.kind, "source_value": row.source_value, "our_value": ours})
+        assert answer.status_code == 302, answer.content[:2000]
     answer = admin_client.post(reverse("admin:integrations_valuemap_add"), {
-        "kind": "ticket_priority", "source_value": "Whenever", "our_value": "low"})
-    assert answer.status_code == 302, answer.content[:2000]
-    seeded = ValueMap.objects.create(kind="client_status", source_value="Hibernating", our_value="active",
-                                     seeded=True)
-    answer = admin_client.post(reverse("admin:integrations_valuemap_change", args=[seeded.pk]), {
-        "kind": "client_status", "source_value": "Hibernating", "our_value": "churned"})
-    assert answer.status_code == 302, answer.content[:2000]
+        "kind": "ticket_category", "source_value": "Passwords", "our_value": "proactive"})
+    assert answer.status_code == 200 and b"already exists" in answer.content  # met too: change it instead
     second, _ = run_import(folder)
     ticket = Ticket.objects.get(external_id="100002")
     assert (ticket.priority, ticket.priority_label) == ("low", "Whenever")

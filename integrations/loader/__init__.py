@@ -29,7 +29,7 @@ from .batch import BatchLoader
 from .counts import LoadCounts
 from .derived import AFTER_LOAD
 from .insert import tune_connection
-from .tenant import tenant_maps
+from .tenant import record_seen_values, tenant_maps
 
 __all__ = ["BATCH_SIZE", "ENTITIES", "LOAD_ORDER", "Entity", "LoadCounts", "load_records", "record_id"]
 
@@ -124,16 +124,20 @@ def load_records(
     parameters = inspect.signature(mapper).parameters
     if "today" in parameters:
         mapper = partial(mapper, today=today)
+    maps = None
     if "maps" in parameters:
         # The tenant's field and value maps, read once per run (a person's edit in the admin
         # applies from the next run on).
-        mapper = partial(mapper, maps=tenant_maps(run))
+        maps = tenant_maps(run)
+        mapper = partial(mapper, maps=maps)
     tune_connection()
     loader = BatchLoader(source, entity, mapper, partial(record_id, spec), run, realm=realm)
     for batch in _batches(records, batch_size or BATCH_SIZE):
         loader.load(batch)
         if progress is not None:
             progress.update(len(batch))
+    if maps is not None:
+        record_seen_values(maps)
     derive = AFTER_LOAD.get((source, entity))
     if derive is not None:
         derive(run)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from clients.models import ServiceItem, SyncRun
 
 from ..models import FieldMap, ValueMap
+from ..parsing import fold_name
 from ..tenant import TenantMaps
 
 _ATTRIBUTE = "_tenant_maps"
@@ -36,6 +37,24 @@ def _stale(maps: TenantMaps) -> bool:
     # Service items load earlier in the same run than the contracts that need them; a run
     # that read the maps before any were loaded reads them again once.
     return not maps.hour_items and ServiceItem.objects.filter(source="superops").exists()
+
+
+def record_seen_values(maps: TenantMaps) -> int:
+    """Add a ValueMap row (with the meaning it was given) for each tenant value the run mapped
+    that no row names yet, so a person finds every status, priority and category in use in
+    the admin, not only those SuperOps' lists name. Returns how many were added."""
+    seen = [(kind, text) for (kind, text) in maps.seen_values() if text]
+    if not seen:
+        return 0
+    known = {(kind, fold_name(value)) for kind, value in ValueMap.objects.values_list("kind", "source_value")}
+    limit = ValueMap._meta.get_field("source_value").max_length
+    new: dict[tuple[str, str], ValueMap] = {}
+    for kind, text in seen:
+        key = (kind, fold_name(text[:limit]))
+        if key not in known and key not in new:
+            new[key] = ValueMap(kind=kind, source_value=text[:limit], our_value=maps.value(kind, text), seeded=True)
+    ValueMap.objects.bulk_create(list(new.values()), ignore_conflicts=True)
+    return len(new)
 
 
 def forget_tenant_maps(run: SyncRun) -> None:

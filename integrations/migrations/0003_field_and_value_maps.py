@@ -76,7 +76,7 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('client_stage', 'Client stage'), ('client_status', 'Client status'), ('ticket_priority', 'Ticket priority'), ('ticket_status', 'Ticket status'), ('ticket_category', 'Ticket category')], max_length=20)),
                 ('source_value', models.CharField(help_text='The value as SuperOps sends it', max_length=100)),
                 ('our_value', models.CharField(blank=True, help_text='Client: active / churned / prospect. Priority: critical / high / medium / low. Ticket status: open / waiting / resolved / closed. Category: reactive / proactive / blank', max_length=20)),
-                ('seeded', models.BooleanField(default=False, help_text='Added from a SuperOps list, not by a person')),
+                ('seeded', models.BooleanField(default=False, help_text="Added by a sync (from SuperOps' lists or first seen in a record), not by a person")),
                 ('updated_at', models.DateTimeField(auto_now=True)),
             ],
             options={
