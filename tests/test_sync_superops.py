@@ -268,7 +268,7 @@ def test_a_refused_incremental_condition_falls_back_to_a_full_read_and_the_run_s
     run = sync_source("superops", today=dump_as_of(world_dir))
     assert run.status == "succeeded", run.error
     assert sandbox.faults_served.get("refused_condition", 0) >= 1
-    assert "getTicketList: SuperOps refused the updatedTime condition, read in full instead" in run.detail
+    assert "getTicketList: updatedTime condition refused, read in full" in run.detail
     assert Ticket.objects.get(external_id=ticket_id).subject == "Changed while filters are refused"
     assert run.updated >= 1
 
@@ -277,9 +277,31 @@ def test_a_refused_sort_falls_back_to_an_unsorted_read_and_the_run_says_so(url, 
     sandbox.faults.update(refuse_sort=True)
     run = sync_source("superops", full=True, today=dump_as_of(world_dir))
     assert run.status == "succeeded", run.error
-    assert "getClientList: SuperOps refused the sort by accountId, read unsorted instead" in run.detail
+    assert "getClientList: sort refused, read unsorted" in run.detail
     assert Ticket.objects.count() == len(sandbox.world.superops["getTicketList"])
     assert Client.objects.count() == len(sandbox.world.superops["getClientList"])
+
+
+def test_an_unsorted_read_that_missed_a_moved_record_marks_nothing_deleted(url, sandbox, world_dir, monkeypatch):
+    sync_source("superops", full=True, today=dump_as_of(world_dir))
+    sandbox.faults.update(refuse_sort=True)
+    handle, edited = superops_api.handle, []
+
+    def edit_before_second_ticket_page(box, request):
+        body = request.json()
+        info = body["variables"]["input"]
+        if body["query"].startswith("query getTicketList") and info.get("page") == 2 and not edited:
+            # The oldest-updated ticket (last in the default order) is edited: it jumps to the top.
+            oldest = min(box.world.superops["getTicketList"].values(), key=lambda t: t["updatedTime"])
+            box.world.edit_superops("getTicketList", oldest["ticketId"], subject="Edited mid-read")
+            edited.append(oldest["ticketId"])
+        return handle(box, request)
+
+    monkeypatch.setattr(superops_api, "handle", edit_before_second_ticket_page)
+    run = sync_source("superops", full=True, today=dump_as_of(world_dir))
+    assert run.status == "succeeded", run.error
+    assert edited and "getTicketList: changed while read, deletions wait" in run.detail
+    assert not Ticket.objects.filter(deleted_at_source__isnull=False).exists()
 
 
 def test_the_nightly_full_read_marks_a_deleted_ticket_deleted(url, sandbox, world_dir, settings):
@@ -321,7 +343,7 @@ def test_a_record_superops_cannot_serve_is_set_aside_and_the_rest_loads(url, san
     reject = RejectedRecord.objects.get(source="superops", entity="getTicketList", last_run=run)
     assert "Enum 'TicketSource' cannot represent value: 'CARRIER_PIGEON'" in reject.reason
     assert "getTicketList.tickets.0.source" in reject.reason
-    assert "getTicketList: SuperOps could not serve 1 record(s)" in run.detail
+    assert "getTicketList: 1 record(s) SuperOps could not serve set aside" in run.detail
     # The rest of the list loaded; the listing was incomplete, so no deletion is inferred from it.
     assert Ticket.objects.filter(deleted_at_source__isnull=True).count() == len(tickets) + 1
     assert Ticket.objects.get(external_id=gone).deleted_at_source is None

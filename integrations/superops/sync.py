@@ -12,9 +12,10 @@ SUPEROPS_FULL_READ_HOURS (the nightly full read). SuperOps does not document the
 full and the run's detail says so.
 
 Pages are sorted by id (see queries.py) and ids already seen in a read are dropped, so a
-list that changes while it is paged neither skips nor repeats records. If its total count
-changed during a full read (a record deleted mid-read can shift another past a page
-boundary), deletions are not marked this time; the next full read does it.
+list that changes while it is paged neither skips nor repeats records. A full read marks
+deletions only if it saw as many distinct records as SuperOps counts and the count held
+still (a record deleted mid-read can shift another past a page boundary); otherwise the next
+full read does it.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def sync(run: SyncRun, full: bool = False, progress=None, today: date | None = N
 def note(run: SyncRun, text: str) -> None:
     """Add a line to the run's detail (what an operator reads in the admin)."""
     log.warning("SuperOps run %s: %s", run.pk, text)
-    run.detail = f"{run.detail}; {text}"[:500] if run.detail else text[:500]
+    detail = f"{run.detail}; {text}" if run.detail else text
+    run.detail = detail if len(detail) <= 500 else detail[:497] + "..."
     run.save(update_fields=["detail"])
 
 
@@ -95,18 +97,19 @@ def sync_list(client: SuperOpsClient, run: SyncRun, query: str, full: bool, prog
                 raise
             continue
         if refused is not None:
-            note(run, f"{query}: {_refusal(query, since, after, sort)} ({str(refused)[:160]})")
+            log.warning("SuperOps %s: %s", query, refused)
+            note(run, f"{query}: {_refusal(since, after, sort)}")
         return
 
 
-def _refusal(query: str, since: str | None, after: str | None, sort: bool) -> str:
-    what = []
-    if since is not None and after is None:
-        what.append("the updatedTime condition")
-    if not sort:
-        what.append(f"the sort by {queries.LISTS[query].id_key}")
-    how = ("read in full" if since is not None and after is None else "read") + ("" if sort else " unsorted")
-    return f"SuperOps refused {' and '.join(what) or 'the request'}, {how} instead"
+def _refusal(since: str | None, after: str | None, sort: bool) -> str:
+    """What SuperOps refused and how the list was read, short: a run's detail holds 500
+    characters and every list may need a line."""
+    dropped_condition = since is not None and after is None
+    what = " and ".join(w for w, dropped in (("updatedTime condition", dropped_condition), ("sort", not sort))
+                        if dropped)
+    how = "read" + (" in full" if dropped_condition else "") + ("" if sort else " unsorted")
+    return f"{what} refused, {how}"
 
 
 def _pages(client: SuperOpsClient, query: str, since: str | None, sort: bool) -> Iterator[tuple[str | None, Page]]:
@@ -127,7 +130,8 @@ def read_list(client: SuperOpsClient, run: SyncRun, query: str, state: SyncCurso
     modules = queries.reads(query)
     newest = parse_time(state.watermark) if state.watermark else None
     seen: set[str] = set()
-    totals: dict[str | None, set] = {}
+    totals: dict[str | None, set] = {}  # module -> the totalCounts its pages reported
+    distinct: dict[str | None, int] = {}  # module -> records seen once
     revive = engine.has_deleted_rows(SOURCE, query)
     bar = progress(f"SuperOps {query}", None) if progress else None
     pending: list = []
@@ -146,6 +150,7 @@ def read_list(client: SuperOpsClient, run: SyncRun, query: str, state: SyncCurso
                 continue  # served twice within this read: load it once
             if rid:
                 seen.add(rid)
+            distinct[module] = distinct.get(module, 0) + 1
             pending.append(record)
             stamp = record.get("updatedTime") if isinstance(record, dict) else None
             if stamp:
@@ -163,14 +168,13 @@ def read_list(client: SuperOpsClient, run: SyncRun, query: str, state: SyncCurso
             deleted = 0
             if last:
                 if troubled:
-                    note(run, f"{query}: SuperOps could not serve {troubled} record(s), set aside; deletions are "
-                              "left to the next complete full read")
+                    note(run, f"{query}: {troubled} record(s) SuperOps could not serve set aside, deletions wait")
                 elif since is None:
-                    if all(len(t) == 1 for t in totals.values()):
+                    if complete(totals, distinct):
                         deleted = engine.mark_missing(run, SOURCE, query, seen)
                         state.last_full_at = timezone.now()
                     else:
-                        note(run, f"{query} changed while it was read; deletions are left to the next full read")
+                        note(run, f"{query}: changed while read, deletions wait")
                 if queries.LISTS[query].incremental and newest:
                     state.watermark = so_time(newest)
                 state.last_run = run
@@ -180,6 +184,20 @@ def read_list(client: SuperOpsClient, run: SyncRun, query: str, state: SyncCurso
         pending = []
     if bar is not None:
         bar.close()
+
+
+def complete(totals: dict[str | None, set], distinct: dict[str | None, int]) -> bool:
+    """Whether a full read saw every record: each listing's totalCount stayed the same from
+    page to page and as many distinct records came as it says. Only then may rows it did not
+    see be marked deleted (a record that moved between pages of an unsorted read, or shifted
+    past a page boundary by a deletion, was not seen but is not gone)."""
+    for module, reported in totals.items():
+        if len(reported) != 1:
+            return False
+        total = next(iter(reported))
+        if total is not None and distinct.get(module, 0) != total:
+            return False
+    return True
 
 
 def set_aside_server_errors(run: SyncRun, query: str, module: str | None, page: Page) -> int:
