@@ -172,3 +172,21 @@ def test_a_company_with_a_revoked_token_does_not_stop_the_other(two_companies):
     # Every company failing fails the run.
     revoke(REALM_A)
     assert sync_source("quickbooks").status == "failed"
+
+
+def test_rows_without_a_company_are_given_to_the_one_company_connected(settings):
+    # A customer loaded before rows carried their company (or by import_dump from files).
+    Customer.objects.create(source="quickbooks", external_id="1", display_name="Acme Dental")
+    sandbox = Sandbox(company(REALM_A))
+    with serve(sandbox) as base:
+        point_settings_at(settings, base)
+        connect(sandbox, REALM_A)
+        synced(sync_source("quickbooks"))
+        assert Customer.objects.count() == 3  # customer 1 was given to the company, not read again
+        assert set(Customer.objects.values_list("realm", flat=True)) == {REALM_A}
+        # With two companies connected, which one such a row belongs to is unknown: it stays.
+        Customer.objects.create(source="quickbooks", external_id="9", display_name="Unknown")
+        sandbox.add_company(company(REALM_B))
+        connect(sandbox, REALM_B)
+        synced(sync_source("quickbooks"))
+        assert Customer.objects.get(external_id="9").realm == ""

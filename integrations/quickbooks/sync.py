@@ -73,6 +73,13 @@ def sync(run: SyncRun, full: bool = False, progress=None, today: date | None = N
     """Read every connected company. A company that fails is named in the run's error and
     the others go on; the run fails only when every company failed."""
     found = realms(realm_id)
+    connected = realms()
+    if len(connected) == 1:
+        # Rows from before rows carried their company, or from import_dump, belong to the one
+        # company connected; with several, which one is unknown and they are left alone.
+        adopted = engine.adopt_rows(SOURCE, connected[0])
+        if adopted:
+            log.info("QuickBooks: %d rows without a company given to company %s", adopted, connected[0])
     failures: list[tuple[str, SyncError]] = []
     for realm in found:
         try:

@@ -179,6 +179,19 @@ def mark_missing(run: SyncRun, source: str, entity: str, seen: set[str], *, real
     return mark_deleted(run, source, entity, live_ids(source, entity, realm=realm) - seen, realm=realm)
 
 
+def adopt_rows(source: str, realm: str) -> int:
+    """Give this realm the source's rows that carry none: rows loaded before rows carried
+    their company, or by import_dump from files that name none. Only the caller knows the
+    realm is unambiguous (one company connected). A row whose id the realm already has stays
+    as it is (the unique key allows no second one)."""
+    adopted = 0
+    models = {model for (src, _), targets in ROWS.items() if src == source for model, _, _ in targets}
+    for model in sorted(models, key=lambda m: m.__name__):
+        taken = model.objects.filter(source=source, realm=realm).values("external_id")
+        adopted += model.objects.filter(source=source, realm="").exclude(external_id__in=taken).update(realm=realm)
+    return adopted
+
+
 def note_error(run: SyncRun, message: str) -> None:
     """Record a failure that did not stop the run (one QuickBooks company of several): the
     run ends partial, with the message."""
