@@ -10,15 +10,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
 from django.utils import timezone
 
 from clients.models import Client, Customer, Invoice, Payment, ServiceItem, Worklog
 from integrations.dump import dump_as_of
 from integrations.models import SyncCursor
+from integrations.quickbooks.sync import ENTITIES, NOT_IN_CDC
 from integrations.sandbox import Sandbox, serve
 from integrations.sandbox.testing import connect_quickbooks, point_settings_at, simulated_world
-from integrations.quickbooks.sync import ENTITIES, NOT_IN_CDC
 from integrations.sandbox.world import qb_time
 from integrations.sync.runs import sync_source
 from tests.test_quickbooks_realms import company, time_entry
