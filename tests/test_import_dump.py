@@ -687,3 +687,24 @@ def test_simulated_churn_dates_come_from_what_the_tenant_shows(tmp_path):
     # (an agreement that ended earlier, with nothing after it, gives an earlier date).
     assert dated and all(dated[k] <= truth[k] for k in dated), (dated, truth)
     assert sum(dated[k] == truth[k] for k in dated) * 2 >= len(truth), (dated, truth)
+
+
+def test_sales_tax_and_discounts_do_not_inflate_revenue(tmp_path):
+    from ml.features.build import build_features
+    from ml.models import ClientMonthKPI
+
+    data = world()
+    # Acme's October invoice: 1725.00 of seats, a 10% discount and 8.5% sales tax.
+    data[("quickbooks", "Invoice")][0] = variant(INVOICE, TotalAmt="1684.80", Line=INVOICE["Line"] + [
+        {"Amount": "172.50", "DetailType": "DiscountLineDetail",
+         "DiscountLineDetail": {"PercentBased": True, "DiscountPercent": 10}}],
+        TxnTaxDetail={"TotalTax": "132.30", "TaxLine": []})
+    run_import(write_dump(tmp_path / "d", data))
+    lines = InvoiceLine.objects.filter(invoice__external_id="1001")
+    assert sorted(lines.values_list("kind", "amount")) == [
+        ("discount", Decimal("-172.50")), ("recurring", Decimal("1725.00")), ("tax", Decimal("132.30"))]
+    build_features(trigger="test", with_genome=False)
+    october = ClientMonthKPI.objects.get(client__external_id="4001", month=date(2026, 10, 1))
+    # Acme's October: its other invoice (1003: 1725.00 + 150.00) and this one net of its discount.
+    assert october.revenue_recurring == Decimal("3450.00")
+    assert october.revenue_total == Decimal("1875.00") + Decimal("1725.00") - Decimal("172.50")

@@ -176,7 +176,9 @@ def surveys(lo: int | None = None, hi: int | None = None, clients: Clients = Non
 
 def invoice_lines(clients: Clients = None) -> pd.DataFrame:
     """Per (client, invoice month, line kind, item): home-currency cents, quantity and the
-    highest/lowest unit price (for seat counts and the last price change)."""
+    highest/lowest unit price (for seat counts and the last price change). Sales tax lines
+    are the state's money, not revenue, and are left out; discount lines stay (revenue is net
+    of them)."""
     who, params = in_clause("i.client_id", clients)
     sql = f"""
         SELECT i.client_id, {month_index("i.txn_date")} AS mi, l.kind, l.service_item_id,
@@ -184,7 +186,7 @@ def invoice_lines(clients: Clients = None) -> pd.DataFrame:
                {real("SUM(l.quantity)")},
                MAX({ten_thousandths("l.unit_price")}), MIN({ten_thousandths("l.unit_price")})
         FROM {table(InvoiceLine)} l JOIN {table(Invoice)} i ON i.id = l.invoice_id
-        WHERE NOT i.voided AND i.client_id IS NOT NULL AND i.deleted_at_source IS NULL{who}
+        WHERE NOT i.voided AND i.client_id IS NOT NULL AND i.deleted_at_source IS NULL AND l.kind <> 'tax'{who}
         GROUP BY i.client_id, {month_index("i.txn_date")}, l.kind, l.service_item_id"""
     return frame(sql, params, ["client_id", "mi", "kind", "item_id", "cents", "quantity", "price_max", "price_min"])
 
