@@ -190,3 +190,14 @@ def test_rows_without_a_company_are_given_to_the_one_company_connected(settings)
         connect(sandbox, REALM_B)
         synced(sync_source("quickbooks"))
         assert Customer.objects.get(external_id="9").realm == ""
+
+
+def test_each_company_refreshes_its_own_tokens(two_companies):
+    sandbox = two_companies
+    sandbox.expire_access_tokens()  # an hour later: both companies refresh, each with its own token
+    sandbox.worlds[REALM_A].edit_qb("Invoice", "101", PrivateNote="A after refresh")
+    sandbox.worlds[REALM_B].edit_qb("Invoice", "101", PrivateNote="B after refresh")
+    synced(sync_source("quickbooks"))
+    assert sandbox.refreshes == 2
+    assert rows(Invoice, REALM_A, external_id="101").get().memo == "A after refresh"
+    assert rows(Invoice, REALM_B, external_id="101").get().memo == "B after refresh"

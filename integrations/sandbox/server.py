@@ -4,8 +4,10 @@ on 127.0.0.1 that puts it on a real socket.
 
 One sandbox can hold several QuickBooks companies (`add_company`), as one Intuit app is
 connected to several realms: a request to /v3/company/<realm>/... sees that realm's world as
-`sandbox.world` (per request thread), and the consent screen hands out `consent_realm`. The
-SuperOps API and everything outside a request see the first world."""
+`sandbox.world` (per request thread), and the consent screen hands out `consent_realm`. Each
+company has its own rotating refresh token (`refresh_token` is the current company's), so
+refreshing one company's tokens does not revoke another's. The SuperOps API and everything
+outside a request see the first world."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import httpx
 
@@ -38,6 +40,8 @@ class Sandbox:
                  qb_client_id: str = "sandbox-client", qb_client_secret: str = "sandbox-secret",
                  faults: Faults | None = None):
         self._local = threading.local()
+        self._refresh: dict[str, str] = {}  # company (realm) -> its newest refresh token
+        self._code_realm: dict[str, str] = {}  # authorization code -> the company consented to
         self.worlds: dict[str, World] = {}
         self.world = world  # the first company, and the SuperOps tenant
         self.consent_realm = world.realm_id  # the company the next OAuth consent picks
@@ -81,6 +85,28 @@ class Sandbox:
         if world.realm_id in self.worlds:
             raise ValueError(f"the sandbox already serves realm {world.realm_id}")
         self.worlds[world.realm_id] = world
+
+    @property
+    def refresh_token(self) -> str | None:
+        """The newest refresh token of the company answering now (the first one outside a request)."""
+        return self._refresh.get(getattr(self._local, "realm", None) or self._default.realm_id)
+
+    @refresh_token.setter
+    def refresh_token(self, value: str | None) -> None:
+        realm = getattr(self._local, "realm", None) or self._default.realm_id
+        if value is None:
+            self._refresh.pop(realm, None)
+        else:
+            self._refresh[realm] = value
+
+    def _token_realm(self, request: Request) -> str | None:
+        """The company a token request is for: the one the code was given for, or the one
+        whose newest refresh token it presents (None: a stale or unknown token)."""
+        form = {k: v[0] for k, v in parse_qs(request.body.decode(errors="replace")).items()}
+        if form.get("grant_type") == "authorization_code":
+            return self._code_realm.get(form.get("code", ""))
+        presented = form.get("refresh_token")
+        return next((realm for realm, token in self._refresh.items() if token == presented), None)
 
     @contextlib.contextmanager
     def as_realm(self, realm: str | None) -> Iterator[None]:
@@ -140,9 +166,14 @@ class Sandbox:
             return quickbooks_api.discovery(self, request)
         if path == "/oauth2/v1/authorize":
             with self.as_realm(self.consent_realm):
-                return quickbooks_api.authorize(self, request)
+                response = quickbooks_api.authorize(self, request)
+            code = dict(parse_qsl(urlsplit(response.headers.get("Location", "")).query)).get("code")
+            if code:
+                self._code_realm[code] = self.consent_realm
+            return response
         if path == "/oauth2/v1/tokens/bearer":
-            return quickbooks_api.token(self, request)
+            with self.as_realm(self._token_realm(request)):
+                return quickbooks_api.token(self, request)
         if path == "/oauth2/v1/tokens/revoke":
             return Response.json(200, {})
         return Response.json(404, {"message": f"no sandbox endpoint at {request.path}"})
