@@ -12,7 +12,7 @@ from django.db import models
 from clients.models import Client, Customer, SyncRun
 
 from . import tokens
-from .tenant import VALUE_CHOICES
+from .tenant import DEFAULT_FIELD_MAP, VALUE_CHOICES
 
 
 class SyncCursor(models.Model):
@@ -181,6 +181,10 @@ class FieldMap(models.Model):
 
     def __str__(self) -> str:
         return f"{self.concept} <- {self.label or '(not kept)'}"
+
+    def clean(self) -> None:
+        if self.concept not in DEFAULT_FIELD_MAP:
+            raise ValidationError({"concept": f"not a concept we read; one of: {', '.join(DEFAULT_FIELD_MAP)}"})
 
 
 class ValueMap(models.Model):

@@ -135,6 +135,10 @@ def test_a_renamed_custom_field_is_read_once_the_field_map_names_it(folder, admi
     run_import(folder)
     assert Client.objects.get(external_id="4002").industry == "Legal"
     assert Client.objects.get(external_id="4001").industry == ""  # its field is still called "industry"
+    # A concept we do not read is refused, naming the ones we do.
+    answer = admin_client.post(reverse("admin:integrations_fieldmap_add"), {
+        "concept": "client.favourite_colour", "label": "Colour", "note": ""})
+    assert answer.status_code == 200 and b"client.industry" in answer.content
 
 
 def test_missing_custom_fields_load_as_unknown(folder):
