@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -24,7 +25,7 @@ import pytest
 
 from integrations.sandbox import Sandbox, serve
 from integrations.sandbox.testing import simulated_world
-from integrations.sync.budget import Budget, LocalSlots, _sqlite_file
+from integrations.sync.budget import Budget, LocalSlots, RedisSlots, _postgresql, _sqlite_file
 
 ROOT = Path(__file__).resolve().parent.parent
 # 10 requests in any 2 seconds: SuperOps' 800 a minute, scaled so the test takes seconds.
@@ -173,11 +174,26 @@ def test_a_worker_and_a_command_together_stay_within_one_budget(tmp_path, databa
     assert len(during) >= 0.75 * (BUDGET - 1) * (last - first) / WINDOW, (len(during), last - first)
 
 
-def test_budget_spaces_requests_and_zero_is_off(tmp_path):
-    """The pacing itself, on the SQLite side-file variant and the in-process one."""
-    for slots in (_sqlite_file(str(tmp_path / "db.sqlite3-budget")), LocalSlots()):
-        delays = [slots.reserve("superops:t", 0.05) for _ in range(5)]
-        # The first slot is now; each next one is an interval later than the one before.
-        assert delays[0] == pytest.approx(0, abs=0.01)
-        assert [b - a for a, b in zip(delays, delays[1:], strict=False)] == pytest.approx([0.05] * 4, abs=0.002)
-    assert Budget("superops:t", 0, window=60).wait() == 0.0
+@pytest.mark.parametrize("where", ["sqlite", "process", "redis", "postgresql"])
+def test_budget_spaces_requests_and_zero_is_off(where, tmp_path, request):
+    """The pacing itself, on each place a budget can live (Redis and PostgreSQL when the run
+    has them: CI's second pass)."""
+    if where == "sqlite":
+        slots = _sqlite_file(str(tmp_path / "db.sqlite3-budget"))
+    elif where == "process":
+        slots = LocalSlots()
+    elif where == "redis":
+        if not os.environ.get("REDIS_URL"):
+            pytest.skip("REDIS_URL is not set")
+        slots = RedisSlots(os.environ["REDIS_URL"])
+    else:
+        if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+            pytest.skip("DATABASE_URL is not PostgreSQL")
+        request.getfixturevalue("db")
+        slots = _postgresql("default")
+    key = f"test:{uuid.uuid4().hex}"
+    delays = [slots.reserve(key, 0.05) for _ in range(5)]
+    # The first slot is now; each next one is an interval later than the one before.
+    assert delays[0] == pytest.approx(0, abs=0.01)
+    assert [b - a for a, b in zip(delays, delays[1:], strict=False)] == pytest.approx([0.05] * 4, abs=0.005)
+    assert Budget(key, 0, window=60).wait() == 0.0
