@@ -75,13 +75,12 @@ _TICKET_STATUS_RULES = [
     ("resolved", re.compile(r"\b(resolved|fixed|solved)\b")),
     ("waiting", re.compile(r"\b(wait\w*|hold|pending|awaiting|scheduled|paused)\b")),
 ]
-_PROACTIVE = re.compile(r"\b(maintenance|patch\w*|onboard\w*|project|planned|proactive|scheduled|review|"
-                        r"qbr|audit|upgrade)\b")
 
 
 def default_value(kind: str, text: str) -> str:
     """Our value for a tenant value no ValueMap row names: the most likely meaning of the
-    words, else the safe default (active client, medium priority, open ticket)."""
+    words, else the safe default (active client, medium priority, open ticket, and a category
+    that leaves the ticket type to say whether the work was reactive)."""
     folded = fold_name(text)
     if kind in (CLIENT_STAGE, CLIENT_STATUS):
         return _first(_CLIENT_RULES, folded, "active")
@@ -90,7 +89,9 @@ def default_value(kind: str, text: str) -> str:
     if kind == TICKET_STATUS:
         return _first(_TICKET_STATUS_RULES, folded, "open")
     if kind == TICKET_CATEGORY:
-        return "proactive" if _PROACTIVE.search(folded) else ""
+        # Whether a category is planned work is the MSP's call: by default the ticket type
+        # decides (an incident is reactive), so RHEM does not move until a person says so.
+        return ""
     raise KeyError(f"unknown value-map kind {kind!r}")
 
 

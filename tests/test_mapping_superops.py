@@ -469,13 +469,17 @@ def test_ticket_priority(priority, ours):
 def test_ticket_values_follow_the_value_maps():
     payload = variant(TICKET, priority="Whenever", status="Parked with vendor", category="Patching")
     fields = map_ticket(payload)[0].fields
-    assert (fields["priority"], fields["status_group"], fields["is_reactive"]) == ("medium", "open", False)
+    # By default an incident is reactive whatever its category.
+    assert (fields["priority"], fields["status_group"], fields["is_reactive"]) == ("medium", "open", True)
     maps = TenantMaps.build(value_rows=[("ticket_priority", "WHENEVER", "low"),
                                         ("ticket_status", "Parked with vendor", "waiting"),
-                                        ("ticket_category", "patching", "reactive")])
+                                        ("ticket_category", "patching", "proactive")])
     fields = map_ticket(payload, maps=maps)[0].fields
     assert (fields["priority"], fields["priority_label"]) == ("low", "Whenever")
-    assert (fields["status_group"], fields["is_reactive"]) == ("waiting", True)
+    assert (fields["status_group"], fields["is_reactive"]) == ("waiting", False)
+    request = variant(payload, ticketType="SERVICE_REQUEST", category="Printers")
+    maps = TenantMaps.build(value_rows=[("ticket_category", "Printers", "reactive")])
+    assert map_ticket(request, maps=maps)[0].fields["is_reactive"] is True
 
 
 def test_ticket_custom_fields_follow_the_field_map_and_missing_ones_are_unknown():
