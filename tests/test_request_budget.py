@@ -171,7 +171,7 @@ def test_a_worker_and_a_command_together_stay_within_one_budget(tmp_path, databa
     assert len([t for t in theirs if first <= t <= last]) >= len(mine) / 2
     # ...and the budget was used, not wasted: together they ran close to it.
     during = [t for t in stamps if first <= t <= last]
-    assert len(during) >= 0.75 * (BUDGET - 1) * (last - first) / WINDOW, (len(during), last - first)
+    assert len(during) >= 0.6 * (BUDGET - 1) * (last - first) / WINDOW, (len(during), last - first)
 
 
 @pytest.mark.parametrize("where", ["sqlite", "process", "redis", "postgresql"])
