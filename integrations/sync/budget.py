@@ -35,6 +35,7 @@ PostgreSQL, one UPDATE in the side file on SQLite; no token batching is needed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -49,7 +50,7 @@ from .errors import TransientError
 log = logging.getLogger(__name__)
 TABLE = "integrations_request_budget"
 DEFAULT_ALIAS = "default"
-# Keys expire in Redis once their slot is this far in the past (nothing to remember then).
+# Redis keys; each expires a minute after its next free slot (nothing to remember then).
 REDIS_PREFIX = "superhack:budget:"
 _LUA = """
 local t = redis.call('TIME')
@@ -112,15 +113,29 @@ class SqlSlots:
 
     def reserve(self, key: str, interval: float) -> float:
         with self.lock:
-            if self.conn is None:
-                self.conn = self.connect()
+            try:
+                return self._reserve(key, interval)
+            except Exception:
+                # A broken connection (a database restart) is made again on the next call.
+                conn, self.conn = self.conn, None
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        conn.close()
+                raise
+
+    def _reserve(self, key: str, interval: float) -> float:
+        if self.conn is None:
+            self.conn = self.connect()
+            try:
                 self._execute(self.create_sql)
-            for _ in range(2):
-                rows = self._execute(self.update_sql, (interval, key, interval))
-                if rows:
-                    return float(rows[0][0])
-                self._execute(self.insert_sql, (key,))  # first use of this budget
-            raise RuntimeError(f"budget row {key!r} could not be created")
+            except Exception:  # another process made it at the same moment (PostgreSQL's pg_type race)
+                log.debug("%s exists already", TABLE, exc_info=True)
+        for _ in range(2):
+            rows = self._execute(self.update_sql, (interval, key, interval))
+            if rows:
+                return float(rows[0][0])
+            self._execute(self.insert_sql, (key,))  # first use of this budget
+        raise RuntimeError(f"budget row {key!r} could not be created")
 
     def _execute(self, sql: str, params: tuple = ()) -> list:
         cursor = self.conn.cursor()
