@@ -223,7 +223,7 @@ def test_a_sync_reads_every_list_sorted_both_worklog_modules_and_client_users(ur
     modules = {body["variables"]["input"]["module"] for body in requests_seen
                if body["query"].startswith("query getWorklogEntries")}
     assert modules == {"TICKET", "PROJECT"}
-    for body in requests_seen:  # every page asks for an explicit sort
+    for body in [b for b in requests_seen if b["variables"]]:  # every list page asks for an explicit sort
         info = body["variables"]["input"]
         info = info.get("listInfo", info)
         assert info["sort"] and info["sort"][0]["order"] == "ASC", body
@@ -289,7 +289,7 @@ def test_an_unsorted_read_that_missed_a_moved_record_marks_nothing_deleted(url, 
 
     def edit_before_second_ticket_page(box, request):
         body = request.json()
-        info = body["variables"]["input"]
+        info = (body.get("variables") or {}).get("input") or {}
         if body["query"].startswith("query getTicketList") and info.get("page") == 2 and not edited:
             # The oldest-updated ticket (last in the default order) is edited: it jumps to the top.
             oldest = min(box.world.superops["getTicketList"].values(), key=lambda t: t["updatedTime"])
@@ -357,3 +357,18 @@ def test_the_tenant_vocabularies_are_read_as_superops_lists_them(url, sandbox):
     assert stages == list(sandbox.world.superops["getClientStageList"].values()) and stages
     assert {p["name"] for p in priorities} == {p["name"] for p in sandbox.world.superops["getPriorityList"].values()}
     assert set(priorities[0]) == {"id", "name", "colorCode"}
+
+
+def test_a_sync_seeds_the_value_maps_from_the_vocabularies_first(url, sandbox, world_dir, requests_seen):
+    from integrations.models import ValueMap
+
+    sandbox.world.superops["getPriorityList"]["99"] = {"id": "99", "name": "P0 - Site Down", "colorCode": None}
+    ValueMap.objects.create(kind="ticket_priority", source_value="Urgent", our_value="high")  # a person's choice
+    run = sync_source("superops", full=True, today=dump_as_of(world_dir))
+    assert run.status == "succeeded", run.error
+    assert [b["query"].split()[1] for b in requests_seen[:2]] == ["getClientStageList", "getPriorityList"]
+    seeded = dict(ValueMap.objects.filter(kind="ticket_priority").values_list("source_value", "our_value"))
+    assert "P0 - Site Down" in seeded and seeded["Urgent"] == "high"
+    stages = {s["name"] for s in sandbox.world.superops["getClientStageList"].values()}
+    assert stages and stages <= set(ValueMap.objects.filter(kind="client_stage").values_list("source_value",
+                                                                                               flat=True))

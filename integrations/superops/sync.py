@@ -1,4 +1,5 @@
-"""Reading SuperOps into the database: every list of LOAD_ORDER, page by page.
+"""Reading SuperOps into the database: the tenant's vocabularies (seeding the value maps),
+then every list of LOAD_ORDER, page by page.
 
 Only lists whose type carries updatedTime in SuperOps' schema (tickets, offered items) are
 read incrementally, filtered on updatedTime after the watermark (less a small overlap, since
@@ -36,6 +37,7 @@ from integrations.timestamps import parse_time, so_time
 
 from . import queries
 from .client import Page, QueryRefused, SuperOpsClient
+from .vocabulary import LIVE_VOCABULARIES, seed_value_maps
 
 log = logging.getLogger(__name__)
 SOURCE = "superops"
@@ -53,10 +55,26 @@ def sync(run: SyncRun, full: bool = False, progress=None, today: date | None = N
          client: SuperOpsClient | None = None) -> None:
     client = client or SuperOpsClient()
     try:
+        seed_vocabularies(client, run)
         for query in lists():
             sync_list(client, run, query, full, progress, today)
     finally:
         client.close()
+
+
+def seed_vocabularies(client: SuperOpsClient, run: SyncRun) -> int:
+    """Read the tenant's client stages and ticket priorities first, so the admin's value maps
+    list every value with its default meaning (rows a person changed are never touched).
+    A vocabulary SuperOps refuses is noted, not fatal: values keep their default meaning.
+    Any other failure (token, subdomain, network) stops the run as a list's would."""
+    found: dict[str, list[dict]] = {}
+    for name in LIVE_VOCABULARIES:
+        try:
+            found[name] = client.vocabulary(name)
+        except QueryRefused as exc:
+            log.warning("SuperOps %s refused: %s", name, exc)
+            note(run, f"{name}: refused, values keep their default meaning")
+    return seed_value_maps(found)
 
 
 def note(run: SyncRun, text: str) -> None:
