@@ -115,6 +115,9 @@ class TenantMaps:
     # Ids of SuperOps service items sold by the hour (HOURS, BLOCK_HOURS), for reading a
     # contract's block balances as hours; None when not known (a mapper used on its own).
     hour_items: frozenset[str] | None = None
+    # Hourly service items' (business-hours, after-hours) prices, for the rates of time
+    # outside an agreement that covers such an item; None when not known.
+    item_prices: Mapping[str, tuple[Any, Any]] | None = None
     # (kind, text) -> our value, filled as records are mapped: a load maps the same few
     # priorities and statuses millions of times.
     _seen: dict[tuple[str, str], str] = field(default_factory=dict, compare=False, repr=False)
@@ -122,7 +125,8 @@ class TenantMaps:
     @classmethod
     def build(cls, field_rows: Mapping[str, str] | None = None,
               value_rows: list[tuple[str, str, str]] | None = None,
-              hour_items: frozenset[str] | None = None) -> TenantMaps:
+              hour_items: frozenset[str] | None = None,
+              item_prices: Mapping[str, tuple[Any, Any]] | None = None) -> TenantMaps:
         """From the admin's rows: concept -> label (over the defaults), and
         (kind, source value, our value) triples."""
         fields = dict(DEFAULT_FIELD_MAP)
@@ -130,7 +134,7 @@ class TenantMaps:
         values: dict[str, dict[str, str]] = {}
         for kind, source_value, ours in value_rows or []:
             values.setdefault(kind, {})[fold_name(source_value)] = ours
-        return cls(fields, values, hour_items)
+        return cls(fields, values, hour_items, item_prices)
 
     def label(self, concept: str) -> str:
         return self.fields.get(concept, "")

@@ -708,3 +708,29 @@ def test_sales_tax_and_discounts_do_not_inflate_revenue(tmp_path):
     # Acme's October: its other invoice (1003: 1725.00 + 150.00) and this one net of its discount.
     assert october.revenue_recurring == Decimal("3450.00")
     assert october.revenue_total == Decimal("1875.00") + Decimal("1725.00") - Decimal("172.50")
+
+
+def test_an_agreements_covered_items_give_its_rates_when_it_states_none(tmp_path):
+    data = world()
+    data[("superops", "getServiceItemList")][1]["afterHoursUnitPrice"] = "225.00"  # 7003 Remote support, hourly
+    data[("superops", "getClientContractList")].append(variant(
+        CONTRACT, contractId="6004", client={"accountId": "4003"}, **{
+            "contract.contractId": "6004", "contract.description": "Managed desktops",
+            "contract.billableContract.includedItems": [{"itemId": "7003", "name": "Remote support"}]}))
+    run_import(write_dump(tmp_path / "d", data))
+    covered = Contract.objects.get(external_id="6004")
+    assert covered.included_item_ids == ["7003"]
+    assert (covered.hourly_rate, covered.after_hours_rate) == (Decimal("150.0000"), Decimal("225.0000"))
+    assert Contract.objects.get(external_id="6001").hourly_rate == Decimal("150.0000")  # stated in its text
+
+
+def test_the_row_change_journal_triggers_survive_the_migrations(db):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL keeps triggers when it alters a table")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger'")
+        tables = {row[0] for row in cursor.fetchall()}
+    # The tables 0006 and 0007 rebuilt (new columns) still journal their changes.
+    assert {Ticket._meta.db_table, Worklog._meta.db_table, Invoice._meta.db_table} <= tables

@@ -245,7 +245,7 @@ def test_contract_maps_every_field():
         "billed_quantity": Decimal("23"), "unit_price": Decimal("75.00"), "included_hours": Decimal("0"),
         "hourly_rate": Decimal("150.00"), "after_hours_rate": Decimal("225.00"),
         "annual_escalator_pct": Decimal("3"), "billing_frequency_months": 1, "frequency_type": "RECURRING",
-        "discount_pct": Decimal("5"), "auto_renew": False, "cancelled_on": None, "cancellation_reason": "",
+        "included_item_ids": [], "discount_pct": Decimal("5"), "auto_renew": False, "cancelled_on": None, "cancellation_reason": "",
         "currency": "USD", "source_updated_at": None,
     }
 
@@ -280,6 +280,26 @@ def test_contract_terms_missing_are_unknown_not_a_rejection():
     written = variant(CONTRACT, **{"contract.description": "Rates; hourlyRate: 150,00; escalatorPct: 4 %"})
     fields = map_contract(written, today=date(2026, 11, 1)).fields
     assert (fields["hourly_rate"], fields["annual_escalator_pct"]) == (0, Decimal("4"))
+
+
+def test_included_items_are_kept_and_give_the_rates_for_time_outside_the_agreement():
+    covered = variant(CONTRACT, **{
+        "contract.description": "Annual price escalator: 3%",
+        "contract.billableContract.includedItems": [{"itemId": "7005", "name": "Remote Support"},
+                                                    {"itemId": "7006", "name": "Onsite Support"}, "7005"],
+    })
+    fields = map_contract(covered, today=date(2026, 11, 1)).fields
+    assert fields["included_item_ids"] == ["7005", "7006"]
+    assert (fields["hourly_rate"], fields["after_hours_rate"]) == (0, None)  # no catalogue: unknown
+    maps = TenantMaps.build(item_prices={"7006": (Decimal("175.00"), Decimal("262.50"))})
+    fields = map_contract(covered, today=date(2026, 11, 1), maps=maps).fields
+    assert (fields["hourly_rate"], fields["after_hours_rate"]) == (Decimal("175.00"), Decimal("262.50"))
+    # Rates the agreement states win over the catalogue.
+    stated = variant(covered, **{"contract.description": "Hourly rate: 150\nAfter-hours rate: 200"})
+    fields = map_contract(stated, today=date(2026, 11, 1), maps=maps).fields
+    assert (fields["hourly_rate"], fields["after_hours_rate"]) == (Decimal("150"), Decimal("200"))
+    with pytest.raises(BadRecord, match="includedItems 'all' is not a list"):
+        map_contract(variant(CONTRACT, **{"contract.billableContract.includedItems": "all"}), today=date(2026, 11, 1))
 
 
 def test_block_balance_is_hours_left_only_for_blocks_of_hours():

@@ -164,6 +164,9 @@ class Contract(SyncedModel):
         max_digits=5, decimal_places=2, null=True, blank=True, help_text="Discount on the agreement, percent"
     )
     auto_renew = models.BooleanField(default=False)
+    included_item_ids = models.JSONField(
+        default=list, blank=True, help_text="Service items the agreement covers (SuperOps includedItems ids)"
+    )
     cancelled_on = models.DateField(null=True, blank=True)
     cancellation_reason = models.CharField(max_length=200, blank=True)
     currency = currency_field()

@@ -16,12 +16,15 @@ HOUR_TYPES = ("hours", "block_hours")
 
 def read_tenant_maps() -> TenantMaps:
     """The maps as the tables hold them now (FieldMap over the defaults, every ValueMap row),
-    and the SuperOps service items sold by the hour."""
+    and the SuperOps service items sold by the hour (with the prices of the hourly ones)."""
     fields = dict(FieldMap.objects.values_list("concept", "label"))
     values = list(ValueMap.objects.exclude(our_value="").values_list("kind", "source_value", "our_value"))
-    hour_items = frozenset(ServiceItem.objects.filter(source="superops", quantity_type__in=HOUR_TYPES)
-                           .values_list("external_id", flat=True))
-    return TenantMaps.build(fields, values, hour_items)
+    items = list(ServiceItem.objects.filter(source="superops", quantity_type__in=HOUR_TYPES)
+                 .values_list("external_id", "quantity_type", "unit_price", "after_hours_unit_price"))
+    hour_items = frozenset(external_id for external_id, *_ in items)
+    prices = {external_id: (price, after_hours) for external_id, kind, price, after_hours in items
+              if kind == "hours"}
+    return TenantMaps.build(fields, values, hour_items, prices)
 
 
 def tenant_maps(run: SyncRun) -> TenantMaps:

@@ -300,6 +300,24 @@ def _list_of_objects(value: Any, field: str) -> list[dict]:
     return [item for item in value if isinstance(item, dict)]
 
 
+def included_items(billable: dict) -> list[str]:
+    """Ids of the service items the agreement covers (includedItems: objects with an itemId,
+    or bare ids), in the order given, each once."""
+    raw = billable.get("includedItems")
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise BadRecord(f"includedItems {raw!r} is not a list")
+    ids: list[str] = []
+    for item in raw:
+        value = item.get("itemId") if isinstance(item, dict) else item
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
+            text = str(value).strip()[:64]
+            if text not in ids:
+                ids.append(text)
+    return ids
+
+
 def block_hours_left(billable: dict, kind: str, maps: TenantMaps) -> Decimal | None:
     """Hours left on the contract's blocks (blockItemsInfo balances) for blocks of hours.
 
@@ -361,6 +379,14 @@ def map_contract(p: dict, today: date | None = None, maps: TenantMaps = DEFAULT_
     included = _soft_decimal(written("contract.included_hours"))
     if included is None:
         included = block_hours_left(billable, kind, maps)
+    covered = included_items(billable)
+    # Time outside the agreement on an hourly item it covers is billed at that item's price.
+    catalogue = next((maps.item_prices[i] for i in covered if maps.item_prices and i in maps.item_prices),
+                     (None, None))
+    if hourly_rate is None:
+        hourly_rate = catalogue[0]
+    if after_hours_rate is None:
+        after_hours_rate = catalogue[1]
     fields = {
         "name": parse_text(contract.get("name"), "contract.name", required=True),
         "kind": kind,
@@ -375,6 +401,7 @@ def map_contract(p: dict, today: date | None = None, maps: TenantMaps = DEFAULT_
         "annual_escalator_pct": escalator_pct or ZERO,
         "billing_frequency_months": billing_months(recurring) if recurring else 1,
         "frequency_type": frequency_type if frequency_type in FREQUENCY_TYPES else "",
+        "included_item_ids": covered,
         "discount_pct": _soft_decimal(billable.get("discountRate")),
         # autoRenew is non-null whenever perpetualContract is present; other contracts end.
         "auto_renew": parse_bool(perpetual.get("autoRenew"), "perpetualContract.autoRenew", default=False),
