@@ -299,7 +299,8 @@ def test_included_items_are_kept_and_give_the_rates_for_time_outside_the_agreeme
     fields = map_contract(stated, today=date(2026, 11, 1), maps=maps).fields
     assert (fields["hourly_rate"], fields["after_hours_rate"]) == (Decimal("150"), Decimal("200"))
     with pytest.raises(BadRecord, match="includedItems 'all' is not a list"):
-        map_contract(variant(CONTRACT, **{"contract.billableContract.includedItems": "all"}), today=date(2026, 11, 1))
+        map_contract(variant(CONTRACT, **{"contract.billableContract.includedItems": "all"}),
+                     today=date(2026, 11, 1))
 
 
 def test_block_balance_is_hours_left_only_for_blocks_of_hours():
