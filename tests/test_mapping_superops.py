@@ -245,8 +245,8 @@ def test_contract_maps_every_field():
         "billed_quantity": Decimal("23"), "unit_price": Decimal("75.00"), "included_hours": Decimal("0"),
         "hourly_rate": Decimal("150.00"), "after_hours_rate": Decimal("225.00"),
         "annual_escalator_pct": Decimal("3"), "billing_frequency_months": 1, "frequency_type": "RECURRING",
-        "included_item_ids": [], "discount_pct": Decimal("5"), "auto_renew": False, "cancelled_on": None, "cancellation_reason": "",
-        "currency": "USD", "source_updated_at": None,
+        "included_item_ids": [], "discount_pct": Decimal("5"), "auto_renew": False, "cancelled_on": None,
+        "cancellation_reason": "", "currency": "USD", "source_updated_at": None,
     }
 
 
