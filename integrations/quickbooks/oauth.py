@@ -53,7 +53,8 @@ def complete_connection(code: str, realm_id: str, user=None) -> QuickBooksConnec
     try:
         client.get_bearer_token(code, realm_id=realm_id)
     except AuthClientError as exc:
-        raise PermanentError(f"QuickBooks refused the authorization code (HTTP {exc.status_code}); connect again") from exc
+        raise PermanentError(
+            f"QuickBooks refused the authorization code (HTTP {exc.status_code}); connect again") from exc
     connection, _ = QuickBooksConnection.objects.get_or_create(realm_id=realm_id)
     _store(connection, client)
     connection.connected_by = user if user is not None and user.is_authenticated else None
@@ -106,7 +107,8 @@ class TokenSource:
             raise PermanentError(f"QuickBooks company {self.realm_id} is not connected")
         if self._token is None or self._token != connection.access_token:
             self._token = connection.access_token
-        expiring = connection.access_expires_at is None or connection.access_expires_at - REFRESH_MARGIN <= timezone.now()
+        expires = connection.access_expires_at
+        expiring = expires is None or expires - REFRESH_MARGIN <= timezone.now()
         if expiring or not self._token:
             self._token = refresh_tokens(self.realm_id)
         return self._token
