@@ -114,21 +114,22 @@ class SuperOpsClient:
             raise TransientError("SuperOps sent a body that is not a JSON object")
         raw = body.get("errors") or []
         errors = [e if isinstance(e, dict) else {"message": str(e)} for e in (raw if isinstance(raw, list) else [raw])]
-        codes = {c.get("code") for err in errors for c in ((err.get("extensions") or {}).get("clientError") or [])
-                 if isinstance(c, dict)}
+        codes = {c.get("code") for err in errors if isinstance(err.get("extensions"), dict)
+                 for c in err["extensions"].get("clientError") or [] if isinstance(c, dict)}
         if "rate_limit_exceeded" in codes:
             # SuperOps signals its limit with HTTP 200 and an error code, not a 429.
             raise RateLimited("SuperOps rate limit exceeded")
         data = body.get("data") or {}
         if errors and not (allow_record_errors and record_errors(data, errors)):
-            raise QueryRefused("SuperOps refused the query: " + "; ".join(str(e.get("message", "?")) for e in errors),
-                               errors)
+            shown = "; ".join(str(e.get("message", "?")) for e in errors[:5])
+            more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+            raise QueryRefused(f"SuperOps refused the query: {shown}{more}", errors)
         return (data if isinstance(data, dict) else {}), errors
 
     def vocabulary(self, name: str) -> list[dict]:
         """A tenant vocabulary (getClientStageList, getPriorityList): every entry, unpaged."""
-        entries = self.execute(queries.VOCABULARY[name], {}).get(name) or []
-        return [e for e in entries if isinstance(e, dict)]
+        entries = self.execute(queries.VOCABULARY[name], {}).get(name)
+        return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
 
     def pages(self, query: str, updated_after: str | None = None, page_size: int = PAGE_SIZE,
               module: str | None = None, sort: bool = True) -> Iterator[Page]:
@@ -140,9 +141,12 @@ class SuperOpsClient:
         while True:
             variables = queries.variables(query, number, page_size, updated_after, module, sort)
             answer, errors = self.request(document, variables, allow_record_errors=True)
-            data = answer.get(query) or {}
-            info = data.get("listInfo") or {}
-            records = [r for r in data.get(list_key) or [] if r is not None]  # nulled by an error
+            data = answer.get(query) if isinstance(answer.get(query), dict) else {}
+            info = data.get("listInfo") if isinstance(data.get("listInfo"), dict) else {}
+            found = data.get(list_key)
+            # None items were nulled by an error (in `errors`); anything else goes to the loader,
+            # which sets aside what it cannot read.
+            records = [r for r in found if r is not None] if isinstance(found, list) else []
             page = Page(records, number, bool(info.get("hasMore")), info.get("totalCount"), errors)
             yield page
             if not page.has_more:
