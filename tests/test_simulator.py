@@ -33,7 +33,7 @@ REQUIRED = {
     "getClientList": ["accountId", "name", "stage", "status", "emailDomains", "accountManager.userId",
                       "accountManager.name", "primaryContact.userId", "hqSite.id", "hqSite.name",
                       "customFields.industry", "customFields.employeeCount", "customFields.onboardedOn",
-                      "customFields.currency", "customFields.quickbooksCustomerId"],
+                      "customFields.currency"],
     "getTechnicianList": ["userId", "firstName", "lastName", "name", "email", "designation.designationId",
                           "designation.name", "team.teamId", "team.name", "role.roleId", "role.name"],
     "getClientUserList": ["userId", "firstName", "lastName", "name", "email", "contactNumber", "reportingManager",
@@ -272,7 +272,7 @@ def test_every_record_carries_the_fields_the_contract_names(leaky):
                 assert [f for f in EXPENSE_LINE if not has(line, f)] == []
     customers = {c["Id"]: c for c in leaky.clean["Customer"]}
     for client in leaky.clean["getClientList"]:
-        customer = customers[client["customFields"]["quickbooksCustomerId"]]
+        customer = customers[leaky.truth["clients"][client["accountId"]]["quickbooks_customer_id"]]
         assert customer["DisplayName"].removesuffix(" (deleted)") == client["name"]
         assert customer["PrimaryEmailAddr"]["Address"].endswith("@" + client["emailDomains"][0])
     for customer in customers.values():
@@ -382,7 +382,7 @@ class Books:
     def __init__(self, dump: Dump):
         self.dump = dump
         self.clients = dump.by_id("getClientList", "accountId")
-        self.customer = {cid: c["customFields"]["quickbooksCustomerId"] for cid, c in self.clients.items()}
+        self.customer = {cid: dump.truth["clients"][cid]["quickbooks_customer_id"] for cid in self.clients}
         self.invoices = dump.by_id("Invoice", "Id")
         self.invoices_of = defaultdict(list)
         for inv in dump.clean["Invoice"]:

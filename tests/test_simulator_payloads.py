@@ -176,8 +176,7 @@ def test_payloads_hold_no_churn_answer_while_truth_lists_the_churn(world):
     for event in world.truth["churn"]:
         client = clients[event["client_id"]]
         assert client["status"] == "Inactive" or client["stage"] == "Former Customer"
-        assert set(client["customFields"]) <= {"industry", "employeeCount", "onboardedOn", "currency",
-                                               "quickbooksCustomerId"}
+        assert set(client["customFields"]) <= {"industry", "employeeCount", "onboardedOn", "currency"}
 
 
 def test_a_departed_client_shows_only_as_a_real_tenant_shows_it(world):
@@ -186,7 +185,9 @@ def test_a_departed_client_shows_only_as_a_real_tenant_shows_it(world):
     for k in world.so["getClientContractList"]:
         contracts[k["client"]["accountId"]].append(k)
     invoices = defaultdict(list)
-    customers = {c["Id"]: c for c in world.qb["Customer"]}
+    # A real tenant's SuperOps client carries no QuickBooks id; the company name is the link
+    # a person (and our matcher) would use. Sites (sub-customers) share it, so skip them.
+    customers = {c["CompanyName"]: c for c in world.qb["Customer"] if not c.get("Job")}
     for inv in world.qb["Invoice"]:
         invoices[inv["CustomerRef"]["value"]].append(inv["TxnDate"])
     stages = Counter()
@@ -197,14 +198,13 @@ def test_a_departed_client_shows_only_as_a_real_tenant_shows_it(world):
         # Agreements ended, none renewed after the client left; invoices stop after it.
         assert all(k["contractStatus"] == "INACTIVE" for k in contracts[client["accountId"]])
         assert all(k["endDate"] and k["endDate"] <= event["churned_on"] for k in contracts[client["accountId"]])
-        qb_id = client["customFields"]["quickbooksCustomerId"]
-        assert max(invoices[qb_id]) <= event["churned_on"]
-        customer = customers[qb_id]
+        customer = customers[client["name"]]
+        assert max(invoices[customer["Id"]]) <= event["churned_on"]
         assert customer["Active"] is (not customer["DisplayName"].endswith(" (deleted)"))
     assert set(stages) == {"Customer", "Former Customer"}
     for c in clients.values():
         if c["status"] == "Active":
-            assert customers[c["customFields"]["quickbooksCustomerId"]]["Active"] is True
+            assert customers[c["name"]]["Active"] is True
 
 
 # --- (b) SuperOps records of the schema's types ----------------------------------------------------

@@ -320,6 +320,9 @@ class Simulation:
                                        "health_mean": round(c.health_mean, 3),
                                        "payer": c.payer, "users": c.users,
                                        "quickbooks_inactive": c.qb_deleted,
+                                       # The answer a client matcher is judged against: a real
+                                       # SuperOps client holds no QuickBooks id.
+                                       "quickbooks_customer_id": c.customer_id,
                                        "endpoint_target": sum(target_counts(c).values())}
                         for c in self.clients},
         }

@@ -56,7 +56,7 @@ def client(c: Client) -> dict:
         "hqSite": {"id": c.hq.id, "name": c.hq.name},
         "customFields": {
             "industry": c.industry, "employeeCount": str(c.users), "onboardedOn": c.onboarded.isoformat(),
-            "currency": "USD", "quickbooksCustomerId": c.customer_id,
+            "currency": "USD",
         },
     }
 
