@@ -35,9 +35,27 @@ class CustomerAdmin(SyncedAdmin):
 
 @admin.register(models.Technician)
 class TechnicianAdmin(SyncedAdmin):
-    list_display = ("name", "designation", "tier", "burdened_hourly_cost", "cost_currency", "active")
+    list_display = ("name", "designation", "tier", "burdened_hourly_cost", "cost_set_locally", "cost_currency",
+                    "active")
     list_editable = ("burdened_hourly_cost",)
+    list_filter = ("source", "cost_set_locally", "active")
     search_fields = ("name", "email")
+
+    def save_model(self, request, obj, form, change):
+        # A cost typed here is a person's: QuickBooks' CostRate no longer replaces it (untick
+        # "cost set locally" to hand it back).
+        if "burdened_hourly_cost" in form.changed_data:
+            obj.cost_set_locally = True
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(models.Employee)
+class EmployeeAdmin(SyncedAdmin):
+    list_display = ("name", "email", "technician", "cost_rate", "active", "realm")
+    list_filter = ("active", "realm")
+    search_fields = ("name", "email", "employee_number", "external_id")
+    list_select_related = ("technician",)
+    autocomplete_fields = ("technician",)
 
 
 @admin.register(models.ServiceItem)

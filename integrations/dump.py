@@ -1,7 +1,8 @@
 """Reading a dump folder (integrations/PAYLOADS.md) and importing it: the tenant's
 vocabularies (client stages, priorities) first, to seed the value maps; then every entity in
 dependency order through `load_records`, customers linked to clients (and sub-customers to
-their parent's client) right after they load, and one SyncRun (trigger "dump") with the counts.
+their parent's client) right after they load, technicians given their QuickBooks employees'
+cost once everything is loaded, and one SyncRun (trigger "dump") with the counts.
 
 A page that cannot be read is skipped and named in the run's error (the run then fails);
 a bad record is set aside and the load goes on (the run is then partial).
@@ -31,6 +32,7 @@ from .loader.tenant import forget_tenant_maps, tenant_maps
 from .matching import MatchCounts, link_customers_to_clients
 from .subcustomers import link_sub_customers
 from .superops.vocabulary import VOCABULARIES, seed_value_maps
+from .technician_costs import CostReport, apply_technician_costs
 from .tenant import TenantMaps
 
 
@@ -46,6 +48,7 @@ class DumpReport:
     as_of: date
     counts: dict[tuple[str, str], LoadCounts] = field(default_factory=dict)
     matching: MatchCounts | None = None
+    costs: CostReport | None = None
     value_maps_seeded: int = 0
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -206,6 +209,8 @@ def import_dump(folder: str | Path, trigger: str = "dump", progress: bool = True
         if report.matching is None:
             report.matching = link_customers_to_clients(run, linked)
             link_sub_customers(run)
+        # Technicians and employees (and time, the fallback) are all in: cost the technicians.
+        report.costs = apply_technician_costs(run)
     except Exception as exc:
         report.errors.append(f"{type(exc).__name__}: {exc}")
         _finish(run, report, started)
@@ -264,6 +269,8 @@ def format_summary(run: SyncRun) -> str:
         m = report.matching
         lines.append(f"Customers linked to clients: {m.linked} newly linked, {m.unlinked} unlinked, "
                      f"{m.unmatched} without a client; {m.copied} invoice/payment/expense rows re-pointed")
+    if report.costs:
+        lines.append(report.costs.summary())
     for error in report.errors:
         lines.append(f"ERROR {error}")
     lines.append(f"{total.rows} rows in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s)")

@@ -12,13 +12,14 @@ from .billing import (
     Payment,
     PaymentApplication,
 )
+from .employees import Employee
 from .journal import RowChange
 from .people import ClientUser
 from .runs import RejectedRecord, SyncRun
 from .service_desk import Interaction, SatisfactionSurvey, Ticket, Worklog
 
 __all__ = [
-    "Asset", "Client", "ClientUser", "Contract", "CreditMemo", "CreditMemoLine", "Customer", "Expense",
+    "Asset", "Client", "ClientUser", "Contract", "CreditMemo", "CreditMemoLine", "Customer", "Employee", "Expense",
     "Interaction", "Invoice", "InvoiceLine", "OfferedItem", "Payment", "PaymentApplication", "RejectedRecord",
     "RowChange", "SatisfactionSurvey", "ServiceItem", "Source", "SyncRun", "Technician", "Ticket", "Worklog",
 ]

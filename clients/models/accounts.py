@@ -78,7 +78,8 @@ class Customer(SyncedModel):
 
 
 class Technician(SyncedModel):
-    """A technician. SuperOps has no labour cost, so the burdened cost is set here."""
+    """A technician. SuperOps has no labour cost: the burdened cost comes from the linked
+    QuickBooks employee's CostRate (integrations.technician_costs), unless a person set it."""
 
     name = models.CharField(max_length=200)
     email = models.CharField(max_length=200, blank=True)
@@ -86,7 +87,13 @@ class Technician(SyncedModel):
     team = models.CharField(max_length=100, blank=True)
     tier = models.PositiveSmallIntegerField(null=True, blank=True)
     burdened_hourly_cost = price_field(
-        help_text="Wage plus benefits, taxes and overhead per hour (set locally)"
+        help_text="Wage plus benefits, taxes and overhead per hour (from QuickBooks' employee CostRate unless set "
+                  "here)"
+    )
+    # Set when a person edits the cost in the admin: a loaded CostRate never overwrites it.
+    # Untick it to hand the cost back to QuickBooks.
+    cost_set_locally = models.BooleanField(
+        default=False, help_text="The cost was set by a person; QuickBooks' CostRate does not replace it"
     )
     cost_currency = currency_field()
     active = models.BooleanField(default=True)

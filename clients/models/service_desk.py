@@ -126,6 +126,9 @@ class Worklog(SyncedModel):
     billable = models.BooleanField(default=False)
     after_hours = models.BooleanField(default=False)
     unit_price = price_field(help_text="Hourly price charged for this time")
+    # QuickBooks TimeActivity.CostRate: what an hour of this time cost (empty for SuperOps
+    # worklogs); a technician's cost falls back to it when no employee record has a rate.
+    cost_rate = price_field(null=True, blank=True, default=None, help_text="Hourly cost of this time (QuickBooks)")
     currency = currency_field()
     billing_status = models.CharField(max_length=16, choices=BillingStatus.choices, blank=True)
     # SuperOps logs time on a ticket or on a project (no ticket then; the client comes along).

@@ -68,6 +68,8 @@ _ENTITY_LIST = [
     _superops("getOfferedItems", "itemId"),
     _quickbooks("Customer"),
     _quickbooks("Item"),
+    # Staff with their hourly cost; matched to technicians once loaded (technician_costs).
+    _quickbooks("Employee"),
     _quickbooks("Invoice"),
     _quickbooks("Payment"),
     _quickbooks("CreditMemo"),

@@ -5,6 +5,10 @@ churned_on: a real tenant records no churn date (no churnedOn custom field); a c
 left shows as its status (Inactive, a "Former Customer" stage) and its agreements ending. A
 churned client with no date yet gets the day its last agreement ended, once none still runs.
 A date already there (derived earlier, or set by a person) is never changed.
+
+burdened_hourly_cost: after SuperOps technicians load, each gets its QuickBooks employee's
+cost (integrations.technician_costs), so a technician added after the employees were read
+is costed on this load rather than the next QuickBooks one.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from __future__ import annotations
 from django.db.models import Count, Max, Q
 
 from clients.models import Client, Contract, SyncRun
+
+from ..technician_costs import apply_technician_costs
 
 CHUNK = 2000
 
@@ -34,4 +40,7 @@ def derive_churn_dates(run: SyncRun) -> int:
 
 
 # (source, entity) -> what to derive once its records are loaded.
-AFTER_LOAD = {("superops", "getClientContractList"): derive_churn_dates}
+AFTER_LOAD = {
+    ("superops", "getClientContractList"): derive_churn_dates,
+    ("superops", "getTechnicianList"): apply_technician_costs,
+}

@@ -30,7 +30,7 @@ from .oauth import TokenSource
 MAX_RESULTS = 1000
 API_HOSTS = {"sandbox": "https://sandbox-quickbooks.api.intuit.com", "production": "https://quickbooks.api.intuit.com"}
 # Intuit answers a query for these with the active records only unless it names Active.
-HIDES_INACTIVE = ("Customer", "Item")
+HIDES_INACTIVE = ("Customer", "Item", "Employee")
 # Full reads page in a fixed order (a record's Id never changes), so an edit during the read
 # does not move records between pages.
 FULL_ORDER = "Id"
@@ -75,8 +75,8 @@ def api_base() -> str:
 
 def select(entity: str, conditions: list[str] | None = None, order: str | None = None,
            start: int | None = None, size: int | None = None) -> str:
-    """One query statement. Customer and Item queries always name Active, so inactive
-    records (a churned client's customer) are listed too."""
+    """One query statement. Customer, Item and Employee queries always name Active, so
+    inactive records (a churned client's customer, a technician who left) are listed too."""
     conditions = list(conditions or [])
     if entity in HIDES_INACTIVE:
         conditions.insert(0, "Active IN (true, false)")

@@ -19,6 +19,8 @@ others are still read.
 - TimeActivity is not served by CDC: it is read with the query endpoint by
   MetaData.LastUpdatedTime after the watermark (less a small overlap), and its deletions are
   found by a full read when its last one is older than QUICKBOOKS_FULL_READ_HOURS.
+- Once the companies are read, technicians get their employees' cost (CostRate), as
+  import_dump does (integrations.technician_costs).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from integrations.matching_fuzzy import match_customers
 from integrations.models import QuickBooksConnection
 from integrations.sync import engine
 from integrations.sync.errors import PermanentError, SyncError
+from integrations.technician_costs import apply_technician_costs
 from integrations.timestamps import parse_time
 
 from .client import MAX_RESULTS, QuickBooksClient
@@ -90,6 +93,10 @@ def sync(run: SyncRun, full: bool = False, progress=None, today: date | None = N
             record_realm_error(realm, str(exc))
         else:
             record_realm_error(realm, "")
+    if len(failures) < len(found):
+        # Employees and time are in: cost the technicians (SuperOps loads them; a person's
+        # cost in the admin is kept).
+        apply_technician_costs(run)
     if not failures:
         return
     text = "; ".join(f"QuickBooks company {realm}: {exc}" for realm, exc in failures)

@@ -26,7 +26,7 @@ CDC_LOOKBACK = timedelta(days=30)
 # MetaData.LastUpdatedTime instead.
 CDC_UNSUPPORTED = {name.lower(): name for name in ("TimeActivity", "JournalCode", "TaxAgency", "TaxCode", "TaxRate")}
 # Name lists whose queries answer active records only unless the WHERE mentions Active.
-WITH_ACTIVE = {"Customer", "Item"}
+WITH_ACTIVE = {"Customer", "Item", "Employee"}
 
 
 def intuit_time(world: World | None) -> str:

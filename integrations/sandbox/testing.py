@@ -54,8 +54,8 @@ def wipe_synced_data() -> None:
 
     for model in (cm.PaymentApplication, cm.InvoiceLine, cm.Payment, cm.Invoice, cm.Expense, cm.Worklog,
                   cm.SatisfactionSurvey, cm.Interaction, cm.Ticket, cm.Asset, cm.Contract, cm.Customer,
-                  cm.ServiceItem, cm.Technician, cm.Client, cm.RejectedRecord, ClientMatchCandidate, CustomerLink,
-                  SyncCursor, WebhookEvent):
+                  cm.ServiceItem, cm.Employee, cm.Technician, cm.Client, cm.RejectedRecord, ClientMatchCandidate,
+                  CustomerLink, SyncCursor, WebhookEvent):
         model.objects.all().delete()
 
 

@@ -29,7 +29,8 @@ SUPEROPS_LISTS: dict[str, tuple[str | None, str]] = {
     "getClientStageList": (None, "stageId"),
     "getPriorityList": (None, "id"),
 }
-QUICKBOOKS_ENTITIES = ["Customer", "Item", "Invoice", "Payment", "Bill", "Purchase", "TimeActivity", "CreditMemo"]
+QUICKBOOKS_ENTITIES = ["Customer", "Item", "Invoice", "Payment", "Bill", "Purchase", "TimeActivity", "CreditMemo",
+                       "Employee"]
 SO_PAGE = 100
 PACIFIC = ZoneInfo("America/Los_Angeles")
 QB_PAGE = 1000

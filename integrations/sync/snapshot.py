@@ -8,8 +8,8 @@ from django.db import models
 
 from clients import models as cm
 
-SYNCED = [cm.Client, cm.Customer, cm.Technician, cm.ServiceItem, cm.Contract, cm.Asset, cm.Ticket, cm.Worklog,
-          cm.SatisfactionSurvey, cm.Invoice, cm.Payment, cm.Expense, cm.Interaction]
+SYNCED = [cm.Client, cm.Customer, cm.Technician, cm.Employee, cm.ServiceItem, cm.Contract, cm.Asset, cm.Ticket,
+          cm.Worklog, cm.SatisfactionSurvey, cm.Invoice, cm.Payment, cm.Expense, cm.Interaction]
 # realm: an import_dump of a company's files knows no realm id, a live sync does; the rows
 # are the same either way.
 SKIP = {"id", "sync_run", "deleted_at_source", "realm"}
