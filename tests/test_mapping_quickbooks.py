@@ -349,9 +349,10 @@ def test_time_activity_maps_every_field():
     }
     assert row.fields == {
         "work_date": date(2026, 10, 7), "started_at": None, "minutes": 150, "billable": True, "after_hours": False,
-        "unit_price": Decimal("150"), "currency": "USD", "billing_status": "pending", "notes": "Server move",
-        "source_updated_at": None,
+        "unit_price": Decimal("150"), "cost_rate": None, "currency": "USD", "billing_status": "pending",
+        "notes": "Server move", "source_updated_at": None,
     }
+    assert map_time_activity(variant(TIME, CostRate="48.25")).fields["cost_rate"] == Decimal("48.25")
     billed = map_time_activity(variant(TIME, BillableStatus="HasBeenBilled", Hours=0, Minutes=45,
                                        StartTime="2026-10-07T09:00:00-07:00")).fields
     assert (billed["billing_status"], billed["billable"], billed["minutes"]) == ("invoiced", True, 45)
@@ -386,4 +387,4 @@ def test_interaction_maps_every_field():
 
 def test_mappers_table_covers_every_entity():
     assert set(MAPPERS) == {"Customer", "Item", "Invoice", "Payment", "CreditMemo", "Bill", "Purchase",
-                            "TimeActivity"}
+                            "TimeActivity", "Employee"}
