@@ -12,25 +12,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from integrations import entities
 from integrations.timestamps import parse_time, so_time  # noqa: F401  (re-exported for the handlers)
 
 # query -> (list key, id key). The tenant vocabularies (getClientStageList, getPriorityList)
 # have no list key: their page body is {"data": {"<query>": [...]}}, unpaged.
 SUPEROPS_LISTS: dict[str, tuple[str | None, str]] = {
-    "getClientList": ("clients", "accountId"),
-    "getClientUserList": ("userList", "userId"),
-    "getTechnicianList": ("userList", "userId"),
-    "getServiceItemList": ("items", "itemId"),
-    "getClientContractList": ("clientContracts", "contractId"),
-    "getAssetList": ("assets", "assetId"),
-    "getTicketList": ("tickets", "ticketId"),
-    "getWorklogEntries": ("entries", "itemId"),
-    "getOfferedItems": ("items", "itemId"),
-    "getClientStageList": (None, "stageId"),
-    "getPriorityList": (None, "id"),
+    **{kind.name: (kind.list_key, kind.id_key) for kind in entities.of("superops")},
+    **{name: (None, id_key) for name, id_key in entities.VOCABULARIES.items()},
 }
-QUICKBOOKS_ENTITIES = ["Customer", "Item", "Invoice", "Payment", "Bill", "Purchase", "TimeActivity", "CreditMemo",
-                       "Employee"]
+QUICKBOOKS_ENTITIES = [kind.name for kind in entities.of("quickbooks")]
 SO_PAGE = 100
 PACIFIC = ZoneInfo("America/Los_Angeles")
 QB_PAGE = 1000

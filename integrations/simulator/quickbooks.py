@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from integrations import entities
+
 from . import priors
 from .credits import CreditMemo
 from .expenses import ACCOUNTS, VENDORS, ExpenseDoc, TimeActivity
@@ -15,7 +17,7 @@ from .names import ascii_local
 from .timeline import DAY, qb_ts
 from .world import CatalogItem, Client, Site, Technician
 
-ENTITIES = ("Customer", "Item", "Invoice", "Payment", "Bill", "Purchase", "TimeActivity", "CreditMemo", "Employee")
+ENTITIES = tuple(kind.name for kind in entities.of("quickbooks"))
 USD = {"value": "USD", "name": "United States Dollar"}
 NET30 = {"value": "3", "name": "Net 30"}
 # The company's sales tax: one tax code and rate (QuickBooks' automated sales tax names them so).

@@ -14,17 +14,15 @@ from decimal import Decimal
 from functools import lru_cache
 from json.encoder import encode_basestring as q
 
+from integrations import entities
+
 from .desk import Ticket, Worklog
 from .invoicing import Offered, hours
 from .names import ascii_local
 from .timeline import DAY, month_end, ts
 from .world import Asset, CatalogItem, Client, Contract, Person, Technician
 
-QUERIES = {  # query -> list key
-    "getClientList": "clients", "getTechnicianList": "userList", "getServiceItemList": "items",
-    "getClientContractList": "clientContracts", "getAssetList": "assets", "getTicketList": "tickets",
-    "getWorklogEntries": "entries", "getOfferedItems": "items", "getClientUserList": "userList",
-}
+QUERIES = {kind.name: kind.list_key for kind in entities.of("superops")}  # query -> list key
 _ASSET_CLASS_IDS = {"Workstation": "1", "Server": "2", "Network Device": "3"}
 
 

@@ -15,19 +15,40 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from integrations.entities import BY_KEY, EntityKind, Reading
+
 LIST_INFO = "listInfo { page pageSize hasMore totalCount }"
 
 
 @dataclass(frozen=True)
 class ListQuery:
-    name: str  # the root field, e.g. getTicketList
-    list_key: str  # where the records sit in the answer
+    kind: EntityKind  # list key, id, how it is read: from the one entity table
     input_type: str  # the root's input type, as the schema declares it
     selection: str  # fields asked of each record
-    id_key: str  # the record's id field, also the sort attribute
-    incremental: bool  # the type has updatedTime: may be filtered on it
     wrapped: bool = False  # listInfo sits inside the input (GetWorklogEntriesInput, GetClientUserListInput)
     modules: tuple[str, ...] = ()  # getWorklogEntries is listed once per WorkModule
+
+    @property
+    def name(self) -> str:
+        return self.kind.name
+
+    @property
+    def list_key(self) -> str:
+        return self.kind.list_key
+
+    @property
+    def id_key(self) -> str:
+        """The record's id field, also the sort attribute."""
+        return self.kind.id_key
+
+    @property
+    def incremental(self) -> bool:
+        """The type has updatedTime: may be filtered on it."""
+        return self.kind.reading == Reading.UPDATED_TIME
+
+
+def _list(name: str, input_type: str, selection: str, **options) -> ListQuery:
+    return ListQuery(BY_KEY[("superops", name)], input_type, selection, **options)
 
 
 _CONTRACT = """
@@ -47,32 +68,32 @@ _CONTRACT = """
         }"""
 
 _QUERIES = [
-    ListQuery("getClientList", "clients", "ListInfoInput!", """
-        accountId name stage status emailDomains accountManager hqSite customFields""", "accountId", False),
-    ListQuery("getClientUserList", "userList", "GetClientUserListInput!", """
+    _list("getClientList", "ListInfoInput!", """
+        accountId name stage status emailDomains accountManager hqSite customFields"""),
+    _list("getClientUserList", "GetClientUserListInput!", """
         userId firstName lastName name email contactNumber reportingManager site role client customFields""",
-              "userId", False, wrapped=True),
-    ListQuery("getTechnicianList", "userList", "ListInfoInput!", """
-        userId firstName lastName name email designation team role""", "userId", False),
-    ListQuery("getServiceItemList", "items", "ListInfoInput!", """
+          wrapped=True),
+    _list("getTechnicianList", "ListInfoInput!", """
+        userId firstName lastName name email designation team role"""),
+    _list("getServiceItemList", "ListInfoInput!", """
         itemId name description quantityType unitPrice businessHoursUnitPrice afterHoursUnitPrice
-        category { categoryId name }""", "itemId", False),
-    ListQuery("getClientContractList", "clientContracts", "ListInfoInput", _CONTRACT, "contractId", False),
-    ListQuery("getAssetList", "assets", "ListInfoInput!", """
+        category { categoryId name }"""),
+    _list("getClientContractList", "ListInfoInput", _CONTRACT),
+    _list("getAssetList", "ListInfoInput!", """
         assetId name assetClass client site platform status purchasedDate lastCommunicatedTime
-        customFields""", "assetId", False),
-    ListQuery("getTicketList", "tickets", "ListInfoInput!", """
+        customFields"""),
+    _list("getTicketList", "ListInfoInput!", """
         ticketId displayId subject ticketType requestType source client technician status priority
         category subcategory sla createdTime updatedTime firstResponseDueTime firstResponseTime
         firstResponseViolated resolutionDueTime resolutionTime resolutionViolated worklogTimespent
-        customFields""", "ticketId", True),
-    ListQuery("getWorklogEntries", "entries", "GetWorklogEntriesInput!", """
+        customFields"""),
+    _list("getWorklogEntries", "GetWorklogEntriesInput!", """
         itemId status serviceItem billable afterHours qty unitPrice billDateTime technician notes
-        workItem""", "itemId", False, wrapped=True, modules=("TICKET", "PROJECT")),
-    ListQuery("getOfferedItems", "items", "ListInfoInput", """
+        workItem""", wrapped=True, modules=("TICKET", "PROJECT")),
+    _list("getOfferedItems", "ListInfoInput", """
         itemId type billDate status serviceItem client site workItem technician afterHours unitPrice qty
         discountRate amount revisedUnitPrice revisedQuantity revisedDiscountRate revisedAmount notes
-        createdTime updatedTime""", "itemId", True),
+        createdTime updatedTime"""),
 ]
 LISTS: dict[str, ListQuery] = {q.name: q for q in _QUERIES}
 
