@@ -16,7 +16,7 @@ from intuitlib.enums import Scopes
 from quickbooks import QuickBooks
 from quickbooks.cdc import change_data_capture
 from quickbooks.exceptions import AuthorizationException, ObjectNotFoundException, QuickbooksException
-from quickbooks.objects import Bill, CreditMemo, Customer, Invoice, Item, Payment, Purchase, TimeActivity
+from quickbooks.objects import Bill, CreditMemo, Customer, Employee, Invoice, Item, Payment, Purchase, TimeActivity
 
 from integrations.sandbox import Sandbox, serve
 from integrations.sandbox.testing import simulated_world
@@ -24,7 +24,7 @@ from integrations.sandbox.world import PACIFIC, QUICKBOOKS_ENTITIES
 from integrations.timestamps import parse_time
 
 CLASSES = {cls.qbo_object_name: cls for cls in (Customer, Item, Invoice, Payment, Bill, Purchase, TimeActivity,
-                                                 CreditMemo)}
+                                                 CreditMemo, Employee)}
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +86,9 @@ def test_every_synced_entity_is_read_completely_in_pages_and_counted(sandbox, qb
     assert {"Customer", "Item", "Invoice", "Payment", "Bill", "Purchase", "TimeActivity"} <= set(present)
     for entity in present:
         cls = CLASSES[entity]
-        # Customer and Item answer active records only, as Intuit does.
-        expected = sorted(r["Id"] for r in records(sandbox, entity, active_only=entity in ("Customer", "Item")))
+        # Name lists (Customer, Item, Employee) answer active records only, as Intuit does.
+        expected = sorted(r["Id"] for r in records(sandbox, entity,
+                                                   active_only=entity in ("Customer", "Item", "Employee")))
         assert expected, entity
         ids = read_in_pages(cls, qb)
         assert sorted(ids) == expected, entity  # every record once: no gaps, no repeats
