@@ -183,11 +183,16 @@ def sandbox(world_dir, settings):
 
 
 def test_the_live_sync_costs_technicians_and_keeps_a_persons_cost(sandbox, world_dir):
+    employees = employees_of(world_dir)
+    # One technician has left: QuickBooks lists an inactive employee only when asked, and
+    # the sync asks (the time they logged still costs what it cost).
+    left = employees[-1]
+    sandbox.world.edit_qb("Employee", left["Id"], Active=False)
     connect_quickbooks()
     today = dump_as_of(world_dir)
     for source in ("superops", "quickbooks"):
         assert sync_source(source, today=today).status == "succeeded"
-    employees = employees_of(world_dir)
+    assert Employee.objects.get(external_id=left["Id"]).active is False
     got = costs()
     for e in employees:
         assert got[e["PrimaryEmailAddr"]["Address"]] == Decimal(str(e["CostRate"])), e["DisplayName"]
