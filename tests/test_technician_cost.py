@@ -1,8 +1,8 @@
 """A technician's burdened cost comes from the MSP's books: QuickBooks `Employee.CostRate`
 (SuperOps has no technician cost), else the CostRate of its QuickBooks time. Employees are
 matched to technicians by email, then by name; one nobody matches is kept. A cost a person
-typed in the admin survives every later load, through import_dump and the live sync alike,
-and the KPI store prices labour with these costs."""
+typed in the admin survives every later load, through import_dump, the live sync and
+webhooks alike, and the KPI store prices labour with these costs."""
 
 from __future__ import annotations
 
@@ -210,6 +210,23 @@ def test_the_live_sync_costs_technicians_and_keeps_a_persons_cost(sandbox, world
     assert sync_source("superops", today=today).status == "succeeded"
     assert Technician.objects.get(pk=mine.pk).burdened_hourly_cost == Decimal("88")
     assert Technician.objects.get(pk=theirs.pk).burdened_hourly_cost == Decimal(str(employees[1]["CostRate"])) + 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_employee_webhook_gives_the_technician_its_new_cost(sandbox, world_dir, live_server, monkeypatch):
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", True)  # the webhook's task runs as it is queued
+    connect_quickbooks()
+    for source in ("superops", "quickbooks"):
+        assert sync_source(source, today=dump_as_of(world_dir)).status == "succeeded"
+    employee = employees_of(world_dir)[0]
+    event = sandbox.world.edit_qb("Employee", employee["Id"], CostRate=77.5)
+    answer = sandbox.post_webhook(f"{live_server.url}/integrations/quickbooks/webhook", [event], "sandbox-verifier")
+    assert answer.status_code == 200
+    tech = Technician.objects.get(email=employee["PrimaryEmailAddr"]["Address"])
+    assert tech.burdened_hourly_cost == Decimal("77.5")
+    assert Employee.objects.get(external_id=employee["Id"]).cost_rate == Decimal("77.5")
 
 
 def test_feature_build_prices_labour_with_the_loaded_costs(world_dir):

@@ -33,6 +33,7 @@ from integrations.matching_fuzzy import match_customers
 from integrations.models import WebhookEvent
 from integrations.sync import engine
 from integrations.sync.errors import PermanentError, SyncError
+from integrations.technician_costs import apply_technician_costs
 from integrations.timestamps import parse_time
 
 from .client import QuickBooksClient
@@ -41,6 +42,8 @@ from .sync import record_realm_error
 log = logging.getLogger(__name__)
 SOURCE = "quickbooks"
 ORDER = [name for source, name in LOAD_ORDER if source == SOURCE]
+# Entities whose change can change a technician's cost (CostRate).
+COSTED_BY = frozenset({"Employee", "TimeActivity"})
 _CLOUD_OPERATIONS = {"created": "Create", "updated": "Update", "deleted": "Delete", "merged": "Merge",
                      "voided": "Void", "emailed": "Emailed"}
 # The sweep leaves alone events younger than this (their own task is probably fetching them)
@@ -147,6 +150,8 @@ def _process_realm(run: SyncRun, realm: str, events: list[WebhookEvent], transpo
             _apply(client, run, event)
             if event.entity == "Customer":
                 match_customers(run)
+        if any(event.entity in COSTED_BY for event in events):
+            apply_technician_costs(run)  # an employee's new CostRate is its technician's cost now
     finally:
         client.close()
 
@@ -159,7 +164,7 @@ def _occurred(event: WebhookEvent):
 
 
 def _apply(client: QuickBooksClient, run: SyncRun, event: WebhookEvent) -> None:
-    known = event.entity in ORDER  # others (Vendor, Employee, Account...) are not synced
+    known = event.entity in ORDER  # others (Vendor, Account...) are not synced
     # Every operation, a Delete included, reads the entity: QuickBooks' answer now decides.
     record = client.read(event.entity, event.entity_id) if known else None
     with transaction.atomic():
