@@ -85,8 +85,21 @@ def main() -> None:
 
 def data_models():
     from clients.models import (
-        Asset, Client, Contract, Customer, Expense, Interaction, Invoice, InvoiceLine, Payment, PaymentApplication,
-        SatisfactionSurvey, ServiceItem, Technician, Ticket, Worklog,
+        Asset,
+        Client,
+        Contract,
+        Customer,
+        Expense,
+        Interaction,
+        Invoice,
+        InvoiceLine,
+        Payment,
+        PaymentApplication,
+        SatisfactionSurvey,
+        ServiceItem,
+        Technician,
+        Ticket,
+        Worklog,
     )
 
     # Dependency order, parents first.
@@ -143,7 +156,7 @@ def run_bench(dump: Path, work: Path, second_run: bool) -> dict:
     for model in models:
         rows = model.objects.order_by("pk").values().iterator(chunk_size=BATCH_SIZE)
         while True:
-            chunk = [row for _, row in zip(range(BATCH_SIZE), rows)]
+            chunk = [row for _, row in zip(range(BATCH_SIZE), rows, strict=False)]
             if not chunk:
                 break
             started, cpu = time.perf_counter(), time.process_time()

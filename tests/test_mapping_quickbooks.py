@@ -23,6 +23,7 @@ from clients.models import (
     Technician,
     Worklog,
 )
+from integrations import entities
 from integrations.local.mapping import map_interaction
 from integrations.quickbooks.mapping import (
     MAPPERS,
@@ -386,5 +387,4 @@ def test_interaction_maps_every_field():
 
 
 def test_mappers_table_covers_every_entity():
-    assert set(MAPPERS) == {"Customer", "Item", "Invoice", "Payment", "CreditMemo", "Bill", "Purchase",
-                            "TimeActivity", "Employee"}
+    assert set(MAPPERS) == {kind.name for kind in entities.of("quickbooks")}

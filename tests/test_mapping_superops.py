@@ -23,6 +23,7 @@ from clients.models import (
     Ticket,
     Worklog,
 )
+from integrations import entities
 from integrations.records import BadRecord, Ref
 from integrations.superops.mapping import (
     MAPPERS,
@@ -646,9 +647,5 @@ def test_bad_offered_item_names_field_and_value(changes, reason):
         map_offered_item(variant(OFFERED_ITEM, **changes))
 
 
-def test_mappers_table_names_each_list_query():
-    assert {query: key for query, (key, _) in MAPPERS.items()} == {
-        "getClientList": "clients", "getClientUserList": "userList", "getTechnicianList": "userList",
-        "getServiceItemList": "items", "getClientContractList": "clientContracts", "getAssetList": "assets",
-        "getTicketList": "tickets", "getWorklogEntries": "entries", "getOfferedItems": "items",
-    }
+def test_mappers_table_has_a_mapper_for_each_superops_list():
+    assert set(MAPPERS) == {kind.name for kind in entities.of("superops")}

@@ -283,7 +283,7 @@ def test_every_record_carries_the_fields_the_contract_names(leaky):
 
 def test_every_clean_record_maps_and_every_broken_one_is_rejected(leaky):
     rejected = Counter()
-    for name, (_key, mapper) in SO_MAPPERS.items():
+    for name, mapper in SO_MAPPERS.items():
         for position, record in leaky._indexed(name):
             try:
                 mapper(record)

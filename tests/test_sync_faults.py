@@ -176,7 +176,8 @@ def test_a_run_killed_mid_way_and_rerun_equals_a_clean_run(world_dir, tmp_path, 
             start, qb_start = sandbox.api_requests, sandbox.served["quickbooks"]
             fired = threading.Event()
 
-            def kill(number: int, process=process, start=start, kill_at=kill_at, qb_start=qb_start) -> None:
+            def kill(number: int, process=process, start=start, kill_at=kill_at, qb_start=qb_start,
+                     fired=fired) -> None:
                 due = sandbox.served["quickbooks"] - qb_start >= 3 if kill_at is None else number - start >= kill_at
                 if due and not fired.is_set():
                     fired.set()

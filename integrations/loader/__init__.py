@@ -22,6 +22,7 @@ from typing import Any
 
 from clients.models import SyncRun
 
+from .. import entities
 from ..local import mapping as local_mapping
 from ..quickbooks import mapping as qb_mapping
 from ..superops import mapping as so_mapping
@@ -47,37 +48,11 @@ class Entity:
     mapper: Callable[..., Any]
 
 
-def _superops(name: str, *id_path: str) -> Entity:
-    list_key, mapper = so_mapping.MAPPERS[name]
-    return Entity("superops", name, list_key, id_path, mapper)
-
-
-def _quickbooks(name: str) -> Entity:
-    return Entity("quickbooks", name, name, ("Id",), qb_mapping.MAPPERS[name])
-
-
-_ENTITY_LIST = [
-    _superops("getClientList", "accountId"),
-    _superops("getClientUserList", "userId"),
-    _superops("getTechnicianList", "userId"),
-    _superops("getServiceItemList", "itemId"),
-    _superops("getClientContractList", "contractId"),
-    _superops("getAssetList", "assetId"),
-    _superops("getTicketList", "ticketId"),
-    _superops("getWorklogEntries", "itemId"),
-    _superops("getOfferedItems", "itemId"),
-    _quickbooks("Customer"),
-    _quickbooks("Item"),
-    # Staff with their hourly cost; matched to technicians once loaded (technician_costs).
-    _quickbooks("Employee"),
-    _quickbooks("Invoice"),
-    _quickbooks("Payment"),
-    _quickbooks("CreditMemo"),
-    _quickbooks("Bill"),
-    _quickbooks("Purchase"),
-    _quickbooks("TimeActivity"),
-    Entity("local", "interactions", "interactions", ("id",), local_mapping.map_interaction),
-]
+_MAPPERS: dict[str, dict[str, Callable[..., Any]]] = {
+    "superops": so_mapping.MAPPERS, "quickbooks": qb_mapping.MAPPERS, "local": local_mapping.MAPPERS}
+# The one entity table (integrations/entities.py) with each entity's mapper, in load order.
+_ENTITY_LIST = [Entity(kind.provider, kind.name, kind.list_key, (kind.id_key,), _MAPPERS[kind.provider][kind.name])
+                for kind in entities.TABLE]
 ENTITIES: dict[tuple[str, str], Entity] = {(e.source, e.name): e for e in _ENTITY_LIST}
 LOAD_ORDER: list[tuple[str, str]] = [(e.source, e.name) for e in _ENTITY_LIST]
 

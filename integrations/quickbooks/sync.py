@@ -32,8 +32,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients.models import SyncRun
+from integrations import entities
 from integrations.conf import setting
-from integrations.loader import LOAD_ORDER
 from integrations.matching_fuzzy import match_customers
 from integrations.models import QuickBooksConnection
 from integrations.sync import engine
@@ -45,9 +45,10 @@ from .client import MAX_RESULTS, QuickBooksClient
 
 log = logging.getLogger(__name__)
 SOURCE = "quickbooks"
-ENTITIES = [name for source, name in LOAD_ORDER if source == SOURCE]
-# Entities CDC does not serve (Intuit's CDC entity list has no TimeActivity).
-NOT_IN_CDC = frozenset({"TimeActivity"})
+ENTITIES = [kind.name for kind in entities.of(SOURCE)]
+# Entities CDC does not serve (Intuit's CDC entity list has no TimeActivity): read by
+# MetaData.LastUpdatedTime instead.
+NOT_IN_CDC = frozenset(kind.name for kind in entities.of(SOURCE) if kind.reading == entities.Reading.LAST_UPDATED)
 CDC_LOOKBACK = timedelta(days=30)
 # A watermark this close to CDC's limit is read in full: the request takes time, and our
 # notion of QuickBooks' clock is the time of an earlier answer.

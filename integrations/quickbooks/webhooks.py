@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clients.models import Customer, SyncRun
-from integrations.loader import LOAD_ORDER
+from integrations import entities
 from integrations.matching_fuzzy import match_customers
 from integrations.models import WebhookEvent
 from integrations.sync import engine
@@ -41,7 +41,7 @@ from .sync import record_realm_error
 
 log = logging.getLogger(__name__)
 SOURCE = "quickbooks"
-ORDER = [name for source, name in LOAD_ORDER if source == SOURCE]
+ORDER = [kind.name for kind in entities.of(SOURCE)]
 # Entities whose change can change a technician's cost (CostRate).
 COSTED_BY = frozenset({"Employee", "TimeActivity"})
 _CLOUD_OPERATIONS = {"created": "Create", "updated": "Update", "deleted": "Delete", "merged": "Merge",

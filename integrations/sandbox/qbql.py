@@ -21,9 +21,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 MAX_RESULTS = 1000
 DEFAULT_RESULTS = 100  # Intuit's page size when MAXRESULTS is not given

@@ -167,8 +167,8 @@ class World:
             self._stamp_qb(invoice, now)
             changes.edited.setdefault(("quickbooks", "Invoice"), []).append(invoice_id)
             changes.events.append(self._event("Invoice", invoice_id, "Update", now))
-        paid = {str(l["TxnId"]) for p in self.quickbooks["Payment"].values()
-                for line in p.get("Line") or [] for l in line.get("LinkedTxn") or []}
+        paid = {str(link["TxnId"]) for p in self.quickbooks["Payment"].values()
+                for line in p.get("Line") or [] for link in line.get("LinkedTxn") or []}
         edited_invoices = set(changes.edited.get(("quickbooks", "Invoice"), []))
         unpaid = {k: v for k, v in invoices.items() if k not in paid and k not in edited_invoices}
         for entity, pool in (("Invoice", unpaid), ("Payment", self.quickbooks["Payment"])):
@@ -184,7 +184,8 @@ class World:
             self.so_deleted["getTicketList"].add(ticket_id)
             changes.deleted.setdefault(("superops", "getTicketList"), []).append(ticket_id)
             entries = self.superops["getWorklogEntries"]
-            for entry_id in [k for k, w in entries.items() if str((w.get("workItem") or {}).get("workId")) == ticket_id]:
+            logged = [k for k, w in entries.items() if str((w.get("workItem") or {}).get("workId")) == ticket_id]
+            for entry_id in logged:
                 del entries[entry_id]
                 self.so_deleted["getWorklogEntries"].add(entry_id)
                 changes.deleted.setdefault(("superops", "getWorklogEntries"), []).append(entry_id)

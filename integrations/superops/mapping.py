@@ -2,7 +2,8 @@
 
 The shapes are those of integrations/PAYLOADS.md; each mapper returns a `Mapped` (or a list
 for tickets, which may carry a satisfaction survey) or raises `BadRecord` naming the field.
-`MAPPERS` maps a list query to (list key, mapper) for the dump loader and the live sync.
+`MAPPERS` maps a list query to its mapper for the dump loader and the live sync (the list
+key and id are in the entity table, integrations/entities.py).
 
 What a tenant configures itself never rejects a record: custom fields are read through the
 field map and stages, statuses, priorities and categories through the value maps, both passed
@@ -623,14 +624,14 @@ def map_offered_item(p: dict) -> Mapped:
 Mapper = Callable[..., "Mapped | list[Mapped]"]
 
 # query name -> (list key inside the response, mapper).
-MAPPERS: dict[str, tuple[str, Mapper]] = {
-    "getClientList": ("clients", map_client),
-    "getClientUserList": ("userList", map_client_user),
-    "getTechnicianList": ("userList", map_technician),
-    "getServiceItemList": ("items", map_service_item),
-    "getClientContractList": ("clientContracts", map_contract),
-    "getAssetList": ("assets", map_asset),
-    "getTicketList": ("tickets", map_ticket),
-    "getWorklogEntries": ("entries", map_worklog),
-    "getOfferedItems": ("items", map_offered_item),
+MAPPERS: dict[str, Mapper] = {
+    "getClientList": map_client,
+    "getClientUserList": map_client_user,
+    "getTechnicianList": map_technician,
+    "getServiceItemList": map_service_item,
+    "getClientContractList": map_contract,
+    "getAssetList": map_asset,
+    "getTicketList": map_ticket,
+    "getWorklogEntries": map_worklog,
+    "getOfferedItems": map_offered_item,
 }

@@ -1,5 +1,5 @@
 """Reading SuperOps into the database: the tenant's vocabularies (seeding the value maps),
-then every list of LOAD_ORDER, page by page.
+then every SuperOps list of the entity table (integrations/entities.py), page by page.
 
 Only lists whose type carries updatedTime in SuperOps' schema (tickets, offered items) are
 read incrementally, filtered on updatedTime after the watermark (less a small overlap, since
@@ -29,8 +29,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients.models import RejectedRecord, SyncRun
+from integrations import entities
 from integrations.conf import setting
-from integrations.loader import ENTITIES, LOAD_ORDER, record_id
+from integrations.loader import ENTITIES, record_id
 from integrations.models import CustomerLink, SyncCursor
 from integrations.sync import engine
 from integrations.timestamps import parse_time, so_time
@@ -45,10 +46,8 @@ OVERLAP = timedelta(minutes=5)
 
 
 def lists() -> list[str]:
-    """The SuperOps lists to read, in load order: those the loader maps, we have a document
-    for, and the engine knows the rows of (new lists join once all three have them)."""
-    return [name for source, name in LOAD_ORDER
-            if source == SOURCE and name in queries.LISTS and (SOURCE, name) in engine.ROWS]
+    """The SuperOps lists to read, in load order: the entity table's, each with its document."""
+    return [kind.name for kind in entities.of(SOURCE) if kind.name in queries.LISTS]
 
 
 def sync(run: SyncRun, full: bool = False, progress=None, today: date | None = None,

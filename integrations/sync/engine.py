@@ -23,29 +23,13 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import TypeVar
 
+from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
-from clients.models import (
-    Asset,
-    Client,
-    ClientUser,
-    Contract,
-    CreditMemo,
-    Customer,
-    Employee,
-    Expense,
-    Invoice,
-    OfferedItem,
-    Payment,
-    SatisfactionSurvey,
-    ServiceItem,
-    SyncRun,
-    Technician,
-    Ticket,
-    Worklog,
-)
+from clients.models import SyncRun
 from clients.signals import announce_load
+from integrations import entities
 from integrations.loader import LoadCounts, load_records
 from integrations.models import SyncCursor, SyncLease
 
@@ -59,26 +43,10 @@ FLUSH_RECORDS = 2000
 LEASE_STALE = timedelta(minutes=30)  # a lease of another host not renewed this long is dead
 
 # (source, entity) -> the models whose rows it writes, with the column that holds the
-# payload's id and any fixed filter (Bill and Purchase lines share the Expense table).
+# payload's id and any fixed filter, from the one entity table.
 ROWS: dict[tuple[str, str], list[tuple[type, str, dict]]] = {
-    ("superops", "getClientList"): [(Client, "external_id", {})],
-    ("superops", "getTechnicianList"): [(Technician, "external_id", {})],
-    ("superops", "getServiceItemList"): [(ServiceItem, "external_id", {})],
-    ("superops", "getClientContractList"): [(Contract, "external_id", {})],
-    ("superops", "getAssetList"): [(Asset, "external_id", {})],
-    ("superops", "getTicketList"): [(Ticket, "external_id", {}), (SatisfactionSurvey, "external_id", {})],
-    ("superops", "getWorklogEntries"): [(Worklog, "external_id", {})],
-    ("superops", "getClientUserList"): [(ClientUser, "external_id", {})],
-    ("superops", "getOfferedItems"): [(OfferedItem, "external_id", {})],
-    ("quickbooks", "Customer"): [(Customer, "external_id", {})],
-    ("quickbooks", "Item"): [(ServiceItem, "external_id", {})],
-    ("quickbooks", "Employee"): [(Employee, "external_id", {})],
-    ("quickbooks", "Invoice"): [(Invoice, "external_id", {})],
-    ("quickbooks", "Payment"): [(Payment, "external_id", {})],
-    ("quickbooks", "CreditMemo"): [(CreditMemo, "external_id", {})],
-    ("quickbooks", "Bill"): [(Expense, "document_id", {"txn_type": "Bill"})],
-    ("quickbooks", "Purchase"): [(Expense, "document_id", {"txn_type": "Purchase"})],
-    ("quickbooks", "TimeActivity"): [(Worklog, "external_id", {})],
+    kind.key: [(apps.get_model(rows.model), rows.id_column, dict(rows.where)) for rows in kind.rows]
+    for kind in entities.TABLE if kind.provider != "local"
 }
 
 

@@ -76,7 +76,8 @@ def differences(a: dict, b: dict, limit: int = 10) -> list[str]:
             out.append(f"{name} {key} only in the second")
         for key in sorted(left.keys() & right.keys(), key=str):
             if left[key] != right[key]:
-                diff = {k: (left[key].get(k), right[key].get(k)) for k in left[key] if left[key].get(k) != right[key].get(k)}
+                diff = {k: (left[key].get(k), right[key].get(k))
+                        for k in left[key] if left[key].get(k) != right[key].get(k)}
                 out.append(f"{name} {key}: {diff}")
                 if len(out) > limit * 3:
                     return out

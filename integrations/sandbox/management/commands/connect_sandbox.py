@@ -19,5 +19,6 @@ class Command(BaseCommand):
         try:
             realm = connect_quickbooks()
         except Exception as exc:  # the sandbox down, or not a sandbox: say which URL was tried
-            raise CommandError(f"could not connect the sandbox at {setting('INTEGRATIONS_SANDBOX_URL')}: {exc}") from exc
+            url = setting("INTEGRATIONS_SANDBOX_URL")
+            raise CommandError(f"could not connect the sandbox at {url}: {exc}") from exc
         self.stdout.write(f"Connected the sandbox's QuickBooks company {realm}")
