@@ -5,11 +5,12 @@ from django.contrib import admin
 
 from . import models
 
-SYNC_FIELDS = ("source", "external_id", "source_updated_at", "sync_run", "deleted_at_source")
+# realm: the QuickBooks company a row came from (blank for SuperOps and local rows).
+SYNC_FIELDS = ("source", "realm", "external_id", "source_updated_at", "sync_run", "deleted_at_source")
 
 
 class SyncedAdmin(admin.ModelAdmin):
-    list_filter = ("source",)
+    list_filter = ("source", "realm")
     readonly_fields = SYNC_FIELDS
     show_full_result_count = False
     list_per_page = 50

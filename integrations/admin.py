@@ -64,9 +64,9 @@ class SyncCursorAdmin(admin.ModelAdmin):
 class QuickBooksConnectionAdmin(admin.ModelAdmin):
     # Only these columns: the encrypted tokens never reach a page.
     list_display = ("realm_id", "connected_at", "refreshed_at", "access_expires_at", "refresh_expires_at",
-                    "refresh_count")
+                    "refresh_count", "last_error")
     fields = ("realm_id", "connected_at", "refreshed_at", "access_expires_at", "refresh_expires_at",
-              "refresh_count", "connected_by")
+              "refresh_count", "connected_by", "last_error")
     readonly_fields = fields
 
     def add_view(self, request, form_url="", extra_context=None):

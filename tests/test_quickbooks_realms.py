@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
 import pytest
 
 from clients.models import Client, Customer, Invoice, Payment, Worklog
 from integrations.models import CustomerLink, QuickBooksConnection
+from integrations.quickbooks.oauth import TokenSource
 from integrations.sandbox import Sandbox, serve
 from integrations.sandbox.testing import connect_quickbooks, point_settings_at
 from integrations.sandbox.world import QUICKBOOKS_ENTITIES, SUPEROPS_LISTS, World
@@ -201,3 +203,14 @@ def test_each_company_refreshes_its_own_tokens(two_companies):
     assert sandbox.refreshes == 2
     assert rows(Invoice, REALM_A, external_id="101").get().memo == "A after refresh"
     assert rows(Invoice, REALM_B, external_id="101").get().memo == "B after refresh"
+
+
+
+def test_an_access_token_works_only_for_the_company_it_was_issued_for(two_companies, settings):
+    token_a = TokenSource(REALM_A).current()
+    query = {"query": "SELECT COUNT(*) FROM Customer", "minorversion": "75"}
+    headers = {"Authorization": f"Bearer {token_a}", "Accept": "application/json"}
+    own = httpx.get(f"{settings.QUICKBOOKS_API_BASE}/v3/company/{REALM_A}/query", params=query, headers=headers)
+    other = httpx.get(f"{settings.QUICKBOOKS_API_BASE}/v3/company/{REALM_B}/query", params=query, headers=headers)
+    assert own.status_code == 200 and own.json()["QueryResponse"]["totalCount"] == 2  # the inactive one hidden
+    assert other.status_code == 403

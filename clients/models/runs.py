@@ -20,7 +20,8 @@ class SyncRun(models.Model):
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
-        PARTIAL = "partial", "Succeeded with records set aside"
+        # Records set aside, or one connected company failed while the others were read.
+        PARTIAL = "partial", "Partly succeeded: see the error and the set-aside records"
         FAILED = "failed", "Failed"
 
     source = models.CharField(max_length=16)

@@ -128,7 +128,8 @@ def api(sandbox: Sandbox, request: Request, realm: str, rest: str) -> Response:
     if token not in sandbox.access_tokens:
         return unauthorized(sandbox, token)
     world = world_for(sandbox, realm)
-    if world is None:
+    # An access token is issued for one company, as Intuit's are: another realm refuses it.
+    if world is None or sandbox.access_tokens[token] != realm:
         return gateway_fault(sandbox, 403, "message=AuthorizationFailed; errorCode=003100; statusCode=403", None,
                              "3100", "SERVICE")
     minor = request.query.get("minorversion") or "0"

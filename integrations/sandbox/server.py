@@ -53,7 +53,7 @@ class Sandbox:
         self.cdc_limit = quickbooks_api.CDC_LIMIT  # objects in one CDC answer
         self.lock = threading.RLock()
         self.oauth_codes: dict[str, str] = {}
-        self.access_tokens: set[str] = set()
+        self.access_tokens: dict[str, str] = {}  # access token -> the realm it was issued for
         self.refresh_token: str | None = None
         self.refreshes = 0
         self.api_requests = 0  # SuperOps and QuickBooks API requests, faulted ones included
@@ -121,7 +121,7 @@ class Sandbox:
     # --- OAuth state
     def issue_tokens(self) -> tuple[str, str]:
         access, refresh = "at-" + secrets.token_urlsafe(24), "rt-" + secrets.token_urlsafe(24)
-        self.access_tokens.add(access)
+        self.access_tokens[access] = getattr(self._local, "realm", None) or self._default.realm_id
         self.refresh_token = refresh
         return access, refresh
 
