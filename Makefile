@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install demo serve clean-demo
+.PHONY: run test lint install demo serve clean-demo
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"SuperHack needs Python 3.11, found {sys.version.split()[0]} (set PYTHON=/path/to/python3.11)"'
@@ -25,3 +25,6 @@ run: install
 
 test: install
 	$(PY) -m pytest -n auto -q $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .

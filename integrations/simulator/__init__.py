@@ -1,7 +1,8 @@
 """A simulated MSP: clients, agreements, service desk, books, leaks and churn, written as a
 dump folder of SuperOps and QuickBooks API pages (see integrations/PAYLOADS.md).
 
-`simulate(...)` is the one entry point; `python manage.py simulate_msp` (a command of the sandbox app: integrations never imports the simulator) calls it.
+`simulate(...)` is the one entry point; `python manage.py simulate_msp` calls it (a command of
+the sandbox app: code under integrations/ never imports the simulator).
 """
 
 from __future__ import annotations
