@@ -18,8 +18,7 @@ import pytest
 from clients.models import RejectedRecord
 from integrations.dump import dump_as_of
 from integrations.models import QuickBooksConnection
-from integrations.sandbox import Sandbox, serve
-from integrations.sandbox.testing import connect_quickbooks, import_snapshot, point_settings_at, simulated_world
+from integrations.sandbox.testing import connect_quickbooks, import_snapshot
 from integrations.sync.runs import sync_source
 from integrations.sync.snapshot import differences, snapshot
 
@@ -37,21 +36,15 @@ FAULTS = {
 }
 
 
-@pytest.fixture(scope="session")
-def world_dir(tmp_path_factory):
-    return simulated_world(tmp_path_factory.mktemp("faults") / "msp", clients=3, months=2, seed=11)
+@pytest.fixture(scope="module")
+def world_dir(make_world):
+    return make_world(clients=3, months=2, seed=11)
 
 
 @pytest.fixture
-def sandbox(world_dir):
-    return Sandbox.from_dump(world_dir)
-
-
-@pytest.fixture
-def url(sandbox, settings):
-    with serve(sandbox) as base:
-        point_settings_at(settings, base, page_size=10, qb_page_size=5, timeout=1)
-        yield base
+def sandbox(make_sandbox):
+    """`world_dir` in small pages, with a one-second client timeout for the slow answers."""
+    return make_sandbox(page_size=10, qb_page_size=5, timeout=1)
 
 
 def sync_both(world_dir):
@@ -60,7 +53,7 @@ def sync_both(world_dir):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("switches", FAULTS.values(), ids=FAULTS.keys())
-def test_fault_ends_with_the_data_of_a_clean_run(url, sandbox, world_dir, switches):
+def test_fault_ends_with_the_data_of_a_clean_run(sandbox, world_dir, switches):
     expected = import_snapshot(world_dir)
     connect_quickbooks()
     sandbox.faults.update(**switches)
@@ -73,7 +66,7 @@ def test_fault_ends_with_the_data_of_a_clean_run(url, sandbox, world_dir, switch
 
 
 @pytest.mark.django_db
-def test_malformed_records_are_set_aside_and_the_rest_loads(url, sandbox, world_dir):
+def test_malformed_records_are_set_aside_and_the_rest_loads(sandbox, world_dir):
     expected = import_snapshot(world_dir)
     connect_quickbooks()
     sandbox.faults.update(malformed=2)
@@ -150,46 +143,45 @@ def _runs_of(env: dict) -> list[tuple[str, str]]:
 
 
 @pytest.mark.slow
-def test_a_run_killed_mid_way_and_rerun_equals_a_clean_run(world_dir, tmp_path, request):
-    sandbox = Sandbox.from_dump(world_dir)
-    with serve(sandbox) as base:
-        common = {**os.environ, "DEBUG": "true", "INTEGRATIONS_SANDBOX_URL": base, "SYNC_BACKOFF_BASE_MS": "1",
-                  "SUPEROPS_REQUESTS_PER_MINUTE": "0", "QUICKBOOKS_REQUESTS_PER_MINUTE": "0",
-                  "SUPEROPS_PAGE_SIZE": "10", "QUICKBOOKS_PAGE_SIZE": "5", "QUICKBOOKS_CDC_LIMIT": "5",
-                  "SUPERHACK_VAR_DIR": str(tmp_path / "var")}
-        clean = {**common, **_database_env(tmp_path, "clean")}
-        killed = {**common, **_database_env(tmp_path, "killed")}
-        request.addfinalizer(lambda: (_drop_database(clean), _drop_database(killed)))
-        _manage(clean, "migrate", "--noinput")
-        _manage(clean, "connect_sandbox")
-        _manage(clean, "sync", "--full", "--no-progress")
-        expected = _snapshot_of(clean)
-        requests_for_a_run = sandbox.api_requests
+def test_a_run_killed_mid_way_and_rerun_equals_a_clean_run(make_sandbox, tmp_path, request):
+    sandbox = make_sandbox()  # the subprocesses are pointed at it through their environment
+    common = {**os.environ, "DEBUG": "true", "INTEGRATIONS_SANDBOX_URL": sandbox.url, "SYNC_BACKOFF_BASE_MS": "1",
+              "SUPEROPS_REQUESTS_PER_MINUTE": "0", "QUICKBOOKS_REQUESTS_PER_MINUTE": "0",
+              "SUPEROPS_PAGE_SIZE": "10", "QUICKBOOKS_PAGE_SIZE": "5", "QUICKBOOKS_CDC_LIMIT": "5",
+              "SUPERHACK_VAR_DIR": str(tmp_path / "var")}
+    clean = {**common, **_database_env(tmp_path, "clean")}
+    killed = {**common, **_database_env(tmp_path, "killed")}
+    request.addfinalizer(lambda: (_drop_database(clean), _drop_database(killed)))
+    _manage(clean, "migrate", "--noinput")
+    _manage(clean, "connect_sandbox")
+    _manage(clean, "sync", "--full", "--no-progress")
+    expected = _snapshot_of(clean)
+    requests_for_a_run = sandbox.api_requests
 
-        _manage(killed, "migrate", "--noinput")
-        _manage(killed, "connect_sandbox")
-        # Kill at several points: early in SuperOps, late in SuperOps, inside QuickBooks (a few
-        # QuickBooks answers into the run: an incremental rerun makes fewer requests than a full one).
-        for kill_at in (5, requests_for_a_run // 2, None):
-            process = subprocess.Popen([sys.executable, "manage.py", "sync", "--no-progress"],
-                                       cwd=ROOT, env=killed, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            start, qb_start = sandbox.api_requests, sandbox.served["quickbooks"]
-            fired = threading.Event()
+    _manage(killed, "migrate", "--noinput")
+    _manage(killed, "connect_sandbox")
+    # Kill at several points: early in SuperOps, late in SuperOps, inside QuickBooks (a few
+    # QuickBooks answers into the run: an incremental rerun makes fewer requests than a full one).
+    for kill_at in (5, requests_for_a_run // 2, None):
+        process = subprocess.Popen([sys.executable, "manage.py", "sync", "--no-progress"],
+                                   cwd=ROOT, env=killed, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        start, qb_start = sandbox.api_requests, sandbox.served["quickbooks"]
+        fired = threading.Event()
 
-            def kill(number: int, process=process, start=start, kill_at=kill_at, qb_start=qb_start,
-                     fired=fired) -> None:
-                due = sandbox.served["quickbooks"] - qb_start >= 3 if kill_at is None else number - start >= kill_at
-                if due and not fired.is_set():
-                    fired.set()
-                    os.kill(process.pid, signal.SIGKILL)
+        def kill(number: int, process=process, start=start, kill_at=kill_at, qb_start=qb_start,
+                 fired=fired) -> None:
+            due = sandbox.served["quickbooks"] - qb_start >= 3 if kill_at is None else number - start >= kill_at
+            if due and not fired.is_set():
+                fired.set()
+                os.kill(process.pid, signal.SIGKILL)
 
-            sandbox.on_request = kill
-            process.wait(120)
-            sandbox.on_request = None
-            assert fired.is_set() and process.returncode == -signal.SIGKILL
-        _manage(killed, "sync", "--no-progress")
-        got = _snapshot_of(killed)
-        runs = _runs_of(killed)
+        sandbox.on_request = kill
+        process.wait(120)
+        sandbox.on_request = None
+        assert fired.is_set() and process.returncode == -signal.SIGKILL
+    _manage(killed, "sync", "--no-progress")
+    got = _snapshot_of(killed)
+    runs = _runs_of(killed)
     assert got == expected
     # The killed runs are marked interrupted by the runs that took over their lease.
     assert runs[-2:] == [("superops", "succeeded"), ("quickbooks", "succeeded")]

@@ -16,8 +16,7 @@ from clients.models import Client, Customer, Invoice, Payment, ServiceItem, Work
 from integrations.dump import dump_as_of
 from integrations.models import SyncCursor
 from integrations.quickbooks.sync import ENTITIES, NOT_IN_CDC
-from integrations.sandbox import Sandbox, serve
-from integrations.sandbox.testing import connect_quickbooks, point_settings_at, simulated_world
+from integrations.sandbox.testing import connect_quickbooks
 from integrations.sandbox.world import qb_time
 from integrations.sync.runs import sync_source
 from tests.test_quickbooks_realms import company, time_entry
@@ -25,24 +24,22 @@ from tests.test_quickbooks_realms import company, time_entry
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="session")
-def world_dir(tmp_path_factory):
-    return simulated_world(tmp_path_factory.mktemp("qb") / "msp", clients=3, months=3, seed=23)
+@pytest.fixture(scope="module")
+def world_dir(make_world):
+    return make_world(clients=3, months=3, seed=23)
 
 
 @pytest.fixture
-def sandbox(world_dir):
-    return Sandbox.from_dump(world_dir)
+def sandbox(make_sandbox):
+    return make_sandbox(page_size=50, qb_page_size=20)
 
 
 @pytest.fixture
-def synced(sandbox, settings, world_dir):
-    with serve(sandbox) as base:
-        point_settings_at(settings, base, page_size=50, qb_page_size=20)
-        connect_quickbooks()
-        for source in ("superops", "quickbooks"):
-            assert sync_source(source, today=dump_as_of(world_dir)).status == "succeeded"
-        yield sandbox
+def synced(connected_sandbox, world_dir):
+    """The connected sandbox, both sources synced once."""
+    for source in ("superops", "quickbooks"):
+        assert sync_source(source, today=dump_as_of(world_dir)).status == "succeeded"
+    return connected_sandbox
 
 
 def sync_quickbooks(world_dir):
@@ -113,14 +110,12 @@ def test_a_watermark_older_than_30_days_falls_back_to_a_full_read(synced, world_
 
 # --- a small company (tests/test_quickbooks_realms.company), read over real HTTP
 @pytest.fixture
-def small(settings):
-    sandbox = Sandbox(company("9130000000000009"))
-    with serve(sandbox) as base:
-        point_settings_at(settings, base, qb_page_size=2)
-        settings.QUICKBOOKS_CDC_LIMIT = 1000  # pages of two, whole CDC answers
-        connect_quickbooks()
-        assert sync_source("quickbooks").status == "succeeded"
-        yield sandbox
+def small(make_sandbox, settings):
+    sandbox = make_sandbox(company("9130000000000009"), qb_page_size=2)
+    settings.QUICKBOOKS_CDC_LIMIT = 1000  # pages of two, whole CDC answers
+    connect_quickbooks()
+    assert sync_source("quickbooks").status == "succeeded"
+    return sandbox
 
 
 def succeeded(**options):

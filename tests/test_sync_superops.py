@@ -15,14 +15,8 @@ from django.utils import timezone
 from clients.models import Client, ClientUser, OfferedItem, RejectedRecord, SatisfactionSurvey, Ticket, Worklog
 from integrations.dump import dump_as_of, import_dump
 from integrations.models import SyncCursor
-from integrations.sandbox import Sandbox, serve, superops_api
-from integrations.sandbox.testing import (
-    connect_quickbooks,
-    import_snapshot,
-    point_settings_at,
-    simulated_world,
-    wipe_synced_data,
-)
+from integrations.sandbox import superops_api
+from integrations.sandbox.testing import connect_quickbooks, import_snapshot, wipe_synced_data
 from integrations.superops import queries
 from integrations.superops.client import SuperOpsClient
 from integrations.sync.runs import sync_source
@@ -31,29 +25,17 @@ from integrations.sync.snapshot import differences, snapshot
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="session")
-def world_dir(tmp_path_factory):
-    return simulated_world(tmp_path_factory.mktemp("world") / "msp", clients=4, months=3)
-
-
 @pytest.fixture
-def sandbox(world_dir):
-    return Sandbox.from_dump(world_dir)
-
-
-@pytest.fixture
-def url(sandbox, settings):
-    with serve(sandbox) as base:
-        # Small pages, so a tiny world still spans many of them.
-        point_settings_at(settings, base, page_size=10, qb_page_size=5)
-        yield base
+def sandbox(make_sandbox):
+    """The default world (conftest's world_dir) served in small pages, so it spans many."""
+    return make_sandbox(page_size=10, qb_page_size=5)
 
 
 def sync_both(world_dir, full=False):
     return [sync_source(source, full=full, today=dump_as_of(world_dir)) for source in ("superops", "quickbooks")]
 
 
-def test_full_sync_equals_import_dump_row_for_row(url, world_dir):
+def test_full_sync_equals_import_dump_row_for_row(sandbox, world_dir):
     expected = import_snapshot(world_dir)
     connect_quickbooks()
     runs = sync_both(world_dir, full=True)
@@ -64,7 +46,7 @@ def test_full_sync_equals_import_dump_row_for_row(url, world_dir):
     assert sum(len(rows) for rows in got.values()) == sum(len(rows) for rows in expected.values())
 
 
-def test_incremental_sync_brings_exactly_the_changes(url, sandbox, world_dir, tmp_path):
+def test_incremental_sync_brings_exactly_the_changes(sandbox, world_dir, tmp_path):
     connect_quickbooks()
     sync_both(world_dir, full=True)
     changes = sandbox.world.mutate(seed=5, edits=3, deletions=2, new_tickets=2)
@@ -107,7 +89,7 @@ def test_incremental_sync_brings_exactly_the_changes(url, sandbox, world_dir, tm
     assert differences(expected, after) == []
 
 
-def test_a_run_with_nothing_new_writes_nothing_and_reads_one_page_per_filtered_list(url, sandbox, world_dir):
+def test_a_run_with_nothing_new_writes_nothing_and_reads_one_page_per_filtered_list(sandbox, world_dir):
     connect_quickbooks()
     sync_both(world_dir, full=True)
     before = dict(sandbox.endpoints)
@@ -124,7 +106,7 @@ def test_a_run_with_nothing_new_writes_nothing_and_reads_one_page_per_filtered_l
     ("SUPEROPS_API_TOKEN", "revoked-token", "SuperOps refused the API token (HTTP 401): check SUPEROPS_API_TOKEN"),
     ("SUPEROPS_SUBDOMAIN", "another-msp", "is the subdomain 'another-msp' right? Check SUPEROPS_SUBDOMAIN"),
 ])
-def test_bad_token_or_subdomain_fails_at_once_with_a_clear_message(url, sandbox, settings, setting, value, message):
+def test_bad_token_or_subdomain_fails_at_once_with_a_clear_message(sandbox, settings, setting, value, message):
     setattr(settings, setting, value)
     run = sync_source("superops")
     assert run.status == "failed" and message in run.error
@@ -132,7 +114,7 @@ def test_bad_token_or_subdomain_fails_at_once_with_a_clear_message(url, sandbox,
     assert not Client.objects.exists()
 
 
-def test_import_dump_and_sync_can_follow_each_other(url, world_dir):
+def test_import_dump_and_sync_can_follow_each_other(sandbox, world_dir):
     """A world imported from files and then synced live is unchanged by the sync."""
     import_dump(world_dir, progress=False)
     before = snapshot()
@@ -144,7 +126,7 @@ def test_import_dump_and_sync_can_follow_each_other(url, world_dir):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_admin_sync_now_queues_a_run_that_syncs(url, world_dir, client, monkeypatch):
+def test_admin_sync_now_queues_a_run_that_syncs(sandbox, world_dir, client, monkeypatch):
     from django.contrib.auth.models import User
     from django_q.conf import Conf
 
@@ -200,7 +182,7 @@ def requests_seen(monkeypatch):
     return seen
 
 
-def test_a_sync_reads_every_list_sorted_both_worklog_modules_and_client_users(url, sandbox, world_dir,
+def test_a_sync_reads_every_list_sorted_both_worklog_modules_and_client_users(sandbox, world_dir,
                                                                             requests_seen):
     worklogs = sandbox.world.superops["getWorklogEntries"]
     template = next(iter(worklogs.values()))
@@ -229,7 +211,7 @@ def test_a_sync_reads_every_list_sorted_both_worklog_modules_and_client_users(ur
         assert info["sort"] and info["sort"][0]["order"] == "ASC", body
 
 
-def test_a_record_edited_between_two_page_reads_is_neither_skipped_nor_repeated(url, sandbox):
+def test_a_record_edited_between_two_page_reads_is_neither_skipped_nor_repeated(sandbox):
     tickets = sandbox.world.superops["getTicketList"]
     last_id = max(tickets, key=int)
 
@@ -260,7 +242,7 @@ def test_a_record_edited_between_two_page_reads_is_neither_skipped_nor_repeated(
     client.close()
 
 
-def test_a_refused_incremental_condition_falls_back_to_a_full_read_and_the_run_says_so(url, sandbox, world_dir):
+def test_a_refused_incremental_condition_falls_back_to_a_full_read_and_the_run_says_so(sandbox, world_dir):
     sync_source("superops", full=True, today=dump_as_of(world_dir))
     ticket_id = min(sandbox.world.superops["getTicketList"], key=int)
     sandbox.world.edit_superops("getTicketList", ticket_id, subject="Changed while filters are refused")
@@ -273,7 +255,7 @@ def test_a_refused_incremental_condition_falls_back_to_a_full_read_and_the_run_s
     assert run.updated >= 1
 
 
-def test_a_refused_sort_falls_back_to_an_unsorted_read_and_the_run_says_so(url, sandbox, world_dir):
+def test_a_refused_sort_falls_back_to_an_unsorted_read_and_the_run_says_so(sandbox, world_dir):
     sandbox.faults.update(refuse_sort=True)
     run = sync_source("superops", full=True, today=dump_as_of(world_dir))
     assert run.status == "succeeded", run.error
@@ -282,7 +264,7 @@ def test_a_refused_sort_falls_back_to_an_unsorted_read_and_the_run_says_so(url, 
     assert Client.objects.count() == len(sandbox.world.superops["getClientList"])
 
 
-def test_an_unsorted_read_that_missed_a_moved_record_marks_nothing_deleted(url, sandbox, world_dir, monkeypatch):
+def test_an_unsorted_read_that_missed_a_moved_record_marks_nothing_deleted(sandbox, world_dir, monkeypatch):
     sync_source("superops", full=True, today=dump_as_of(world_dir))
     sandbox.faults.update(refuse_sort=True)
     handle, edited = superops_api.handle, []
@@ -304,7 +286,7 @@ def test_an_unsorted_read_that_missed_a_moved_record_marks_nothing_deleted(url, 
     assert not Ticket.objects.filter(deleted_at_source__isnull=False).exists()
 
 
-def test_the_nightly_full_read_marks_a_deleted_ticket_deleted(url, sandbox, world_dir, settings):
+def test_the_nightly_full_read_marks_a_deleted_ticket_deleted(sandbox, world_dir, settings):
     settings.SUPEROPS_FULL_READ_HOURS = 24
     sync_source("superops", full=True, today=dump_as_of(world_dir))
     tickets = sandbox.world.superops["getTicketList"]
@@ -330,7 +312,7 @@ def test_the_nightly_full_read_marks_a_deleted_ticket_deleted(url, sandbox, worl
     assert timezone.now() - cursor.last_full_at < timedelta(minutes=5)
 
 
-def test_a_record_superops_cannot_serve_is_set_aside_and_the_rest_loads(url, sandbox, world_dir):
+def test_a_record_superops_cannot_serve_is_set_aside_and_the_rest_loads(sandbox, world_dir):
     sync_source("superops", full=True, today=dump_as_of(world_dir))
     tickets = sandbox.world.superops["getTicketList"]
     broken, gone = sorted(tickets, key=int)[:2]
@@ -349,7 +331,7 @@ def test_a_record_superops_cannot_serve_is_set_aside_and_the_rest_loads(url, san
     assert Ticket.objects.get(external_id=gone).deleted_at_source is None
 
 
-def test_the_tenant_vocabularies_are_read_as_superops_lists_them(url, sandbox):
+def test_the_tenant_vocabularies_are_read_as_superops_lists_them(sandbox):
     client = SuperOpsClient()
     stages = client.vocabulary("getClientStageList")
     priorities = client.vocabulary("getPriorityList")
@@ -359,7 +341,7 @@ def test_the_tenant_vocabularies_are_read_as_superops_lists_them(url, sandbox):
     assert set(priorities[0]) == {"id", "name", "colorCode"}
 
 
-def test_a_sync_seeds_the_value_maps_from_the_vocabularies_first(url, sandbox, world_dir, requests_seen):
+def test_a_sync_seeds_the_value_maps_from_the_vocabularies_first(sandbox, world_dir, requests_seen):
     from integrations.models import ValueMap
 
     sandbox.world.superops["getPriorityList"]["99"] = {"id": "99", "name": "P0 - Site Down", "colorCode": None}

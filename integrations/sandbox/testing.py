@@ -59,8 +59,10 @@ def wipe_synced_data() -> None:
         model.objects.all().delete()
 
 
-def simulated_world(folder, clients: int = 4, months: int = 3, seed: int = 7):
-    """A small simulated MSP (integrations.simulator) in `folder`, made once."""
+def simulated_world(folder, clients: int = 4, months: int = 3, seed: int = 7, **options):
+    """A small simulated MSP (integrations.simulator) in `folder`, made once. `options` go to
+    simulate() over these defaults: leak_rate 0.1, churn_rate 0.2, end_month October 2026
+    (end_month=None: the last full month before today)."""
     from datetime import date
     from pathlib import Path
 
@@ -68,8 +70,8 @@ def simulated_world(folder, clients: int = 4, months: int = 3, seed: int = 7):
 
     folder = Path(folder)
     if not (folder / "manifest.json").exists():
-        simulate(clients=clients, months=months, seed=seed, leak_rate=0.1, churn_rate=0.2, out_dir=folder,
-                 end_month=date(2026, 10, 1))
+        options = {"leak_rate": 0.1, "churn_rate": 0.2, "end_month": date(2026, 10, 1), **options}
+        simulate(clients=clients, months=months, seed=seed, out_dir=folder, **options)
     return folder
 
 
