@@ -1,1 +1,1 @@
-"""QuickBooks Online: payload mapping (mapping.py); the live client and sync live beside it."""
+"""QuickBooks Online: payload mapping (the mapping package); the live client and sync live beside it."""

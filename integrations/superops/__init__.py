@@ -1,1 +1,1 @@
-"""SuperOps PSA: payload mapping (mapping.py); the live client and sync live beside it."""
+"""SuperOps PSA: payload mapping (the mapping package); the live client and sync live beside it."""
