@@ -14,8 +14,7 @@ from integrations.matching_fuzzy import core_name, match_customers, unmatched_cl
 from integrations.models import ClientMatchCandidate
 from integrations.quickbooks import sync as qb_sync
 from integrations.quickbooks.client import QuickBooksClient
-from integrations.sandbox import Sandbox, serve
-from integrations.sandbox.testing import connect_quickbooks, point_settings_at, simulated_world
+from integrations.sandbox.testing import connect_quickbooks
 from integrations.superops import sync as so_sync
 from integrations.superops.client import SuperOpsClient
 from integrations.sync import engine
@@ -23,25 +22,18 @@ from integrations.sync import engine
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="session")
-def world_dir(tmp_path_factory):
-    return simulated_world(tmp_path_factory.mktemp("match") / "msp", clients=40, months=1, seed=31)
-
-
 @pytest.fixture
-def perturbed(world_dir, settings):
-    """Clients and (perturbed) customers synced from the sandbox; yields the truth."""
-    sandbox = Sandbox.from_dump(world_dir)
+def perturbed(make_sandbox):
+    """Clients and (perturbed) customers synced from the sandbox; gives the truth."""
+    sandbox = make_sandbox(clients=40, months=1, seed=31)
     truth = sandbox.world.perturb_customer_names(seed=8, decoys=4)
-    with serve(sandbox) as base:
-        point_settings_at(settings, base)
-        connect_quickbooks()
-        run = engine.start_run("superops", "command")
-        so_sync.sync_list(SuperOpsClient(), run, "getClientList", full=True)
-        qb = QuickBooksClient(sandbox.world.realm_id)
-        for entity in ("Customer", "Item", "Invoice"):
-            qb_sync.sync_entity(qb, run, entity, full=True)
-        yield truth
+    connect_quickbooks()
+    run = engine.start_run("superops", "command")
+    so_sync.sync_list(SuperOpsClient(), run, "getClientList", full=True)
+    qb = QuickBooksClient(sandbox.world.realm_id)
+    for entity in ("Customer", "Item", "Invoice"):
+        qb_sync.sync_entity(qb, run, entity, full=True)
+    return truth
 
 
 def pairs() -> dict[str, str | None]:

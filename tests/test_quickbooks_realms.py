@@ -16,8 +16,8 @@ import pytest
 from clients.models import Client, Customer, Invoice, Payment, Worklog
 from integrations.models import CustomerLink, QuickBooksConnection
 from integrations.quickbooks.oauth import TokenSource
-from integrations.sandbox import Sandbox, serve
-from integrations.sandbox.testing import connect_quickbooks, point_settings_at
+from integrations.sandbox import Sandbox
+from integrations.sandbox.testing import connect_quickbooks
 from integrations.sandbox.world import QUICKBOOKS_ENTITIES, SUPEROPS_LISTS, World
 from integrations.sync.runs import sync_source
 
@@ -94,15 +94,14 @@ def synced(run):
 
 
 @pytest.fixture
-def two_companies(settings):
+def two_companies(make_sandbox):
     sandbox = Sandbox(company(REALM_A))
     sandbox.add_company(company(REALM_B, names=("Zeta Clinic", "Old Mill", "Gamma Works")))
-    with serve(sandbox) as base:
-        point_settings_at(settings, base, qb_page_size=2)
-        connect(sandbox, REALM_A)
-        connect(sandbox, REALM_B)
-        synced(sync_source("quickbooks"))
-        yield sandbox
+    make_sandbox(sandbox, qb_page_size=2)
+    connect(sandbox, REALM_A)
+    connect(sandbox, REALM_B)
+    synced(sync_source("quickbooks"))
+    return sandbox
 
 
 def rows(model, realm: str, **filters):
@@ -176,22 +175,20 @@ def test_a_company_with_a_revoked_token_does_not_stop_the_other(two_companies):
     assert sync_source("quickbooks").status == "failed"
 
 
-def test_rows_without_a_company_are_given_to_the_one_company_connected(settings):
+def test_rows_without_a_company_are_given_to_the_one_company_connected(make_sandbox):
     # A customer loaded before rows carried their company (or by import_dump from files).
     Customer.objects.create(source="quickbooks", external_id="1", display_name="Acme Dental")
-    sandbox = Sandbox(company(REALM_A))
-    with serve(sandbox) as base:
-        point_settings_at(settings, base)
-        connect(sandbox, REALM_A)
-        synced(sync_source("quickbooks"))
-        assert Customer.objects.count() == 3  # customer 1 was given to the company, not read again
-        assert set(Customer.objects.values_list("realm", flat=True)) == {REALM_A}
-        # With two companies connected, which one such a row belongs to is unknown: it stays.
-        Customer.objects.create(source="quickbooks", external_id="9", display_name="Unknown")
-        sandbox.add_company(company(REALM_B))
-        connect(sandbox, REALM_B)
-        synced(sync_source("quickbooks"))
-        assert Customer.objects.get(external_id="9").realm == ""
+    sandbox = make_sandbox(company(REALM_A))
+    connect(sandbox, REALM_A)
+    synced(sync_source("quickbooks"))
+    assert Customer.objects.count() == 3  # customer 1 was given to the company, not read again
+    assert set(Customer.objects.values_list("realm", flat=True)) == {REALM_A}
+    # With two companies connected, which one such a row belongs to is unknown: it stays.
+    Customer.objects.create(source="quickbooks", external_id="9", display_name="Unknown")
+    sandbox.add_company(company(REALM_B))
+    connect(sandbox, REALM_B)
+    synced(sync_source("quickbooks"))
+    assert Customer.objects.get(external_id="9").realm == ""
 
 
 def test_each_company_refreshes_its_own_tokens(two_companies):

@@ -18,8 +18,6 @@ from quickbooks.cdc import change_data_capture
 from quickbooks.exceptions import AuthorizationException, ObjectNotFoundException, QuickbooksException
 from quickbooks.objects import Bill, CreditMemo, Customer, Employee, Invoice, Item, Payment, Purchase, TimeActivity
 
-from integrations.sandbox import Sandbox, serve
-from integrations.sandbox.testing import simulated_world
 from integrations.sandbox.world import PACIFIC, QUICKBOOKS_ENTITIES
 from integrations.timestamps import parse_time
 
@@ -27,14 +25,9 @@ CLASSES = {cls.qbo_object_name: cls for cls in (Customer, Item, Invoice, Payment
                                                  CreditMemo, Employee)}
 
 
-@pytest.fixture(scope="module")
-def world_dir(tmp_path_factory):
-    return simulated_world(tmp_path_factory.mktemp("qbref") / "msp", clients=4, months=3, seed=11)
-
-
 @pytest.fixture
-def sandbox(world_dir):
-    sandbox = Sandbox.from_dump(world_dir)
+def sandbox(make_sandbox):
+    sandbox = make_sandbox(clients=4, months=3, seed=11)
     # A churned customer and a retired item, as a real company keeps them: inactive, and the
     # customer renamed with QuickBooks' " (deleted)" suffix.
     world = sandbox.world
@@ -51,18 +44,17 @@ def qb(sandbox, monkeypatch):
     """A python-quickbooks client connected through the OAuth code flow."""
     # requests-oauthlib refuses plain http unless told this is a local test server.
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    with serve(sandbox) as url:
-        auth = AuthClient("sandbox-client", "sandbox-secret", "http://app.example/callback",
-                          f"{url}/.well-known/openid_configuration")
-        consent = httpx.get(auth.get_authorization_url([Scopes.ACCOUNTING]), follow_redirects=False)
-        params = httpx.URL(consent.headers["Location"]).params
-        auth.get_bearer_token(params["code"], realm_id=params["realmId"])
-        client = QuickBooks(auth_client=auth, refresh_token=auth.refresh_token, company_id=params["realmId"],
-                            minorversion=75)
-        # python-quickbooks builds its URLs from api_url_v3 (sandbox_api_url_v3 for Intuit's
-        # sandbox); an instance attribute points this client, and only it, at ours.
-        client.api_url_v3 = f"{url}/v3"
-        yield client
+    auth = AuthClient("sandbox-client", "sandbox-secret", "http://app.example/callback",
+                      f"{sandbox.url}/.well-known/openid_configuration")
+    consent = httpx.get(auth.get_authorization_url([Scopes.ACCOUNTING]), follow_redirects=False)
+    params = httpx.URL(consent.headers["Location"]).params
+    auth.get_bearer_token(params["code"], realm_id=params["realmId"])
+    client = QuickBooks(auth_client=auth, refresh_token=auth.refresh_token, company_id=params["realmId"],
+                        minorversion=75)
+    # python-quickbooks builds its URLs from api_url_v3 (sandbox_api_url_v3 for Intuit's
+    # sandbox); an instance attribute points this client, and only it, at ours.
+    client.api_url_v3 = f"{sandbox.url}/v3"
+    return client
 
 
 def records(sandbox, entity, active_only=False):

@@ -18,16 +18,10 @@ from django.urls import reverse
 from clients.models import Employee, RejectedRecord, Technician, Worklog
 from integrations.dump import dump_as_of, format_summary, import_dump
 from integrations.quickbooks.mapping import TechnicianIndex, map_employee, match_technician
-from integrations.sandbox import Sandbox, serve
-from integrations.sandbox.testing import connect_quickbooks, point_settings_at, simulated_world
+from integrations.sandbox.testing import connect_quickbooks
 from integrations.sync.runs import sync_source
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def world_dir(tmp_path_factory):
-    return simulated_world(tmp_path_factory.mktemp("costs") / "msp", clients=4, months=3, seed=7)
 
 
 def employees_of(folder: Path) -> list[dict]:
@@ -175,11 +169,8 @@ def test_matching_prefers_email_and_ignores_ambiguous_names():
 
 
 @pytest.fixture
-def sandbox(world_dir, settings):
-    sandbox = Sandbox.from_dump(world_dir)
-    with serve(sandbox) as base:
-        point_settings_at(settings, base, page_size=50, qb_page_size=20)
-        yield sandbox
+def sandbox(make_sandbox):
+    return make_sandbox(page_size=50, qb_page_size=20)
 
 
 def test_the_live_sync_costs_technicians_and_keeps_a_persons_cost(sandbox, world_dir):

@@ -13,8 +13,6 @@ from django.urls import reverse
 
 from clients.models import Client, RejectedRecord, SatisfactionSurvey, Ticket
 from integrations.models import FieldMap, ValueMap
-from integrations.sandbox import Sandbox, serve
-from integrations.sandbox.testing import point_settings_at
 from integrations.superops.client import SuperOpsClient
 from integrations.superops.vocabulary import seed_from_superops
 from integrations.sync.runs import sync_source
@@ -49,10 +47,9 @@ def folder(tmp_path) -> Path:
     return write_dump(tmp_path / "dump", tenant_world())
 
 
-def test_unknown_stage_status_and_priority_load_over_the_sandbox(folder, settings):
-    with serve(Sandbox.from_dump(folder)) as base:
-        point_settings_at(settings, base, page_size=2)
-        run = sync_source("superops", full=True)
+def test_unknown_stage_status_and_priority_load_over_the_sandbox(folder, make_sandbox):
+    make_sandbox(folder, page_size=2)
+    run = sync_source("superops", full=True)
     assert (run.status, run.set_aside) == ("succeeded", 0), run.error
     assert not RejectedRecord.objects.exists()
     birch = Client.objects.get(external_id="4002")
@@ -62,7 +59,7 @@ def test_unknown_stage_status_and_priority_load_over_the_sandbox(folder, setting
     assert Ticket.objects.get(external_id="100001").priority == "medium"  # "Medium" as sent
 
 
-def test_the_tenants_vocabularies_read_live_seed_the_value_maps(tmp_path, settings):
+def test_the_tenants_vocabularies_read_live_seed_the_value_maps(tmp_path, make_sandbox):
     folder = write_dump(tmp_path / "dump", tenant_world())
     stages = [{"stageId": "1", "name": "Customer", "constant": "CUSTOMER",
                "statuses": [{"statusId": "11", "name": "Hibernating", "constant": None}]},
@@ -75,13 +72,12 @@ def test_the_tenants_vocabularies_read_live_seed_the_value_maps(tmp_path, settin
         page.parent.mkdir(parents=True)
         page.write_text(json.dumps({"data": {query: entries}}))
     ValueMap.objects.create(kind="ticket_priority", source_value="Whenever", our_value="low")  # a person's
-    with serve(Sandbox.from_dump(folder)) as base:
-        point_settings_at(settings, base)
-        client = SuperOpsClient()
-        try:
-            added, problems = seed_from_superops(client)
-        finally:
-            client.close()
+    make_sandbox(folder)
+    client = SuperOpsClient()
+    try:
+        added, problems = seed_from_superops(client)
+    finally:
+        client.close()
     assert (added, problems) == (5, [])
     assert set(ValueMap.objects.values_list("kind", "source_value", "our_value", "seeded")) == {
         ("client_stage", "Customer", "active", True), ("client_stage", "Platinum Partner", "active", True),

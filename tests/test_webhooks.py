@@ -15,8 +15,6 @@ from django_q.conf import Conf
 from clients.models import Customer, Invoice, SyncRun
 from integrations import tasks
 from integrations.models import QuickBooksConnection, WebhookEvent
-from integrations.sandbox import Sandbox, serve
-from integrations.sandbox.testing import connect_quickbooks, point_settings_at
 from integrations.sync.runs import sync_source
 from tests.test_quickbooks_realms import company, connect, revoke
 from tests.test_sandbox import tiny_world
@@ -25,7 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def sandbox():
+def sandbox(make_sandbox):
     world = tiny_world()
     for customer_id in ("58", "59"):
         world.quickbooks["Customer"][customer_id] = {
@@ -35,20 +33,17 @@ def sandbox():
         del world.quickbooks["Invoice"][invoice_id]
     for invoice_id in list(world.quickbooks["Invoice"])[15:]:
         world.quickbooks["Invoice"][invoice_id]["CustomerRef"] = {"value": "59"}
-    return Sandbox(world)
+    return make_sandbox(world)
 
 
 @pytest.fixture
-def app(sandbox, settings, live_server, monkeypatch):
+def app(connected_sandbox, live_server, monkeypatch):
     """The app on a real port, synced once, with tasks run as they are queued."""
     monkeypatch.setattr(Conf, "SYNC", True)
-    with serve(sandbox) as base:
-        point_settings_at(settings, base)
-        connect_quickbooks()
-        run = sync_source("quickbooks")
-        assert run.status == "succeeded", run.error
-        assert Invoice.objects.count() == 20
-        yield f"{live_server.url}/integrations/quickbooks/webhook"
+    run = sync_source("quickbooks")
+    assert run.status == "succeeded", run.error
+    assert Invoice.objects.count() == 20
+    return f"{live_server.url}/integrations/quickbooks/webhook"
 
 
 def test_bad_or_missing_signature_gets_401_and_changes_nothing(app, sandbox):
