@@ -5,15 +5,15 @@ import pytest
 from django_q.models import OrmQ
 
 from integrations.dump import import_dump
-from integrations.simulator import simulate
 from ml.models import ClientMonthKPI, GenomeVector
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def tiny_world(tmp_path):
-    return simulate(clients=4, months=3, seed=11, leak_rate=0.05, churn_rate=0.12, out_dir=tmp_path / "world")
+def tiny_world(make_world):
+    """Four clients over the three months before today (read-only: import_dump only reads it)."""
+    return make_world(clients=4, months=3, seed=11, leak_rate=0.05, churn_rate=0.12, end_month=None)
 
 
 def test_an_import_that_changes_data_builds_features(monkeypatch, tiny_world):

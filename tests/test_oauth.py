@@ -14,8 +14,7 @@ from django.utils import timezone
 from clients.models import Invoice, SyncRun
 from integrations.models import QuickBooksConnection
 from integrations.quickbooks import sync as qb_sync
-from integrations.sandbox import Sandbox, serve
-from integrations.sandbox.testing import connect_quickbooks, point_settings_at
+from integrations.sandbox.testing import connect_quickbooks
 from integrations.sync import engine
 from tests.test_sandbox import tiny_world
 
@@ -23,15 +22,13 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def sandbox():
-    return Sandbox(tiny_world())
+def sandbox(make_sandbox):
+    return make_sandbox(tiny_world(), qb_page_size=500)
 
 
 @pytest.fixture
-def url(sandbox, settings):
-    with serve(sandbox) as base:
-        point_settings_at(settings, base, qb_page_size=500)
-        yield base
+def url(sandbox):
+    return sandbox.url
 
 
 @pytest.fixture

@@ -23,8 +23,6 @@ from urllib.parse import urlparse
 
 import pytest
 
-from integrations.sandbox import Sandbox, serve
-from integrations.sandbox.testing import simulated_world
 from integrations.sync.budget import Budget, LocalSlots, RedisSlots, _postgresql, _sqlite_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,10 +106,9 @@ def _who(request) -> str:
     return "worker" if re.search(r'"pageSize": 1\b', json.dumps(variables)) else "command"
 
 
-def test_a_worker_and_a_command_together_stay_within_one_budget(tmp_path, database_url):
-    world = simulated_world(tmp_path / "world", clients=3, months=2)
+def test_a_worker_and_a_command_together_stay_within_one_budget(tmp_path, database_url, make_sandbox):
     tenant = f"budget{os.getpid()}"  # a budget key (and Redis key) no other test run shares
-    sandbox = Sandbox.from_dump(world, superops_subdomain=tenant)
+    sandbox = make_sandbox(clients=3, months=2, superops_subdomain=tenant)
     seen: list[tuple[float, str]] = []  # (arrival, who) of every API request, at the sandbox
     answer = sandbox.handle
 
@@ -122,38 +119,37 @@ def test_a_worker_and_a_command_together_stay_within_one_budget(tmp_path, databa
 
     sandbox.handle = handle
     stop_file, out_file = str(tmp_path / "stop"), str(tmp_path / "worker.json")
-    with serve(sandbox) as base:
-        env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "true", "INTEGRATIONS_SANDBOX_URL": base,
-               "SUPEROPS_SUBDOMAIN": tenant, "SUPEROPS_REQUESTS_PER_MINUTE": str(BUDGET),
-               "SYNC_BUDGET_WINDOW_SECONDS": str(WINDOW), "SUPEROPS_PAGE_SIZE": "20", "SYNC_BACKOFF_BASE_MS": "1",
-               "SYNC_SUPEROPS_EVERY_MINUTES": "0", "SYNC_QUICKBOOKS_EVERY_MINUTES": "0",
-               "SUPERHACK_VAR_DIR": str(tmp_path / "var"), "Q_CLUSTER_NAME": f"budget-test-{os.getpid()}",
-               "PYTHONPATH": str(ROOT)}
-        # Migrate, then queue the worker's task (django-q2's broker: the database, or Redis).
-        _manage(env, "shell", "-c", "from django.core.management import call_command; "
-                "from django_q.tasks import async_task; call_command('migrate', verbosity=0); "
-                f"async_task('tests.test_request_budget.read_superops_until', {stop_file!r}, {out_file!r})")
-        worker = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        try:
-            deadline = time.time() + 60
-            while not os.path.exists(out_file + ".started"):
-                assert worker.poll() is None and time.time() < deadline, "the worker did not start the task"
-                time.sleep(0.1)
-            command = subprocess.run([sys.executable, "manage.py", "sync", "--source", "superops", "--full",
-                                      "--no-progress"], cwd=ROOT, env=env, capture_output=True, text=True,
-                                     timeout=120)
-            Path(stop_file).touch()
-            while not os.path.exists(out_file):
-                assert worker.poll() is None and time.time() < deadline + 60, "the worker's task did not end"
-                time.sleep(0.1)
-        finally:
-            Path(stop_file).touch()
-            # The task is over and the database is thrown away: no need to wait for the
-            # cluster's graceful stop (which takes seconds).
-            if worker.poll() is None:
-                os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
+    env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "true", "INTEGRATIONS_SANDBOX_URL": sandbox.url,
+           "SUPEROPS_SUBDOMAIN": tenant, "SUPEROPS_REQUESTS_PER_MINUTE": str(BUDGET),
+           "SYNC_BUDGET_WINDOW_SECONDS": str(WINDOW), "SUPEROPS_PAGE_SIZE": "20", "SYNC_BACKOFF_BASE_MS": "1",
+           "SYNC_SUPEROPS_EVERY_MINUTES": "0", "SYNC_QUICKBOOKS_EVERY_MINUTES": "0",
+           "SUPERHACK_VAR_DIR": str(tmp_path / "var"), "Q_CLUSTER_NAME": f"budget-test-{os.getpid()}",
+           "PYTHONPATH": str(ROOT)}
+    # Migrate, then queue the worker's task (django-q2's broker: the database, or Redis).
+    _manage(env, "shell", "-c", "from django.core.management import call_command; "
+            "from django_q.tasks import async_task; call_command('migrate', verbosity=0); "
+            f"async_task('tests.test_request_budget.read_superops_until', {stop_file!r}, {out_file!r})")
+    worker = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.time() + 60
+        while not os.path.exists(out_file + ".started"):
+            assert worker.poll() is None and time.time() < deadline, "the worker did not start the task"
+            time.sleep(0.1)
+        command = subprocess.run([sys.executable, "manage.py", "sync", "--source", "superops", "--full",
+                                  "--no-progress"], cwd=ROOT, env=env, capture_output=True, text=True,
+                                 timeout=120)
+        Path(stop_file).touch()
+        while not os.path.exists(out_file):
+            assert worker.poll() is None and time.time() < deadline + 60, "the worker's task did not end"
+            time.sleep(0.1)
+    finally:
+        Path(stop_file).touch()
+        # The task is over and the database is thrown away: no need to wait for the
+        # cluster's graceful stop (which takes seconds).
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
     assert command.returncode == 0, command.stdout + command.stderr
     assert "superops: run #1 succeeded" in command.stdout, command.stdout
     done = json.loads(Path(out_file).read_text())

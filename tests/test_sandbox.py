@@ -11,7 +11,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from integrations.sandbox import Sandbox, serve
 from integrations.sandbox.server import SandboxTransport
 from integrations.sandbox.world import QUICKBOOKS_ENTITIES, SUPEROPS_LISTS, World
 
@@ -37,14 +36,13 @@ def tiny_world() -> World:
 
 
 @pytest.fixture
-def sandbox():
-    return Sandbox(tiny_world())
+def sandbox(make_sandbox):
+    return make_sandbox(tiny_world())
 
 
 @pytest.fixture
 def url(sandbox):
-    with serve(sandbox) as base:
-        yield base
+    return sandbox.url
 
 
 def tickets(url, page, page_size=100, condition=None, headers=SO_HEADERS, query=TICKETS):
