@@ -67,7 +67,7 @@ def world_dir(make_world) -> Path:
 
 
 @pytest.fixture
-def make_sandbox(request, settings):
+def make_sandbox(request, settings, make_world):
     """Factory: `make_sandbox(world=None, *, clients=None, months=None, seed=None,
     page_size=None, qb_page_size=None, timeout=5, **sandbox_options)` starts a sandbox on
     127.0.0.1 for this test and returns it (a Sandbox, with its base URL as `.url`).
@@ -86,7 +86,7 @@ def make_sandbox(request, settings):
              qb_page_size: int | None = None, timeout: int = 5, **sandbox_options) -> Sandbox:
         if world is None:
             sizes = {k: v for k, v in (("clients", clients), ("months", months), ("seed", seed)) if v is not None}
-            world = request.getfixturevalue("make_world")(**sizes) if sizes else request.getfixturevalue("world_dir")
+            world = make_world(**sizes) if sizes else request.getfixturevalue("world_dir")
         if isinstance(world, Sandbox):
             if sandbox_options:
                 raise TypeError(f"a Sandbox already made takes no options: {', '.join(sandbox_options)}")
