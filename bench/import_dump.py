@@ -84,27 +84,30 @@ def main() -> None:
 
 
 def data_models():
-    from clients.models import (
-        Asset,
-        Client,
-        Contract,
-        Customer,
-        Expense,
-        Interaction,
-        Invoice,
-        InvoiceLine,
-        Payment,
-        PaymentApplication,
-        SatisfactionSurvey,
-        ServiceItem,
-        Technician,
-        Ticket,
-        Worklog,
-    )
+    """The models a dump fills, from the entity table, with their line tables (invoice lines,
+    payment applications, credit memo lines), parents before children."""
+    from django.apps import apps
 
-    # Dependency order, parents first.
-    return [Client, Technician, ServiceItem, Contract, Asset, Ticket, SatisfactionSurvey, Worklog, Customer,
-            Invoice, InvoiceLine, Payment, PaymentApplication, Expense, Interaction]
+    from integrations import entities
+
+    synced = {apps.get_model(rows.model) for kind in entities.TABLE for rows in kind.rows}
+    lines = {m for m in apps.get_app_config("clients").get_models()
+             if any(f.is_relation and f.related_model in synced for f in m._meta.fields)
+             and not hasattr(m, "external_id") and m._meta.model_name != "rowchange"}
+    wanted = synced | lines
+    ordered: list = []
+
+    def visit(model) -> None:
+        if model in ordered:
+            return
+        for field in model._meta.fields:
+            if field.is_relation and field.related_model in wanted and field.related_model is not model:
+                visit(field.related_model)
+        ordered.append(model)
+
+    for model in sorted(wanted, key=lambda m: m.__name__):
+        visit(model)
+    return ordered
 
 
 def run_bench(dump: Path, work: Path, second_run: bool) -> dict:
