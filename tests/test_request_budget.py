@@ -158,9 +158,12 @@ def test_a_worker_and_a_command_together_stay_within_one_budget(tmp_path, databa
     theirs = [t for t, who in seen if who == "worker"]
     assert len(stamps) == sandbox.api_requests and len(theirs) == done["requests"]
 
-    # One budget between them, not one each: at most BUDGET requests in any WINDOW seconds.
+    # One budget between them, not one each: at most BUDGET requests in any WINDOW seconds
+    # (a budget per process lets through about twice as many). One more is tolerated: the
+    # stamps are taken when the sandbox reads a request, and a request that a loaded CI
+    # machine holds up for more than one interval (0.22 s) can land in its successor's window.
     busiest = most_in_any_window(stamps, WINDOW)
-    assert busiest <= BUDGET, f"{busiest} requests in {WINDOW} s against a budget of {BUDGET}"
+    assert busiest <= BUDGET + 1, f"{busiest} requests in {WINDOW} s against a budget of {BUDGET}"
     # ...while the two drew on the tenant at the same time, for several windows...
     first, last = mine[0], mine[-1]
     assert last - first >= 2 * WINDOW, f"the sync's requests spanned only {last - first:.1f} s"
