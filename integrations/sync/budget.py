@@ -6,7 +6,8 @@ budget lives where every process sees it:
 
 - Redis (REDIS_URL set): one key per budget, updated by a small Lua script with Redis' own
   clock, so hosts with drifting clocks still agree.
-- PostgreSQL (DATABASE_URL): one row per budget in `integrations_request_budget`, updated by
+- PostgreSQL (DATABASE_URL): one row per budget in `integrations_request_budget` (made by
+  migration integrations/0005, and on first use should it be missing), updated by
   one `UPDATE ... RETURNING` statement on a connection of its own (autocommit, outside any
   transaction of the caller, and without waiting for the WAL flush: a budget row lost in a
   crash costs nothing).
