@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 
 from clients.models import Client, RejectedRecord, SatisfactionSurvey, Ticket
-from integrations.models import FieldMap, ValueMap
+from integrations.models import CustomerLink, FieldMap, ValueMap
 from integrations.superops.client import SuperOpsClient
 from integrations.superops.vocabulary import seed_from_superops
 from integrations.sync.runs import sync_source
@@ -158,3 +158,17 @@ def test_value_and_field_maps_are_listed_in_the_admin(admin_client):
     page = admin_client.get(reverse("admin:integrations_fieldmap_changelist"))
     assert page.status_code == 200 and b"ticket.csat_score" in page.content and b"csatScore" in page.content
 
+
+
+def test_a_sync_reads_the_quickbooks_link_through_the_field_map(tmp_path, make_sandbox):
+    """A tenant that keeps each client's QuickBooks customer id in a custom field of its own
+    naming: the live sync finds it once the field map names it, as import_dump does."""
+    data = tenant_world()
+    data[("superops", "getClientList")][0]["customFields"]["QBO Customer"] = "58"
+    folder = write_dump(tmp_path / "dump", data)
+    make_sandbox(folder, page_size=2)
+    assert sync_source("superops", full=True).status == "succeeded"
+    assert not CustomerLink.objects.exists()  # the default map names "quickbooksCustomerId"
+    FieldMap.objects.filter(concept="client.quickbooks_customer_id").update(label="QBO Customer")
+    assert sync_source("superops", full=True).status == "succeeded"
+    assert list(CustomerLink.objects.values_list("quickbooks_customer_id", "account_id")) == [("58", "4001")]

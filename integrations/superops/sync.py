@@ -32,8 +32,10 @@ from clients.models import RejectedRecord, SyncRun
 from integrations import entities
 from integrations.conf import setting
 from integrations.loader import ENTITIES, record_id
+from integrations.loader.tenant import tenant_maps
 from integrations.models import CustomerLink, SyncCursor
 from integrations.sync import engine
+from integrations.tenant import TenantMaps
 from integrations.timestamps import parse_time, so_time
 
 from . import queries
@@ -181,7 +183,7 @@ def read_list(client: SuperOpsClient, run: SyncRun, query: str, state: SyncCurso
         with transaction.atomic():
             counts = engine.load_page(run, SOURCE, query, pending, id_of, today, bar, revive)
             if query == "getClientList":
-                remember_customer_links(pending)
+                remember_customer_links(pending, tenant_maps(run))
             deleted = 0
             if last:
                 if troubled:
@@ -234,10 +236,12 @@ def set_aside_server_errors(run: SyncRun, query: str, module: str | None, page: 
     return len(page.errors)
 
 
-def remember_customer_links(records: list[dict]) -> None:
-    """SuperOps' own QuickBooks customer id on a client, kept for the exact-id match."""
+def remember_customer_links(records: list[dict], maps: TenantMaps) -> None:
+    """A QuickBooks customer id on a client, where the tenant keeps one in a custom field (the
+    field map's client.quickbooks_customer_id), kept for the exact-id match."""
     for record in records:
         custom = record.get("customFields") if isinstance(record, dict) else None
-        if isinstance(custom, dict) and custom.get("quickbooksCustomerId") and record.get("accountId"):
-            CustomerLink.objects.update_or_create(quickbooks_customer_id=str(custom["quickbooksCustomerId"]),
+        linked = maps.custom(custom, "client.quickbooks_customer_id") if isinstance(custom, dict) else None
+        if linked and isinstance(linked, (str, int)) and record.get("accountId"):
+            CustomerLink.objects.update_or_create(quickbooks_customer_id=str(linked),
                                                   defaults={"account_id": str(record["accountId"])})
