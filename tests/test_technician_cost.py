@@ -237,3 +237,24 @@ def test_feature_build_prices_labour_with_the_loaded_costs(world_dir):
                                                work_date__month=row.month.month)
         expected = sum(w.minutes * cost.get(w.technician_id, median) / 60 for w in logs)
         assert abs(row.labour_cost - expected) <= Decimal("0.01") * len(logs), (row.client, row.month)
+
+
+def test_a_cost_in_a_technician_payload_never_overwrites_a_persons_cost(world_dir, tmp_path):
+    """An older export whose technicians carry the cost in a custom field (SuperOps' schema has
+    none): the payload's cost loads for a technician no one costed, never over a person's."""
+    folder = copy_world(world_dir, tmp_path)
+    pages = sorted((folder / "superops" / "getTechnicianList").glob("page-*.json"))
+    for page in pages:
+        body = json.loads(page.read_text())
+        for tech in body["data"]["getTechnicianList"]["userList"]:
+            tech["customFields"] = {"burdenedHourlyCost": "77.00"}
+        page.write_text(json.dumps(body))
+    import_dump(folder, progress=False)
+    person, other = Technician.objects.order_by("external_id")[:2]
+    Technician.objects.filter(pk=person.pk).update(burdened_hourly_cost=Decimal("99.5"), cost_set_locally=True)
+    Technician.objects.filter(pk=other.pk).update(burdened_hourly_cost=Decimal("12"))
+    import_dump(folder, progress=False)
+    person.refresh_from_db()
+    assert (person.burdened_hourly_cost, person.cost_set_locally) == (Decimal("99.5"), True)
+    other.refresh_from_db()
+    assert other.burdened_hourly_cost != Decimal("12")  # loaded again: the payload's, then the books'

@@ -98,6 +98,10 @@ class Technician(SyncedModel):
     cost_currency = currency_field()
     active = models.BooleanField(default=True)
 
+    # Columns a person may own: while the flag is set, no load writes the column (the loader
+    # reads this; technician_costs keeps to the same rule).
+    SET_LOCALLY = {"burdened_hourly_cost": "cost_set_locally"}
+
     class Meta:
         ordering = ["name"]
         constraints = [source_unique("technician")]

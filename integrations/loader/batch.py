@@ -218,7 +218,8 @@ class BatchLoader:
         latest: dict[str, Row] = {}
         for row in rows:
             latest[row.mapped.external_id] = row  # the same record twice in a batch: the later copy wins
-        columns = sorted({name for row in latest.values() for name in row.values})
+        owned = getattr(model, "SET_LOCALLY", {})  # column -> flag: a person's value, never loaded over
+        columns = sorted({name for row in latest.values() for name in row.values} | set(owned.values()))
         key = (model, source)
         if key not in self._fresh:
             # A table with no rows of this source (a first import) needs no look-up of
@@ -242,6 +243,9 @@ class BatchLoader:
             if old is None:
                 creates.append(row)
                 continue
+            for column, flag in owned.items():
+                if old[flag]:
+                    row.values.pop(column, None)
             changed = [name for name, value in row.values.items() if old[name] != value]
             if changed:
                 fields_changed.update(changed)
