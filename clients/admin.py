@@ -243,11 +243,12 @@ class SyncRunAdmin(admin.ModelAdmin):
 
 @admin.register(models.RejectedRecord)
 class RejectedRecordAdmin(admin.ModelAdmin):
-    list_display = ("first_seen_at", "source", "entity", "external_id", "reason", "resolved")
-    list_filter = ("source", "entity", "resolved")
+    list_display = ("first_seen_at", "source", "realm", "entity", "external_id", "reason", "resolved")
+    list_filter = ("source", "realm", "entity", "resolved")
     search_fields = ("external_id", "reason")
     readonly_fields = (
-        "source", "entity", "external_id", "payload", "payload_hash", "reason", "first_seen_at", "last_run",
+        "source", "realm", "entity", "external_id", "payload", "payload_hash", "reason", "first_seen_at",
+        "last_run",
     )
     actions = ["mark_resolved"]
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from clients.models import Client, Customer, Invoice, Payment, Worklog
+from clients.models import Client, Customer, Invoice, Payment, RejectedRecord, Worklog
 from integrations.models import CustomerLink, QuickBooksConnection
 from integrations.quickbooks.oauth import TokenSource
 from integrations.sandbox import Sandbox
@@ -211,3 +211,24 @@ def test_an_access_token_works_only_for_the_company_it_was_issued_for(two_compan
     other = httpx.get(f"{settings.QUICKBOOKS_API_BASE}/v3/company/{REALM_B}/query", params=query, headers=headers)
     assert own.status_code == 200 and own.json()["QueryResponse"]["totalCount"] == 2  # the inactive one hidden
     assert other.status_code == 403
+
+
+def test_a_record_set_aside_in_one_company_stays_set_aside_when_the_other_loads_its_id(make_sandbox):
+    bad_a = company(REALM_A)
+    broken = _invoice("104", "1")
+    del broken["CustomerRef"]  # an invoice naming no customer cannot load
+    bad_a.quickbooks["Invoice"]["104"] = broken
+    good_b = company(REALM_B, names=("Zeta Clinic", "Old Mill", "Gamma Works"))
+    good_b.quickbooks["Invoice"]["104"] = _invoice("104", "1")
+    sandbox = Sandbox(bad_a)
+    sandbox.add_company(good_b)
+    make_sandbox(sandbox, qb_page_size=2)
+    connect(sandbox, REALM_A)
+    connect(sandbox, REALM_B)
+    for _ in range(2):
+        run = sync_source("quickbooks", full=True)
+        assert (run.status, run.set_aside) == ("partial", 1), run.error
+        reject = RejectedRecord.objects.get()
+        assert (reject.realm, reject.external_id, reject.resolved) == (REALM_A, "104", False)
+        assert rows(Invoice, REALM_B, external_id="104").exists()
+        assert not rows(Invoice, REALM_A, external_id="104").exists()

@@ -48,6 +48,8 @@ class RejectedRecord(models.Model):
     """A payload record that could not be loaded, kept so a person can see why."""
 
     source = models.CharField(max_length=16)
+    realm = models.CharField(max_length=32, blank=True, default="",
+                             help_text="The QuickBooks company the record came from (blank for SuperOps)")
     entity = models.CharField(max_length=50, help_text="API list or entity, e.g. getTicketList, Invoice")
     external_id = models.CharField(max_length=64, blank=True)
     payload = models.JSONField()
@@ -61,7 +63,8 @@ class RejectedRecord(models.Model):
         ordering = ["-first_seen_at"]
         # The same bad payload seen on every run is one row, not one per run.
         constraints = [
-            models.UniqueConstraint(fields=["source", "entity", "payload_hash"], name="rejected_payload_uniq")
+            models.UniqueConstraint(fields=["source", "realm", "entity", "payload_hash"],
+                                    name="rejected_payload_uniq")
         ]
 
     def __str__(self) -> str:

@@ -81,7 +81,8 @@ class BatchLoader:
         self.realm = realm
         self.refs = RefMap({source: realm} if realm else None)
         self.counts = LoadCounts()
-        self._old_rejects = RejectedRecord.objects.filter(source=source, entity=entity, resolved=False).exists()
+        self._old_rejects = RejectedRecord.objects.filter(source=source, realm=self.realm, entity=entity,
+                                                          resolved=False).exists()
         # (model, source) -> external ids created by this call when the table had no rows of
         # the source at its first write; None when it had some.
         self._fresh: dict[tuple, set[str] | None] = {}
@@ -192,7 +193,8 @@ class BatchLoader:
             loaded = sorted({self.id_of(row.record.payload) for rows in groups.values() for row in rows})
             for start in range(0, len(loaded), 2000):
                 RejectedRecord.objects.filter(
-                    source=self.source, entity=self.entity, resolved=False, external_id__in=loaded[start:start + 2000]
+                    source=self.source, realm=self.realm, entity=self.entity, resolved=False,
+                    external_id__in=loaded[start:start + 2000],
                 ).exclude(last_run=self.run).update(resolved=True)
         return counts
 
@@ -339,7 +341,8 @@ class BatchLoader:
             data = jsonable(payload)
             digest = RejectedRecord.hash_payload(data)
             rejects[digest] = RejectedRecord(
-                source=self.source, entity=self.entity, external_id=(external_id or "")[:64], payload=data,
+                source=self.source, realm=self.realm, entity=self.entity, external_id=(external_id or "")[:64],
+                payload=data,
                 payload_hash=digest, reason=reason, last_run=self.run, resolved=False,
             )
             counts.set_aside += 1
@@ -347,7 +350,8 @@ class BatchLoader:
                 counts.reasons.append(f"{external_id or '(no id)'}: {reason}")
         # The same bad payload on every run stays one row, pointing at the latest run.
         RejectedRecord.objects.bulk_create(
-            list(rejects.values()), update_conflicts=True, unique_fields=["source", "entity", "payload_hash"],
+            list(rejects.values()), update_conflicts=True,
+            unique_fields=["source", "realm", "entity", "payload_hash"],
             update_fields=["external_id", "reason", "last_run", "resolved"],
         )
 
