@@ -13,7 +13,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from clients.models import Client, Customer, Invoice, Payment, RejectedRecord, Worklog
+from clients.models import Client, Customer, Invoice, Payment, RejectedRecord, SyncRun, Worklog
 from integrations.models import CustomerLink, QuickBooksConnection
 from integrations.quickbooks.oauth import TokenSource
 from integrations.sandbox import Sandbox
@@ -232,3 +232,20 @@ def test_a_record_set_aside_in_one_company_stays_set_aside_when_the_other_loads_
         assert (reject.realm, reject.external_id, reject.resolved) == (REALM_A, "104", False)
         assert rows(Invoice, REALM_B, external_id="104").exists()
         assert not rows(Invoice, REALM_A, external_id="104").exists()
+
+
+def test_merging_an_item_moves_its_invoice_lines_in_that_company_only(two_companies):
+    from clients.models import InvoiceLine, ServiceItem
+    from integrations.quickbooks.webhooks import merge
+
+    def lines_of(realm: str, item_id: str) -> int:
+        return InvoiceLine.objects.filter(service_item__source="quickbooks", service_item__realm=realm,
+                                          service_item__external_id=item_id).count()
+
+    assert (lines_of(REALM_A, "1"), lines_of(REALM_A, "2"), lines_of(REALM_B, "1")) == (3, 0, 3)
+    run = SyncRun.objects.create(source="quickbooks", trigger="webhook")
+    assert merge(run, "Item", REALM_A, merged_id="1", survivor_id="2") == 3
+    assert (lines_of(REALM_A, "1"), lines_of(REALM_A, "2"), lines_of(REALM_B, "1")) == (0, 3, 3)
+    merged = ServiceItem.objects.get(source="quickbooks", realm=REALM_A, external_id="1")
+    assert merged.deleted_at_source is not None
+    assert ServiceItem.objects.get(source="quickbooks", realm=REALM_B, external_id="1").deleted_at_source is None
