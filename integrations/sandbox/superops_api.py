@@ -15,6 +15,8 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from integrations import entities
+
 from . import graphql
 from .graphql import GraphQLError
 from .http import Request, Response
@@ -27,7 +29,7 @@ MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
 # Roots whose input wraps listInfo (GetWorklogEntriesInput, GetClientUserListInput).
 WRAPPED = {"getWorklogEntries", "getClientUserList"}
-VOCABULARIES = {"getClientStageList", "getPriorityList"}
+VOCABULARIES = set(entities.VOCABULARIES)
 TIME_OPERATORS = {
     "greaterThan": lambda a, b: a > b, "greaterThanOrEqual": lambda a, b: a >= b,
     "lessThan": lambda a, b: a < b, "lessThanOrEqual": lambda a, b: a <= b,
