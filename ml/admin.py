@@ -1,9 +1,13 @@
 """Admin views of the KPI snapshot, genome vectors, segments and feature builds (read-mostly:
-these rows are computed, so edits would be overwritten by the next build)."""
+these rows are computed, so edits would be overwritten by the next build), and of the model
+registry: versions with "Promote", "Roll back to previous" and "Retrain now", a version's
+metrics beside the active version's, and training runs with their progress."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.html import format_html, format_html_join
 
-from .models import ClientMonthKPI, FeatureBuild, GenomeVector, Segment
+from . import registry
+from .models import ClientMonthKPI, FeatureBuild, GenomeVector, ModelVersion, Segment, TrainingRun
 
 
 @admin.register(ClientMonthKPI)
@@ -64,3 +68,125 @@ class FeatureBuildAdmin(admin.ModelAdmin):
         "seconds",
     )
     list_filter = ("status", "trigger")
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "-" if value is None else str(value)
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    list_display = ("kind", "version", "status", "key_metrics", "held_out", "trigger", "created_at", "created_by")
+    list_filter = ("kind", "status", "trigger")
+    list_select_related = ("created_by",)
+    actions = ["promote_version", "roll_back_kind", "retrain_now"]
+    fields = (
+        "kind", "version", "status", "metrics_beside_active", "held_out_months", "window_first", "window_last",
+        "params", "data_hash", "trigger", "created_at", "created_by", "activated_at", "rolled_back_at",
+        "artifact_path", "format", "format_version", "artifact_class", "library_versions", "sha256", "size_bytes",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False  # versions come from training, through the registry
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a row is the only record of its artifact's hash
+
+    @admin.display(description="metrics (baseline)")
+    def key_metrics(self, obj: ModelVersion) -> str:
+        shown = [k for k in obj.metrics if not k.startswith("baseline_")][:4]
+        return " · ".join(
+            f"{k} {_fmt(obj.metrics[k])}"
+            + (f" ({_fmt(obj.metrics['baseline_' + k])})" if f"baseline_{k}" in obj.metrics else "")
+            for k in shown
+        ) or "-"
+
+    @admin.display(description="held-out months")
+    def held_out(self, obj: ModelVersion) -> str:
+        months = obj.held_out_months or []
+        return "-" if not months else months[0] if len(months) == 1 else f"{months[0]}..{months[-1]}"
+
+    @admin.display(description="metrics beside the active version")
+    def metrics_beside_active(self, obj: ModelVersion) -> str:
+        current = registry.active(obj.kind)
+        this = f"v{obj.version} ({obj.get_status_display().lower()})"
+        if current is None or current.pk == obj.pk:
+            heading = (this, "no active version" if current is None else "this is the active version")
+            theirs: dict = {}
+            held = (obj.held_out_months, [])
+        else:
+            heading = (this, f"active v{current.version}")
+            theirs = current.metrics
+            held = (obj.held_out_months, current.held_out_months)
+        keys = list(obj.metrics) + [k for k in theirs if k not in obj.metrics]
+        rows = [("held-out months", self._months(held[0]), self._months(held[1]))]
+        rows += [(k, _fmt(obj.metrics.get(k)), _fmt(theirs.get(k)) if theirs else "") for k in keys]
+        return format_html(
+            '<table><thead><tr><th>metric</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>',
+            *heading,
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
+        )
+
+    @staticmethod
+    def _months(months: list) -> str:
+        return ", ".join(months) if months else "-"
+
+    @admin.action(description="Promote (make it the active version of its kind)")
+    def promote_version(self, request, queryset) -> None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one version to promote.", messages.WARNING)
+            return
+        version = queryset.get()
+        was = registry.active(version.kind)
+        registry.promote(version)
+        self.log_change(request, version, "Promoted to active")
+        retired = f"; v{was.version} retired" if was and was.pk != version.pk else ""
+        self.message_user(request, f"{version.kind} v{version.version} is now active{retired}.", messages.SUCCESS)
+
+    @admin.action(description="Roll back to previous (re-activate the version active before)")
+    def roll_back_kind(self, request, queryset) -> None:
+        for kind in sorted(set(queryset.values_list("kind", flat=True))):
+            was = registry.active(kind)
+            back = registry.roll_back(kind)
+            if back is None:
+                self.message_user(request, f"{kind}: no earlier active version to roll back to.", messages.WARNING)
+                continue
+            self.log_change(request, back, "Re-activated by a roll back")
+            left = f" (v{was.version} retired)" if was else ""
+            self.message_user(request, f"{kind} rolled back to v{back.version}{left}.", messages.SUCCESS)
+
+    @admin.action(description="Retrain now (the kinds of the selected versions)")
+    def retrain_now(self, request, queryset) -> None:
+        if not registry.TRAINERS:
+            self.message_user(
+                request, "No model kind is registered for training yet (ml.registry.TRAINERS is empty).",
+                messages.WARNING,
+            )
+            return
+        for kind in sorted(set(queryset.values_list("kind", flat=True))):
+            if kind not in registry.TRAINERS:
+                self.message_user(request, f"{kind}: no train function is registered for this kind.", messages.WARNING)
+                continue
+            registry.enqueue_training(kind, "admin", user=request.user)
+            self.message_user(request, f"Queued training of {kind}; see Training runs for progress.")
+
+
+@admin.register(TrainingRun)
+class TrainingRunAdmin(admin.ModelAdmin):
+    list_display = ("kind", "status", "progress_bar", "message", "trigger", "queued_at", "finished_at", "version",
+                    "requested_by")
+    list_filter = ("kind", "status", "trigger")
+    list_select_related = ("version", "requested_by")
+    fields = ("kind", "status", "progress", "message", "trigger", "queued_at", "started_at", "finished_at", "version",
+              "requested_by")
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.display(description="progress", ordering="progress")
+    def progress_bar(self, obj: TrainingRun) -> str:
+        return format_html('<progress max="100" value="{}"></progress> {}%', obj.progress, obj.progress)

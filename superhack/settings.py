@@ -14,6 +14,7 @@ from .env import ImproperlyConfiguredEnv, database_from_url, env_bool, env_int, 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("SUPERHACK_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+MODEL_DIR = Path(env_str("MODEL_DIR", str(VAR_DIR / "models")))  # trained artifacts; ml.registry alone writes here
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")

@@ -1,7 +1,8 @@
-"""What ml/ stores: the monthly KPI snapshot, the genome vectors and segments, and a row
-per feature build (see each module)."""
+"""What ml/ stores: the monthly KPI snapshot, the genome vectors and segments, a row per feature
+build, and the model registry's versions and training runs (see each module)."""
 
 from .features import ClientMonthKPI, FeatureBuild
 from .genome import GenomeVector, Segment
+from .registry import ModelVersion, TrainingRun
 
-__all__ = ["ClientMonthKPI", "FeatureBuild", "GenomeVector", "Segment"]
+__all__ = ["ClientMonthKPI", "FeatureBuild", "GenomeVector", "ModelVersion", "Segment", "TrainingRun"]
