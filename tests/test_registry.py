@@ -44,12 +44,16 @@ def model_dir(settings, tmp_path) -> Path:
 
 @pytest.fixture
 def no_trainers():
-    """TRAINERS as it is before any kind registers one; restored afterwards."""
-    saved = dict(registry.TRAINERS)
+    """TRAINERS (and SCORERS) as they are before any kind registers one; restored afterwards,
+    so the project's own kinds neither train nor score the test's toy models."""
+    saved, saved_scorers = dict(registry.TRAINERS), dict(registry.SCORERS)
     registry.TRAINERS.clear()
+    registry.SCORERS.clear()
     yield registry.TRAINERS
     registry.TRAINERS.clear()
     registry.TRAINERS.update(saved)
+    registry.SCORERS.clear()
+    registry.SCORERS.update(saved_scorers)
 
 
 def _lightgbm():

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from ml.genome.build import build_genome, missing_months
 from ml.models import FeatureBuild
+from ml.registry.scoring import score_all
 
 from . import contract, engagement, financial, fingerprints, months, operations, payments, sources, store
 from .planning import FEATURES_VERSION, changed_tables, client_months, data_as_of, plan
@@ -100,6 +101,7 @@ class BuildReport:
     source_state: dict = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     journal_runs: list[tuple[int, int]] = field(default_factory=list)
+    scored: dict = field(default_factory=dict)  # model kind -> predictions written after the build
 
 
 def build_features(
@@ -130,6 +132,11 @@ def build_features(
     build.source_state, build.features_version = report.source_state, FEATURES_VERSION
     build.kpi_rows_written, build.genome_rows_written = report.kpi_rows_written, report.genome_rows_written
     build.save()
+    if report.kpi_rows_written or report.kpi_rows_deleted:
+        # New KPIs, new predictions: each active model scores the clients again, so pages
+        # read predictions as fresh as the KPIs beside them.
+        say("Scoring clients with the active models")
+        report.scored = score_all()
     return report
 
 

@@ -8,14 +8,17 @@ rename, and its sha256 is checked before every load (a pickle is never unpickled
 - artifacts: file formats, atomic writes, verified reads
 - versions: register, load, active, promote, roll_back, already_trained, promote_if_better
 - training: TRAINERS (kind -> train function), TrainingRun bookkeeping, the django-q2 task
+- scoring: SCORERS (kind -> batch scorer writing Prediction rows), run after training and builds
 """
 
 from .artifacts import ArtifactError, ArtifactMissing, ArtifactTampered
 from .data import frame_hash
+from .scoring import SCORERS, score, score_all, scorer
 from .training import TRAINERS, AlreadyTrained, Trained, TrainingContext, enqueue_training, execute_run, trainer
 from .versions import Decision, Window, active, already_trained, load, promote, promote_if_better, register, roll_back
 
 __all__ = [
+    "SCORERS",
     "TRAINERS",
     "AlreadyTrained",
     "ArtifactError",
@@ -35,5 +38,8 @@ __all__ = [
     "promote_if_better",
     "register",
     "roll_back",
+    "score",
+    "score_all",
+    "scorer",
     "trainer",
 ]

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from ml.models import ModelVersion, TrainingRun
 
+from .scoring import score
 from .versions import Window, already_trained, promote_if_better, register
 
 logger = logging.getLogger(__name__)
@@ -132,6 +133,18 @@ def execute_run(run_id: int, progress: Callable[[int, str], None] | None = None)
         run.version = version
         run.status, run.progress = TrainingRun.Status.SUCCEEDED, 100
         run.message = f"Registered {version.kind} v{version.version}. {decision.reason}"
+        if decision:
+            # The new version serves now: its predictions replace the old ones' on pages. A
+            # scoring failure is reported, not fatal: the version is trained and promoted, and
+            # the next feature build scores again.
+            try:
+                written = score(run.kind)
+            except Exception as exc:
+                logger.exception("Scoring %s with v%s failed", run.kind, version.version)
+                run.message += f" Scoring failed ({type(exc).__name__}: {exc}); the next feature build retries."
+            else:
+                if written:
+                    run.message += f" Scored {written} clients."
     except AlreadyTrained as skipped:
         run.status, run.progress, run.message = TrainingRun.Status.SKIPPED, 100, str(skipped)
         run.version = skipped.version
