@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 
 from . import registry
 from .models import ClientMonthKPI, FeatureBuild, GenomeVector, ModelVersion, Segment, TrainingRun
+from .models.churn import ChurnWarning, Intervention
 
 
 @admin.register(ClientMonthKPI)
@@ -190,3 +191,34 @@ class TrainingRunAdmin(admin.ModelAdmin):
     @admin.display(description="progress", ordering="progress")
     def progress_bar(self, obj: TrainingRun) -> str:
         return format_html('<progress max="100" value="{}"></progress> {}%', obj.progress, obj.progress)
+
+
+@admin.register(ChurnWarning)
+class ChurnWarningAdmin(admin.ModelAdmin):
+    """Early warnings: written by churn scoring when a client's tier rises; read-only."""
+
+    list_display = ("client", "as_of", "previous_tier", "tier", "previous_risk", "risk", "model_version", "created_at")
+    list_filter = ("tier", "as_of")
+    search_fields = ("client__name",)
+    list_select_related = ("client", "model_version")
+    readonly_fields = ("client", "model_version", "as_of", "previous_as_of", "tier", "previous_tier", "risk",
+                       "previous_risk", "reasons", "created_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Intervention)
+class InterventionAdmin(admin.ModelAdmin):
+    """Retention actions people log per client; the churn retention report reads them."""
+
+    list_display = ("client", "action", "date", "outcome", "who")
+    list_filter = ("outcome", "date")
+    search_fields = ("client__name", "action", "notes")
+    list_select_related = ("client", "who")
+    raw_id_fields = ("client",)
+
+    def save_model(self, request, obj, form, change) -> None:
+        if obj.who_id is None:
+            obj.who = request.user
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,155 @@
+"""Scoring churn: risk, tier, reasons and actions per client as of a month, written as
+Prediction rows by batch scoring; early warnings when a tier rises; retention with and without
+an intervention.
+
+Risk = the active version's calibrated ensemble probability of leaving within 3 months x 100.
+Tiers, on that calibrated probability (the book loses about 1 client in 30 every 3 months at
+the simulator's and the industry's ~12% a year, so "medium" is already about twice that):
+
+    low       risk < 5
+    medium    5 <= risk < 15
+    high      15 <= risk < 35
+    critical  risk >= 35
+
+A client is "at risk" (for the retention report) when its tier is high or critical.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+from django.db import transaction
+
+from ml.features import months as mo
+from ml.models import ChurnWarning, Intervention, ModelVersion, Prediction
+from ml.models.churn import TIERS
+from ml.predictions import store_predictions
+from ml.registry import active, load
+
+from .dataset import FEATURES, build_frame, departures
+from .reasons import explain
+
+KIND = "churn"
+TIER_CUTS = ((35.0, "critical"), (15.0, "high"), (5.0, "medium"), (0.0, "low"))
+AT_RISK = ("high", "critical")
+RETENTION_DAYS = 90
+
+
+def tier_of(risk: float) -> str:
+    for cut, name in TIER_CUTS:
+        if risk >= cut:
+            return name
+    return "low"
+
+
+@dataclass
+class Scored:
+    client_id: int
+    risk: float
+    tier: str
+    explanation: dict
+
+
+def score_frame(family, rows: pd.DataFrame) -> list[Scored]:
+    """Risk, tier and explanation for each row (features as in dataset.FEATURES)."""
+    if rows.empty:
+        return []
+    X = rows.loc[:, list(FEATURES)]
+    risk = family.predict_proba(X)[:, 1] * 100
+    explained = explain(family, X)
+    out = []
+    for client_id, r, words in zip(rows["client_id"], risk, explained, strict=True):
+        tier = tier_of(float(r))
+        out.append(Scored(int(client_id), round(float(r), 2), tier,
+                          {"text": f"Churn risk {r:.0f}/100 ({tier}). {words['text']}", "tier": tier,
+                           "reasons": words["reasons"], "actions": words["actions"]}))
+    return out
+
+
+def predict(as_of: date | None = None, version: ModelVersion | None = None) -> list[Scored]:
+    """Score every client still a client at the month end of `as_of` (default: the KPI
+    store's last month) with the active churn version (or `version`)."""
+    version = version or active(KIND)
+    if version is None:
+        raise LookupError("No churn model is active: train one first (Retrain now, or the train command)")
+    family = load(version)
+    frame = build_frame()
+    month = (as_of or frame.last_month).replace(day=1)
+    return score_frame(family, frame.rows[frame.rows["month"] == month])
+
+
+def score_and_store(as_of: date | None = None, version: ModelVersion | None = None,
+                    role: str = Prediction.Role.CHAMPION) -> int:
+    """Write the month's churn predictions (value = risk 0-100, explanation = {"text", "tier",
+    "reasons", "actions"}) and record a ChurnWarning for each client whose tier rose since its
+    previous stored prediction. Returns the number of predictions written."""
+    version = version or active(KIND)
+    if version is None:
+        raise LookupError("No churn model is active: train one first (Retrain now, or the train command)")
+    frame = build_frame()
+    if frame.last_month is None:
+        return 0
+    month = (as_of or frame.last_month).replace(day=1)
+    scored = score_frame(load(version), frame.rows[frame.rows["month"] == month])
+    with transaction.atomic():
+        written = store_predictions(version, month, [
+            {"client_id": s.client_id, "value": s.risk, "explanation": s.explanation} for s in scored], role)
+        if role == Prediction.Role.CHAMPION:
+            record_warnings(version, month, scored)
+    return written
+
+
+def record_warnings(version: ModelVersion, month: date, scored: list[Scored]) -> int:
+    """A ChurnWarning for each client whose tier is higher than at its latest earlier stored
+    churn prediction (champion rows of any version)."""
+    previous = {}
+    rows = (Prediction.objects.filter(kind=KIND, role=Prediction.Role.CHAMPION, as_of__lt=month,
+                                      client_id__in=[s.client_id for s in scored])
+            .order_by("client_id", "-as_of", "-created_at").values("client_id", "as_of", "value", "explanation"))
+    for row in rows:
+        previous.setdefault(row["client_id"], row)
+    made = 0
+    for s in scored:
+        before = previous.get(s.client_id)
+        if before is None:
+            continue
+        was = (before["explanation"] or {}).get("tier") or tier_of(before["value"])
+        if TIERS.index(s.tier) > TIERS.index(was):
+            ChurnWarning.objects.update_or_create(
+                client_id=s.client_id, as_of=month,
+                defaults={"model_version": version, "previous_as_of": before["as_of"], "tier": s.tier,
+                          "previous_tier": was, "risk": s.risk, "previous_risk": before["value"],
+                          "reasons": s.explanation["reasons"]})
+            made += 1
+    return made
+
+
+def retention_report(days: int = RETENTION_DAYS) -> dict:
+    """Share of at-risk clients (tier high or critical in a stored champion churn prediction)
+    still clients `days` days after that month's end, with and without an intervention logged
+    between the month's start and those `days`. Each client counts once, at its first at-risk
+    month whose outcome is known (the data reaches `days` past it)."""
+    frame_last = build_frame().last_month
+    if frame_last is None:
+        return {"with": _rate([]), "without": _rate([])}
+    known_until = mo.month_end(mo.to_index(frame_last))
+    leaves = departures(frame_last)
+    first_at_risk: dict[int, date] = {}
+    for client_id, as_of, explanation in (Prediction.objects.filter(kind=KIND, role=Prediction.Role.CHAMPION)
+                                          .order_by("as_of").values_list("client_id", "as_of", "explanation")):
+        if (explanation or {}).get("tier") in AT_RISK and client_id not in first_at_risk:
+            if mo.month_end(mo.to_index(as_of)) + timedelta(days=days) <= known_until:
+                first_at_risk[client_id] = as_of
+    groups: dict[str, list[bool]] = {"with": [], "without": []}
+    for client_id, as_of in first_at_risk.items():
+        until = mo.month_end(mo.to_index(as_of)) + timedelta(days=days)
+        helped = Intervention.objects.filter(client_id=client_id, date__gte=as_of, date__lte=until).exists()
+        left = leaves.get(client_id)
+        groups["with" if helped else "without"].append(left is None or left > until)
+    return {name: _rate(kept) for name, kept in groups.items()}
+
+
+def _rate(kept: list[bool]) -> dict:
+    return {"clients": len(kept), "retained": sum(kept), "retention": (sum(kept) / len(kept)) if kept else None}

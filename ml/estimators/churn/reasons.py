@@ -1,0 +1,115 @@
+"""Why a client's churn risk is what it is: `explain(family, X)`, the one function pages, the
+API and batch scoring call, and the words and retention actions each reason maps to.
+
+Contributions, per client and feature, in log-odds: the mean of
+- the gradient-boosting member's SHAP values (LightGBM's exact TreeSHAP, `pred_contrib=True`),
+- the logistic-regression member's linear contributions, coefficient x (standardised value -
+  the training mean, which is 0 after scaling): a linear model's exact SHAP values under
+  feature independence.
+Both are read from the fitted members, after the members' own imputation and scaling. The top
+reasons are the features pushing risk up the most; each has a sentence with the client's own
+value and, where one fits, a retention action.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ml.churn import ChurnFamily
+
+TOP_REASONS = 3
+
+# Retention actions, tied to reasons.
+SERVICE_REVIEW = "Hold a service review: go through the SLA misses and agree fixes"
+BILLING_TALK = "Have a billing conversation: payment terms, disputed invoices, budget"
+SCHEDULE_QBR = "Schedule a QBR with the client's decision makers"
+PROACTIVE_PROJECT = "Propose a proactive project to remove the recurring problems"
+MANAGER_CALL = "Account manager call: ask what is not working and follow up in writing"
+
+
+def _pct(v: float) -> str:
+    return f"{v:.0%}"
+
+
+# feature -> (sentence about the client's value, action or None)
+WORDS: dict[str, tuple] = {
+    "resolution_sla_3m": (lambda v: f"only {_pct(v)} of tickets resolved within SLA in the last 3 months",
+                          SERVICE_REVIEW),
+    "first_response_sla_3m": (lambda v: f"first response within SLA on only {_pct(v)} of tickets in the last "
+                                        "3 months", SERVICE_REVIEW),
+    "csat_6m": (lambda v: f"CSAT averages {v:.1f} of 5 over the last 6 months", MANAGER_CALL),
+    "csat_trend": (lambda v: f"CSAT changed by {v:+.1f} points versus the 3 months before", MANAGER_CALL),
+    "low_csat_share_6m": (lambda v: f"{_pct(v)} of surveys scored 1 or 2 in the last 6 months", MANAGER_CALL),
+    "rhem_3m": (lambda v: f"{v:.2f} reactive hours per endpoint a month (target 0.25 or less)", PROACTIVE_PROJECT),
+    "reactive_trend": (lambda v: f"reactive load is {v:.1f}x what it was in the 9 months before", PROACTIVE_PROJECT),
+    "tickets_per_endpoint_3m": (lambda v: f"{v:.1f} tickets per endpoint in the last 3 months", PROACTIVE_PROJECT),
+    "late_invoice_share_6m": (lambda v: f"{_pct(v)} of invoices paid late in the last 6 months", BILLING_TALK),
+    "avg_days_late_6m": (lambda v: f"invoices paid {v:.0f} days late on average in the last 6 months", BILLING_TALK),
+    "dso_days": (lambda v: f"{v:.0f} days of sales outstanding", BILLING_TALK),
+    "days_since_contact": (lambda v: f"no contact for {v:.0f} days", MANAGER_CALL),
+    "qbr_last_12m": (lambda v: "no QBR in the last 12 months" if v < 1 else f"only {v:.0f} QBR(s) in 12 months",
+                     SCHEDULE_QBR),
+    "tenure_months": (lambda v: f"{v:.0f} months as a client", None),
+    "revenue_growth_3m": (lambda v: f"revenue {v:+.0%} versus the 3 months before", MANAGER_CALL),
+    "revenue_growth_12m": (lambda v: f"revenue {v:+.0%} versus the same months a year ago", MANAGER_CALL),
+    "seat_growth_12m": (lambda v: f"billed seats {v:+.0%} in 12 months", MANAGER_CALL),
+    "margin_pct": (lambda v: f"gross margin {_pct(v)}", None),
+    "mrr": (lambda v: f"${v:,.0f} monthly recurring revenue", None),
+    "interactions_3m": (lambda v: f"{v:.0f} calls, emails, visits or QBRs in the last 3 months", MANAGER_CALL),
+    "interaction_sentiment_3m": (lambda v: f"sentiment of recent conversations {v:+.2f} (-1 to 1)", MANAGER_CALL),
+    "escalations_3m": (lambda v: f"{v:.0f} escalated tickets in the last 3 months", SERVICE_REVIEW),
+    "reopen_rate_3m": (lambda v: f"{_pct(v)} of tickets reopened in the last 3 months", SERVICE_REVIEW),
+}
+
+
+def _prepared(pipeline, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    prepare = pipeline.named_steps["prepare"]
+    names = [str(n).split("__", 1)[-1] for n in prepare.named_steps["encode"].get_feature_names_out()]
+    return prepare.transform(X), names
+
+
+def contributions(family: ChurnFamily, X: pd.DataFrame) -> pd.DataFrame:
+    """Per row of X and input feature: its push on churn risk in log-odds (positive = riskier)."""
+    parts = []
+    if "gbm" in family.members_:
+        pipeline = family.members_["gbm"]
+        Z, names = _prepared(pipeline, X)
+        shap = pipeline.named_steps["learn"].predict(Z, pred_contrib=True)[:, :-1]  # last column: expected value
+        parts.append(pd.DataFrame(shap, columns=names, index=X.index))
+    if "lr" in family.members_:
+        pipeline = family.members_["lr"]
+        Z, names = _prepared(pipeline, X)
+        linear = Z * pipeline.named_steps["learn"].coef_[0]
+        parts.append(pd.DataFrame(linear, columns=names, index=X.index))
+    total = sum(parts) / len(parts)
+    return total.reindex(columns=[c for c in X.columns if c in total.columns]).fillna(0.0)
+
+
+def explain(family: ChurnFamily, X: pd.DataFrame, top: int = TOP_REASONS) -> list[dict]:
+    """Per row of X: {"reasons": [{"feature", "value", "effect", "text"}], "actions": [...],
+    "text": one sentence}. Reasons are the features raising risk the most (effect > 0), in
+    words with the client's value; a missing value is never given as a reason."""
+    effects = contributions(family, X)
+    out = []
+    for index, row in effects.iterrows():
+        reasons = []
+        for feature, effect in row.sort_values(ascending=False).items():
+            if len(reasons) >= top or effect <= 0:
+                break
+            value = X.at[index, feature]
+            if pd.isna(value) or feature not in WORDS:
+                continue
+            words, action = WORDS[feature]
+            reasons.append({"feature": feature, "value": float(value), "effect": round(float(effect), 4),
+                            "text": words(float(value)), "action": action})
+        actions = list(dict.fromkeys(r["action"] for r in reasons if r["action"]))
+        text = ("Main reasons: " + "; ".join(r["text"] for r in reasons) + ".") if reasons else \
+            "No single factor stands out; risk is close to the book's average."
+        out.append({"reasons": reasons, "actions": actions, "text": text})
+    return out
+
+
+def global_importance(family: ChurnFamily, X: pd.DataFrame) -> dict[str, float]:
+    """Mean absolute contribution per feature over X (a version's global importance)."""
+    return contributions(family, X).abs().mean().sort_values(ascending=False).round(4).to_dict()
