@@ -130,6 +130,8 @@ def test_training_registers_a_version_with_held_out_metrics(trained, db):
     assert metrics["f1_target"] == 0.85
     assert len(version.held_out_months) == 4 and version.params["features"] == list(dataset.FEATURES)
     assert set(version.params["thresholds"]) == {"lr", "mlp", "gbm", "ensemble"}
+    assert set(version.params["importance"]) == set(dataset.FEATURES)
+    print("\nchurn global importance (top 5):", list(version.params["importance"])[:5])
     assert metrics["test_churners"] > 0 and metrics["train_churners"] > 0
     print("\nchurn held-out", ", ".join(version.held_out_months))
     for who, prefix in (("ensemble", ""), ("logistic regression", "lr_"), ("MLP", "mlp_"), ("LightGBM", "gbm_")):
@@ -219,6 +221,10 @@ def test_an_intervention_is_logged_and_counted_in_retention(trained, db, admin_u
 
 def test_the_admin_lists_warnings_and_interventions(trained, db, admin_user, client):
     client.force_login(admin_user)
+    someone = Client.objects.first()
+    Intervention.objects.create(client=someone, action="Billing conversation", date=date(2026, 9, 3))
     assert client.get("/admin/ml/churnwarning/").status_code == 200
+    page = client.get("/admin/ml/intervention/")
+    assert page.status_code == 200 and b"Billing conversation" in page.content
     assert client.get("/admin/ml/intervention/add/").status_code == 200
     assert ModelVersion.objects.filter(kind=KIND).exists()

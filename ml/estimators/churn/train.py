@@ -8,7 +8,9 @@ Time-ordered validation, nothing shuffled across months:
   before it), so no validation row comes before a row it was trained on.
 Reported on the test months: the ensemble's roc_auc, pr_auc, f1, brier; each member's under
 its prefix (lr_*, mlp_*, gbm_*; logistic regression is the baseline, also as baseline_pr_auc);
-the plan's F1 target (0.85) as f1_target; rows and churners in train and test.
+the plan's F1 target (0.85) as f1_target; rows and churners in train and test. The params
+hold the feature list, each model's decision threshold and the version's global importance
+(mean absolute contribution per feature on the held-out rows, `reasons.global_importance`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ml.features import months as mo
 from ml.registry import Trained, TrainingContext, Window, trainer
 
 from .dataset import FEATURES, build_frame
+from .reasons import global_importance
 
 TEST_MONTHS = 4
 INNER_FOLDS = 3
@@ -59,8 +62,8 @@ def train(ctx: TrainingContext) -> Trained:
     labelled = frame.training().reset_index(drop=True)
     if labelled.empty or labelled["label"].nunique() < 2:
         raise ValueError("Not enough labelled client-months with both churned and kept clients to train churn")
-    ctx.check_data_hash(frame.hash())
     data_hash = frame.hash()
+    ctx.check_data_hash(data_hash)
 
     months = sorted(labelled["mi"].unique())
     test_months = months[-TEST_MONTHS:]
@@ -100,6 +103,8 @@ def train(ctx: TrainingContext) -> Trained:
         "members": list(family.members_),
         "seed": SEED,
         "label": "leaves within 3 calendar months after the as-of month (ml.estimators.churn.dataset)",
+        # Global importance of this version: mean |contribution| (log-odds) on the held-out rows.
+        "importance": global_importance(family, test_rows.loc[:, list(FEATURES)]),
     }
     ctx.progress(95, f"Held-out PR-AUC {metrics['pr_auc']:.3f} (logistic regression {metrics['lr_pr_auc']:.3f})")
     return Trained(artifact=family, fmt="joblib", params=params, window=window, data_hash=data_hash,
