@@ -137,8 +137,8 @@ def test_training_registers_a_version_with_held_out_metrics(trained, db):
     for who, prefix in (("ensemble", ""), ("logistic regression", "lr_"), ("MLP", "mlp_"), ("LightGBM", "gbm_")):
         print(f"  {who:20s} ROC-AUC {metrics[prefix + 'roc_auc']:.3f}  PR-AUC {metrics[prefix + 'pr_auc']:.3f}  "
               f"F1 {metrics[prefix + 'f1']:.3f} (plan 0.85)  Brier {metrics[prefix + 'brier']:.4f}")
-    print(f"  churners train {metrics['train_churners']} ({metrics['train_churn_rows']} rows), "
-          f"test {metrics['test_churners']} ({metrics['test_churn_rows']} rows)")
+    print(f"  churners train {metrics['train_churners']} ({metrics['train_churn_rows']} of {metrics['train_rows']} "
+          f"rows), test {metrics['test_churners']} ({metrics['test_churn_rows']} of {metrics['test_rows']} rows)")
     assert 0.0 <= metrics["brier"] < 0.1
 
 
