@@ -13,10 +13,13 @@ value and, where one fits, a retention action.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
-from ml.churn import ChurnFamily
+if TYPE_CHECKING:  # scikit-learn loads with the model, not at start-up
+    from ml.churn import ChurnFamily
 
 TOP_REASONS = 3
 

@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ml.churn import fit_family
-from ml.churn.family import ENSEMBLE
-from ml.churn.metrics import METRICS, score
 from ml.features import months as mo
 from ml.registry import Trained, TrainingContext, Window, trainer
 
@@ -57,6 +54,11 @@ class MonthSplit:
 
 @trainer("churn")
 def train(ctx: TrainingContext) -> Trained:
+    # scikit-learn and LightGBM load here, not when ml.apps discovers this kind at start-up.
+    from ml.churn import fit_family
+    from ml.churn.family import ENSEMBLE
+    from ml.churn.metrics import METRICS, score
+
     ctx.progress(5, "Building the churn frame from the KPI store")
     frame = build_frame()
     labelled = frame.training().reset_index(drop=True)
