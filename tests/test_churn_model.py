@@ -12,6 +12,8 @@ transaction rolled back at the end, so other test files see an empty database.
 from __future__ import annotations
 
 import builtins
+import inspect
+import io
 import json
 import time
 from datetime import date, timedelta
@@ -82,6 +84,9 @@ def _truth(folder) -> dict:
 
 
 def test_label_reads_the_tenant_data_never_truth_json(world, db, monkeypatch):
+    # The code names no truth file, and building the frame opens none.
+    code = inspect.getsource(dataset).replace(dataset.__doc__, "")
+    assert "truth" not in code.lower()
     real_open = builtins.open
 
     def guarded(file, *args, **kwargs):
@@ -89,6 +94,7 @@ def test_label_reads_the_tenant_data_never_truth_json(world, db, monkeypatch):
         return real_open(file, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "open", guarded)
+    monkeypatch.setattr(io, "open", guarded)
     frame = dataset.build_frame()
     leaves = dataset.departures()
     monkeypatch.undo()
@@ -140,6 +146,12 @@ def test_training_registers_a_version_with_held_out_metrics(trained, db):
     print(f"  churners train {metrics['train_churners']} ({metrics['train_churn_rows']} of {metrics['train_rows']} "
           f"rows), test {metrics['test_churners']} ({metrics['test_churn_rows']} of {metrics['test_rows']} rows)")
     assert 0.0 <= metrics["brier"] < 0.1
+
+
+def test_unchanged_data_skips_training(trained, db):
+    again = execute_run(enqueue_training("churn", "admin").pk)
+    assert again.status == TrainingRun.Status.SKIPPED, again.message
+    assert again.version_id == trained.version_id and "training skipped" in again.message
 
 
 @pytest.mark.xfail(strict=True, reason=(
