@@ -1,0 +1,208 @@
+"""Why a profitability prediction is what it is: SHAP contributions (TreeExplainer) per
+prediction, in dollars of next-quarter margin, and a sentence in the MSP's words built from the
+largest contributions and the client's own figures, this quarter beside the previous one.
+
+The model learns the change from last quarter's margin, so the contributions explain the
+expected rise or fall ("margin is expected to fall by $2.1k next quarter, mainly because
+reactive hours per endpoint (RHEM) rose from 0.80 to 1.40"). Features that describe one thing
+(RHEM now and a quarter ago) are summed into one driver before ranking.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+# driver -> (words, unit, current feature, previous-quarter feature)
+_PCT, _MONEY, _RATE, _NUM, _DAYS, _MONTHS = "pct", "money", "rate", "num", "days", "months"
+DRIVERS: dict[str, tuple[str, str, str, str | None]] = {
+    "margin_pct": ("gross margin %", _PCT, "margin_pct", "margin_pct_prev_q"),
+    "effective_hourly_rate": ("effective hourly rate", _RATE, "effective_hourly_rate", "effective_hourly_rate_prev_q"),
+    "contribution_per_hour": ("contribution per labour hour", _RATE, "contribution_per_hour",
+                              "contribution_per_hour_prev_q"),
+    "labour_cost_ratio": ("labour cost as a share of revenue", _PCT, "labour_cost_ratio", "labour_cost_ratio_prev_q"),
+    "rhem": ("reactive hours per endpoint (RHEM)", _NUM, "rhem", "rhem_prev_q"),
+    "tickets_per_endpoint": ("tickets per endpoint", _NUM, "tickets_per_endpoint", "tickets_per_endpoint_prev_q"),
+    "resolution_sla": ("resolution SLA", _PCT, "resolution_sla", "resolution_sla_prev_q"),
+    "first_response_sla": ("first-response SLA", _PCT, "first_response_sla", "first_response_sla_prev_q"),
+    "csat": ("CSAT", _NUM, "csat", "csat_prev_q"),
+    "proactive_share": ("proactive work share", _PCT, "proactive_share", "proactive_share_prev_q"),
+    "after_hours_share": ("after-hours share", _PCT, "after_hours_share", "after_hours_share_prev_q"),
+    "billing_efficiency": ("billing efficiency", _PCT, "billing_efficiency", "billing_efficiency_prev_q"),
+    "dso_days": ("DSO", _DAYS, "dso_days", "dso_days_prev_q"),
+    "margin_q": ("quarterly margin", _MONEY, "margin_q", "margin_prev_q"),
+    "revenue_q": ("quarterly revenue", _MONEY, "revenue_q", "revenue_prev_q"),
+    "labour_cost_q": ("quarterly labour cost", _MONEY, "labour_cost_q", "labour_cost_prev_q"),
+    "project_revenue_q": ("project revenue last quarter", _MONEY, "project_revenue_q", None),
+    "billable_value_q": ("billable time last quarter", _MONEY, "billable_value_q", None),
+    "contracted_vs_billed_q": ("contracted MRR for the next quarter beside recurring billing", _MONEY,
+                               "contracted_vs_billed_q", None),
+    "margin_12m_per_q": ("average quarterly margin over 12 months", _MONEY, "margin_12m_per_q", None),
+    "margin_year_ago_q": ("margin of the same quarter last year", _MONEY, "margin_year_ago_q", None),
+    "mrr": ("MRR", _MONEY, "mrr_now", None),
+    "tenure_months": ("tenure", _MONTHS, "tenure_months", None),
+    "months_to_renewal": ("months to renewal", _MONTHS, "months_to_renewal", None),
+}
+_OWNER = {}
+for _name, (_w, _u, _cur, _prev) in DRIVERS.items():
+    _OWNER[_cur] = _name
+    if _prev:
+        _OWNER[_prev] = _name
+_OWNER.update({"margin_last_month": "margin_q", "revenue_prev_q": "revenue_q", "mrr": "mrr",
+               "labour_cost_last_month": "labour_cost_q", "project_revenue_last_month": "project_revenue_q",
+               "billable_value_last_month": "billable_value_q", "recurring_revenue_q": "contracted_vs_billed_q"})
+
+
+# Units and words of the genome's raw values used as drivers of their own.
+_GENOME_UNITS = {
+    **dict.fromkeys((
+        "recurring_share", "attributable_cost_ratio", "margin_volatility", "reopen_rate", "escalation_rate",
+        "survey_response_rate", "ticket_trend", "low_csat_share", "revenue_growth_3m", "revenue_growth_12m",
+        "endpoint_growth_12m", "seat_growth_12m", "project_share", "product_share", "tm_share",
+        "unbilled_endpoints", "late_invoice_share", "negative_margin_months", "technician_concentration",
+        "revenue_concentration", "sla_decline", "reactive_spike"), _PCT),
+    **dict.fromkeys(("revenue_12m",), _MONEY),
+    **dict.fromkeys(("days_since_contact", "avg_days_late"), _DAYS),
+    **dict.fromkeys(("months_since_price_change", "months_since_qbr"), _MONTHS),
+    **dict.fromkeys(("avg_resolution_hours", "p90_resolution_hours"), "hours"),
+}
+_WORDS = {
+    "revenue_growth_3m": "revenue growth over 3 months",
+    "revenue_growth_12m": "revenue growth over 12 months",
+    "attributable_cost_ratio": "license and other costs as a share of revenue",
+    "project_share": "project share of revenue",
+    "product_share": "product share of revenue",
+    "tm_share": "T&M share of revenue",
+    "negative_margin_months": "share of loss-making months",
+    "revenue_12m": "revenue over 12 months",
+    "calendar_month": "the time of year",
+}
+
+
+def driver_of(feature: str) -> str:
+    return _OWNER.get(feature, feature)
+
+
+def words(driver: str) -> str:
+    if driver in DRIVERS:
+        return DRIVERS[driver][0]
+    if driver in _WORDS:
+        return _WORDS[driver]
+    from ml.genome.dimensions import BY_CODE
+
+    if driver in BY_CODE:
+        return BY_CODE[driver].name[0].lower() + BY_CODE[driver].name[1:]
+    return driver.replace("_", " ")
+
+
+def money(value: float, signed: bool = False) -> str:
+    sign = ("+" if value >= 0 else "-") if signed else ("-" if value < 0 else "")
+    v = abs(value)
+    text = f"${v / 1e6:.1f}M" if v >= 1e6 else f"${v / 1e3:.1f}k" if v >= 1e3 else f"${v:,.0f}"
+    return sign + text
+
+
+def fmt(value, unit: str) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "unknown"
+    if unit == _PCT:
+        return f"{value * 100:.0f}%"
+    if unit == _MONEY:
+        return money(value)
+    if unit == _RATE:
+        return f"${value:,.0f}/h"
+    if unit == _DAYS:
+        return f"{value:.0f} days"
+    if unit == _MONTHS:
+        return f"{value:.0f} months"
+    if unit == "hours":
+        return f"{value:.1f} h"
+    return f"{value:.2f}"
+
+
+class Explainer:
+    """A TreeExplainer over one loaded model, kept with it in predict's cache."""
+
+    def __init__(self, model):
+        import shap
+
+        self.model = model
+        self.tree = shap.TreeExplainer(model)
+
+    def contributions(self, X: pd.DataFrame, scale: np.ndarray) -> np.ndarray:
+        """SHAP values per row and feature, in dollars of next-quarter margin."""
+        values = np.asarray(self.tree.shap_values(X, check_additivity=False), dtype="float64")
+        return values * np.asarray(scale, dtype="float64")[:, None]
+
+
+def global_importance(model, X: pd.DataFrame, top: int = 15) -> list[dict]:
+    """Mean |SHAP| in dollars per driver on the given rows (the held-out months), largest first."""
+    from .train import scale
+
+    if not len(X):
+        return []
+    contributions = Explainer(model).contributions(X, scale(X))
+    by_driver: dict[str, np.ndarray] = {}
+    for j, feature in enumerate(X.columns):
+        d = driver_of(feature)
+        by_driver[d] = by_driver.get(d, 0) + contributions[:, j]
+    ranked = sorted(((float(np.mean(np.abs(v))), d) for d, v in by_driver.items()), reverse=True)[:top]
+    return [{"driver": d, "words": words(d), "mean_abs_effect": round(v, 2)} for v, d in ranked]
+
+
+def explain_row(features: pd.Series, contributions: np.ndarray, value: float, baseline: float,
+                top: int = 3) -> dict:
+    """The explanation stored with a prediction: plain words and the top drivers."""
+    by_driver: dict[str, float] = {}
+    for feature, effect in zip(features.index, contributions, strict=True):
+        d = driver_of(feature)
+        by_driver[d] = by_driver.get(d, 0.0) + float(effect)
+    change = value - baseline
+    direction = 1 if change >= 0 else -1
+    ranked = sorted(by_driver.items(), key=lambda kv: -abs(kv[1]))
+    # The reasons given are the drivers pushing the way margin is expected to move.
+    reasons = [(d, e) for d, e in ranked if e * direction > 0][:top] or ranked[:1]
+    phrases = [_phrase(d, features) for d, _ in reasons[:2]]
+    if abs(change) < max(50.0, 0.02 * abs(baseline)):
+        head = f"margin is expected to hold at about {money(value)} next quarter"
+    else:
+        verb = "rise" if change > 0 else "fall"
+        head = f"margin is expected to {verb} by {money(abs(change))} next quarter (to {money(value)})"
+    text = f"{head}, mainly because {' and '.join(phrases)}"
+    text = text[0].upper() + text[1:] + "."
+    return {
+        "text": text,
+        "baseline": round(baseline, 2),
+        "change": round(change, 2),
+        "contributions": [
+            {"feature": d, "words": words(d), "value": _current(d, features), "effect": round(e, 2)}
+            for d, e in ranked[:8]
+        ],
+    }
+
+
+def _current(driver: str, features: pd.Series):
+    feature = DRIVERS[driver][2] if driver in DRIVERS else driver
+    value = features.get(feature)
+    return None if value is None or pd.isna(value) else round(float(value), 4)
+
+
+def _phrase(driver: str, features: pd.Series) -> str:
+    if driver in DRIVERS:
+        label, unit, cur, prev = DRIVERS[driver]
+    else:
+        label, unit, cur, prev = words(driver), _GENOME_UNITS.get(driver, _NUM), driver, None
+    if driver == "calendar_month":
+        return "of the time of year (a seasonal pattern in past quarters)"
+    now = features.get(cur)
+    before = features.get(prev) if prev else None
+    if now is None or pd.isna(now):
+        return f"{label} is not known"
+    if before is None or pd.isna(before):
+        return f"{label} is {fmt(now, unit)}"
+    if np.isclose(now, before, rtol=0.02, atol=1e-9):
+        return f"{label} stayed at {fmt(now, unit)}"
+    return f"{label} {'rose' if now > before else 'fell'} from {fmt(before, unit)} to {fmt(now, unit)}"
+
+
+__all__ = ["DRIVERS", "Explainer", "explain_row", "global_importance"]

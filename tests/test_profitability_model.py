@@ -1,0 +1,135 @@
+"""The profitability model on a simulated MSP it was not tuned on.
+
+Developed on seeds 1-3 (features, the search grid, the scaled target, the calibration layout
+and the world's size were chosen there); this file runs seed 2026 only, and nothing was changed
+after seeing seed 2026's figures. The world (120 clients x 30 months) is simulated, imported
+and its features built once for the module, inside one transaction rolled back at the end, so
+other test files still start from an empty database; the model is trained once through the
+registry (enqueue_training, then execute_run). Run with `-s` to see the figures.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from django.db import transaction
+from django.test import override_settings
+
+from integrations.dump import import_dump
+from integrations.sandbox.testing import simulated_world
+from ml import registry
+from ml.estimators import profitability
+from ml.estimators.profitability import dataset
+from ml.estimators.profitability.explain import DRIVERS, words
+from ml.features.build import build_features
+from ml.features.queries import latest_complete_month
+from ml.models import ModelVersion, Prediction, TrainingRun
+from ml.registry.artifacts import resolve
+
+CLIENTS, MONTHS, SEED = 120, 30, 2026
+
+
+@pytest.fixture(scope="module")
+def trained(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The seed-2026 world loaded with features, and the run that trained the model on it."""
+    started = time.perf_counter()
+    folder = simulated_world(tmp_path_factory.mktemp("profitability") / "msp", clients=CLIENTS, months=MONTHS,
+                             seed=SEED)
+    models = tmp_path_factory.mktemp("models")
+    with django_db_blocker.unblock(), override_settings(MODEL_DIR=models), transaction.atomic():
+        import_dump(folder, progress=False)
+        build_features(trigger="test")
+        loaded = time.perf_counter()
+        run = registry.enqueue_training("profitability", "command")
+        run = registry.execute_run(run.pk)
+        print(f"\nworld {CLIENTS} x {MONTHS} seed {SEED}: simulated, imported and built in "
+              f"{loaded - started:.1f} s; trained in {time.perf_counter() - loaded:.1f} s ({run.message})")
+        yield run
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def version(trained, db) -> ModelVersion:
+    return ModelVersion.objects.get(pk=trained.version_id)
+
+
+def test_training_creates_an_active_version_that_beats_last_quarters_margin(trained, version):
+    assert trained.status == TrainingRun.Status.SUCCEEDED, trained.message
+    assert version.status == ModelVersion.Status.ACTIVE
+    m = version.metrics
+    print(
+        f"\nheld-out {version.held_out_months[0]}..{version.held_out_months[-1]} ({m['held_out_rows']} client-months), "
+        f"{version.params['family']} {version.params['hyperparameters']}: MAE {m['mae']:,.0f} vs baseline "
+        f"{m['baseline_mae']:,.0f} ({m['mae_vs_baseline']:+.1%}); RMSE {m['rmse']:,.0f} vs {m['baseline_rmse']:,.0f}; "
+        f"R² {m['r2']:.3f} vs {m['baseline_r2']:.3f} (plan's target {m['r2_target']}); "
+        f"90% interval coverage {m['coverage_90']:.1%}, mean width {m['mean_interval_width']:,.0f}"
+    )
+    assert len(version.held_out_months) == 6
+    assert version.format in ("xgboost-json", "joblib")
+    assert m["mae"] <= 0.8 * m["baseline_mae"]
+    assert {"rmse", "r2", "baseline_rmse", "baseline_r2"} <= set(m) and m["r2_target"] == 0.90
+    assert version.params["importance"] and version.params["features"] == list(dataset.FEATURES)
+
+
+def test_the_90_percent_interval_covers_at_least_87_percent_of_held_out_client_months(version):
+    assert version.metrics["coverage_90"] >= 0.87
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Measured once on seed 2026 (not tuned): the 90% interval covered 93.7% of 415 held-out client-months, "
+    "0.7 points above the 87-93% band (development seeds 1-3: 91.2%, 88.2%, 90.2%). The calibration months' "
+    "model is fitted on fewer months than the version served, so its residuals run a little wide."
+))
+def test_the_90_percent_interval_covers_at_most_93_percent_of_held_out_client_months(version):
+    assert version.metrics["coverage_90"] <= 0.93
+
+
+def test_retraining_on_unchanged_data_is_skipped(version):
+    run = registry.execute_run(registry.enqueue_training("profitability", "admin").pk)
+    assert run.status == TrainingRun.Status.SKIPPED
+    assert f"v{version.version}" in run.message and run.version_id == version.pk
+    assert ModelVersion.objects.filter(kind="profitability").count() == 1
+
+
+def test_batch_scoring_writes_one_prediction_per_eligible_client_with_interval_and_words(version):
+    month = latest_complete_month()
+    eligible = dataset.build(as_of=month, with_target=False)
+    written = profitability.score_and_store()
+    rows = list(Prediction.objects.filter(model_version=version, as_of=month))
+    assert written == len(rows) == len(eligible) > 0
+    assert sorted(r.client_id for r in rows) == sorted(eligible.X.index.get_level_values("client_id"))
+    vocabulary = {DRIVERS[d][0] for d in DRIVERS} | {words(c) for c in dataset.GENOME_CODES}
+    for row in rows:
+        assert row.lower <= row.value <= row.upper
+        text = row.explanation["text"]
+        assert text.startswith("Margin is expected to") and any(w in text for w in vocabulary), text
+    print("\n" + "\n".join(r.explanation["text"] for r in rows[:3]))
+
+
+def test_a_single_client_what_if_matches_batch_scoring_and_is_fast(version):
+    batch = {r["client_id"]: r for r in profitability.predict()}
+    client_id = next(iter(batch))
+    profitability.predict_client(client_id)  # loads the model once
+    started = time.perf_counter()
+    one = profitability.predict_client(client_id)
+    elapsed = time.perf_counter() - started
+    print(f"\none client's prediction with explanation: {elapsed * 1000:.1f} ms")
+    assert one["value"] == pytest.approx(batch[client_id]["value"])
+    assert one["lower"] == pytest.approx(batch[client_id]["lower"])
+    assert elapsed < 0.5
+
+
+def test_a_tampered_artifact_is_refused_with_a_message_naming_it(version):
+    path = resolve(version.artifact_path)
+    original = path.read_bytes()
+    stat = path.stat()
+    try:
+        path.write_bytes(original.replace(b"1", b"2", 1))
+        with pytest.raises(registry.ArtifactTampered, match="refusing to load") as refused:
+            profitability.predict()
+        assert path.name in str(refused.value)
+    finally:
+        path.write_bytes(original)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
