@@ -66,6 +66,8 @@ def test_training_creates_an_active_version_that_beats_last_quarters_margin(trai
         f"R² {m['r2']:.3f} vs {m['baseline_r2']:.3f} (plan's target {m['r2_target']}); "
         f"90% interval coverage {m['coverage_90']:.1%}, mean width {m['mean_interval_width']:,.0f}"
     )
+    print("global importance (mean |SHAP| on the held-out months): " + "; ".join(
+        f"{d['words']} ${d['mean_abs_effect']:,.0f}" for d in version.params["importance"][:6]))
     assert len(version.held_out_months) == 6
     assert version.format in ("xgboost-json", "joblib")
     assert m["mae"] <= 0.8 * m["baseline_mae"]
