@@ -161,6 +161,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retrain now (the kinds of the selected versions)")
     def retrain_now(self, request, queryset) -> None:
+        registry.discover()
         if not registry.TRAINERS:
             self.message_user(
                 request, "No model kind is registered for training yet (ml.registry.TRAINERS is empty).",

@@ -7,6 +7,3 @@ class MlConfig(AppConfig):
 
     def ready(self) -> None:
         from . import signals  # noqa: F401  (connects the after-sync feature build)
-        from .registry.scoring import discover
-
-        discover()  # each kind under ml/estimators/ registers its trainer and scorer

@@ -45,6 +45,7 @@ def model_dir(settings, tmp_path) -> Path:
 def no_trainers():
     """TRAINERS (and SCORERS) as they are before any kind registers one; restored afterwards,
     so the project's own kinds neither train nor score the test's toy models."""
+    registry.discover()  # the project's kinds register now, not inside the test
     saved, saved_scorers = dict(registry.TRAINERS), dict(registry.SCORERS)
     registry.TRAINERS.clear()
     registry.SCORERS.clear()

@@ -24,6 +24,7 @@ HELD_OUT = ["2025-10", "2025-11", "2025-12"]
 def kinds(settings, tmp_path):
     """A registry with only the test's kind in it (the project's own kinds restored after)."""
     settings.MODEL_DIR = tmp_path / "models"
+    registry.discover()  # the project's kinds register now, not inside the test
     saved = dict(registry.TRAINERS), dict(registry.SCORERS)
     registry.TRAINERS.clear()
     registry.SCORERS.clear()

@@ -13,7 +13,7 @@ rename, and its sha256 is checked before every load (a pickle is never unpickled
 
 from .artifacts import ArtifactError, ArtifactMissing, ArtifactTampered
 from .data import frame_hash
-from .scoring import SCORERS, score, score_all, scorer
+from .scoring import SCORERS, discover, score, score_all, scorer
 from .training import TRAINERS, AlreadyTrained, Trained, TrainingContext, enqueue_training, execute_run, trainer
 from .versions import Decision, Window, active, already_trained, load, promote, promote_if_better, register, roll_back
 
@@ -30,6 +30,7 @@ __all__ = [
     "Window",
     "active",
     "already_trained",
+    "discover",
     "enqueue_training",
     "execute_run",
     "frame_hash",

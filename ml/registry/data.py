@@ -4,12 +4,16 @@ data has not changed is not trained again."""
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def frame_hash(*frames: pd.DataFrame | pd.Series) -> str:
     """sha256 over the frames' columns, dtypes, index and values (row order counts)."""
+    import pandas as pd  # here, not at import: the registry loads with the admin in every process
+
     h = hashlib.sha256()
     for frame in frames:
         if isinstance(frame, pd.Series):

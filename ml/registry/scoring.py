@@ -3,7 +3,8 @@ training that registered a version and after each feature build, so pages and th
 read rows.
 
 A kind registers its scorer with @scorer("kind"), or by defining `score_and_store(as_of=None)`
-in `ml/estimators/<kind>/predict.py` (found by `discover`, which ml.apps runs at start-up).
+in `ml/estimators/<kind>/predict.py` (found by `discover`, which every entry point that needs
+the kinds calls first: importing them costs pandas and more, so not at every process start).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable
 logger = logging.getLogger(__name__)
 Scorer = Callable[[], int]
 SCORERS: dict[str, Scorer] = {}
+_discovered: list[str] | None = None
 
 
 def scorer(kind: str) -> Callable[[Scorer], Scorer]:
@@ -30,7 +32,14 @@ def scorer(kind: str) -> Callable[[Scorer], Scorer]:
 
 def discover() -> list[str]:
     """Import every kind under ml/estimators/ so its @trainer registers, and take its
-    `predict.score_and_store` as its scorer; returns the kinds found."""
+    `predict.score_and_store` as its scorer; returns the kinds found. Once per process."""
+    global _discovered
+    if _discovered is None:
+        _discovered = _import_kinds()
+    return _discovered
+
+
+def _import_kinds() -> list[str]:
     try:
         package = importlib.import_module("ml.estimators")
     except ModuleNotFoundError:
@@ -54,6 +63,7 @@ def discover() -> list[str]:
 
 def score(kind: str) -> int:
     """Write the kind's predictions with its active version; 0 when it has no scorer."""
+    discover()
     fn = SCORERS.get(kind)
     return int(fn() or 0) if fn else 0
 
@@ -63,6 +73,7 @@ def score_all() -> dict[str, int | str]:
     error returned) does not stop the others."""
     from ml.models import ModelVersion
 
+    discover()
     active = set(ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).values_list("kind", flat=True))
     out: dict[str, int | str] = {}
     for kind in sorted(active & set(SCORERS)):

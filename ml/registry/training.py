@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from ml.models import ModelVersion, TrainingRun
 
-from .scoring import score
+from .scoring import discover, score
 from .versions import Window, already_trained, promote_if_better, register
 
 logger = logging.getLogger(__name__)
@@ -92,6 +92,7 @@ def trainer(kind: str) -> Callable[[Trainer], Trainer]:
 
 def enqueue_training(kind: str, trigger: str, user=None) -> TrainingRun:
     """Record a queued run and queue it once the current transaction commits; returns at once."""
+    discover()
     if kind not in TRAINERS:
         raise KeyError(f"No train function is registered for model kind {kind!r}")
     run = TrainingRun.objects.create(kind=kind, trigger=trigger, requested_by=user)
@@ -120,6 +121,7 @@ def execute_run(run_id: int, progress: Callable[[int, str], None] | None = None)
             return run
         run.status, run.started_at = TrainingRun.Status.RUNNING, timezone.now()
         run.save(update_fields=["status", "started_at"])
+    discover()
     fn = TRAINERS.get(run.kind)
     try:
         if fn is None:

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from ml.models import TrainingRun
-from ml.registry import TRAINERS, execute_run
+from ml.registry import TRAINERS, discover, execute_run
 
 
 class Command(BaseCommand):
@@ -20,6 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args, kind: str, no_progress: bool, **options) -> None:
+        discover()
         if not TRAINERS:
             raise CommandError("No model kind is registered for training.")
         if kind != "all" and kind not in TRAINERS:
