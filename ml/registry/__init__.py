@@ -6,7 +6,8 @@ LightGBM text), joblib for scikit-learn objects; each is written through a temp 
 rename, and its sha256 is checked before every load (a pickle is never unpickled before).
 
 - artifacts: file formats, atomic writes, verified reads
-- versions: register, load, active, promote, roll_back, already_trained, promote_if_better
+- versions: register, load (load_serving: kept in memory), active, promote, roll_back,
+  already_trained, promote_if_better
 - training: TRAINERS (kind -> train function), TrainingRun bookkeeping, the django-q2 task
 - scoring: SCORERS (kind -> batch scorer writing Prediction rows), run after training and builds
 """
@@ -15,7 +16,18 @@ from .artifacts import ArtifactError, ArtifactMissing, ArtifactTampered
 from .data import frame_hash
 from .scoring import SCORERS, discover, score, score_all, scorer
 from .training import TRAINERS, AlreadyTrained, Trained, TrainingContext, enqueue_training, execute_run, trainer
-from .versions import Decision, Window, active, already_trained, load, promote, promote_if_better, register, roll_back
+from .versions import (
+    Decision,
+    Window,
+    active,
+    already_trained,
+    load,
+    load_serving,
+    promote,
+    promote_if_better,
+    register,
+    roll_back,
+)
 
 __all__ = [
     "SCORERS",
@@ -35,6 +47,7 @@ __all__ = [
     "execute_run",
     "frame_hash",
     "load",
+    "load_serving",
     "promote",
     "promote_if_better",
     "register",

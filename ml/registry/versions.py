@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -122,6 +123,29 @@ def load(version: ModelVersion | int) -> Any:
     data = artifacts.read_verified(version.artifact_path, version.sha256)
     artifacts.warn_on_library_drift(version.format, version.library_versions, str(version))
     return artifacts.deserialise(data, version.format, version.artifact_class)
+
+
+_serving: dict[str, tuple[tuple, Any]] = {}  # kind -> (file key, model): one version per kind
+_serving_lock = threading.Lock()
+
+
+def load_serving(version: ModelVersion) -> Any:
+    """`load`, kept in memory for the pages and batch scoring that call it again and again.
+    The key holds the file's size and mtime beside the recorded sha256, so a file changed after
+    it was loaded is read (and refused) again, never served from memory."""
+    try:
+        stat = artifacts.resolve(version.artifact_path).stat()
+        key = (version.pk, version.sha256, stat.st_size, stat.st_mtime_ns)
+    except OSError:  # missing: load() says so, naming the file
+        return load(version)
+    with _serving_lock:
+        hit = _serving.get(version.kind)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    model = load(version)
+    with _serving_lock:
+        _serving[version.kind] = (key, model)
+    return model
 
 
 def active(kind: str) -> ModelVersion | None:

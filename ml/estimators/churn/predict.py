@@ -26,7 +26,7 @@ from ml.features import months as mo
 from ml.models import ChurnWarning, Intervention, ModelVersion, Prediction
 from ml.models.churn import TIERS
 from ml.predictions import store_predictions
-from ml.registry import active, load
+from ml.registry import active, load_serving
 
 from .dataset import FEATURES, build_frame, departures
 from .reasons import explain
@@ -74,7 +74,7 @@ def predict(as_of: date | None = None, version: ModelVersion | None = None) -> l
     version = version or active(KIND)
     if version is None:
         raise LookupError("No churn model is active: train one first (Retrain now, or the train command)")
-    family = load(version)
+    family = load_serving(version)
     frame = build_frame()
     month = (as_of or frame.last_month).replace(day=1)
     return score_frame(family, frame.rows[frame.rows["month"] == month])
@@ -92,7 +92,7 @@ def score_and_store(as_of: date | None = None, version: ModelVersion | None = No
     if frame.last_month is None:
         return 0
     month = (as_of or frame.last_month).replace(day=1)
-    scored = score_frame(load(version), frame.rows[frame.rows["month"] == month])
+    scored = score_frame(load_serving(version), frame.rows[frame.rows["month"] == month])
     with transaction.atomic():
         written = store_predictions(version, month, [
             {"client_id": s.client_id, "value": s.risk, "explanation": s.explanation} for s in scored], role)

@@ -8,7 +8,6 @@ what-if costs a feature read and one tree walk, not a file read.
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 from ml import registry
@@ -16,14 +15,12 @@ from ml.features import months
 from ml.features.queries import latest_complete_month
 from ml.models import ModelVersion
 from ml.predictions import store_predictions
-from ml.registry.artifacts import resolve
 
 from . import dataset
 from .explain import Explainer, explain_row
 from .train import KIND
 
-_cache: dict[tuple[int, str], tuple[object, Explainer]] = {}
-_lock = threading.Lock()
+_explainers: dict[int, tuple[object, Explainer]] = {}  # version pk -> (model, its SHAP explainer)
 
 
 class NoActiveModel(LookupError):
@@ -38,21 +35,14 @@ def _active() -> ModelVersion:
 
 
 def _loaded(version: ModelVersion) -> tuple[object, Explainer]:
-    # The file's size and mtime join the key: a file changed after it was loaded is read (and
-    # refused) again, never served from memory.
-    try:
-        stat = resolve(version.artifact_path).stat()
-        key = (version.pk, version.sha256, stat.st_size, stat.st_mtime_ns)
-    except OSError:
-        key = (version.pk, version.sha256, None, None)
-    with _lock:
-        hit = _cache.get(key)
-    if hit is None:
-        model = registry.load(version)  # refuses a missing or changed file, naming it
+    # The registry keeps the model in memory (and reads a changed file again, refusing it);
+    # the SHAP explainer is built once per model object it hands out.
+    model = registry.load_serving(version)
+    hit = _explainers.get(version.pk)
+    if hit is None or hit[0] is not model:
         hit = (model, Explainer(model))
-        with _lock:
-            _cache.clear()  # one version serves at a time; an old one is not kept alive
-            _cache[key] = hit
+        _explainers.clear()  # one version serves at a time; an old one is not kept alive
+        _explainers[version.pk] = hit
     return hit
 
 
