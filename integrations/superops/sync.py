@@ -40,7 +40,7 @@ from integrations.timestamps import parse_time, so_time
 
 from . import queries
 from .client import Page, QueryRefused, SuperOpsClient
-from .vocabulary import LIVE_VOCABULARIES, seed_value_maps
+from .vocabulary import seed_from_superops
 
 log = logging.getLogger(__name__)
 SOURCE = "superops"
@@ -68,14 +68,10 @@ def seed_vocabularies(client: SuperOpsClient, run: SyncRun) -> int:
     list every value with its default meaning (rows a person changed are never touched).
     A vocabulary SuperOps refuses is noted, not fatal: values keep their default meaning.
     Any other failure (token, subdomain, network) stops the run as a list's would."""
-    found: dict[str, list[dict]] = {}
-    for name in LIVE_VOCABULARIES:
-        try:
-            found[name] = client.vocabulary(name)
-        except QueryRefused as exc:
-            log.warning("SuperOps %s refused: %s", name, exc)
-            note(run, f"{name}: refused, values keep their default meaning")
-    return seed_value_maps(found)
+    added, refused = seed_from_superops(client, survivable=QueryRefused)
+    for name in refused:
+        note(run, f"{name}: refused, values keep their default meaning")
+    return added
 
 
 def note(run: SyncRun, text: str) -> None:

@@ -82,16 +82,19 @@ def seed_value_maps(records_by_list: Mapping[str, Iterable[Any]]) -> int:
     return len(new)
 
 
-def seed_from_superops(client: VocabularySource, names: Iterable[str] = LIVE_VOCABULARIES) -> tuple[int, list[str]]:
+def seed_from_superops(client: VocabularySource, names: Iterable[str] = LIVE_VOCABULARIES,
+                       survivable: type[Exception] | tuple[type[Exception], ...] = SyncError,
+                       ) -> tuple[int, list[str]]:
     """Read the tenant's vocabularies with the live client and seed the value maps; returns
-    (rows added, problems). A vocabulary that cannot be read is reported, not fatal: the
-    records still load, their values with the default meaning."""
+    (rows added, the names that could not be read). A `survivable` error is reported, not
+    fatal: the records still load, their values with the default meaning; any other error
+    propagates (the sync lets only a refusal pass, so a bad token stops it at once)."""
     found: dict[str, list] = {}
     problems: list[str] = []
     for name in names:
         try:
             found[name] = client.vocabulary(name)
-        except SyncError as exc:
+        except survivable as exc:
             log.warning("SuperOps %s could not be read: %s", name, exc)
-            problems.append(f"{name}: {exc}")
+            problems.append(name)
     return seed_value_maps(found), problems
