@@ -1,9 +1,6 @@
 """The churn model family (ml.churn): honest on real public data, and everything it learns is
 learnt inside the training fold."""
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,23 +10,9 @@ from sklearn.model_selection import TimeSeriesSplit
 from ml.churn import cross_validate_frame, fit_family
 from ml.churn.crossval import churn_labels
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+from .datasets import find_dataset
+
 METRICS = ("roc_auc", "pr_auc", "f1", "brier", "threshold")
-
-
-def dataset_folders() -> list[Path]:
-    folders = []
-    if os.environ.get("SUPERHACK_DATASETS"):
-        folders.append(Path(os.environ["SUPERHACK_DATASETS"]))
-    folders += [PROJECT_ROOT.parent / "shared" / "datasets", Path("/work/shared/datasets")]
-    return folders
-
-
-def find_dataset(name: str) -> Path:
-    for folder in dataset_folders():
-        if (folder / name).is_file():
-            return folder / name
-    pytest.skip(f"{name} not found; looked in {', '.join(str(f) for f in dataset_folders())}")
 
 
 def small_frame(rows: int = 400, seed: int = 3) -> tuple[pd.DataFrame, np.ndarray]:
