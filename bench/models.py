@@ -212,7 +212,7 @@ def single_client(calls: int) -> dict:
     from ml import registry
     from ml.estimators.profitability import dataset
     profit = importlib.import_module("ml.estimators.profitability.predict")  # the package re-exports predict()
-    from ml.estimators.profitability.explain import explain_row
+    from ml.estimators.profitability.explain import explain_rows
     from ml.estimators.profitability.train import scale
 
     print(f"\n== Single-client profitability prediction ({calls} calls after one warm-up)")
@@ -244,25 +244,26 @@ def single_client(calls: int) -> dict:
     # The same steps as predict_client, one by one (medians over the same number of calls).
     steps: dict[str, list[float]] = {}
     names = ("active version (1 query)", "latest complete month (1 query)",
-             "feature frame: dataset.build (KPI + genome reads, windows)", "cached model (file stat + lookup)",
-             "model.predict", "SHAP contributions", "explanation in words")
+             "feature row: month frame (store state, 1 query) + lookup", "cached model (file stat + lookup)",
+             "booster prediction", "SHAP contributions (XGBoost TreeSHAP)", "explanation in words")
     for i in range(calls + 1):
         marks = [time.perf_counter()]
         v = profit._active()
         marks.append(time.perf_counter())
         m = profit._as_of(None)
         marks.append(time.perf_counter())
-        f = dataset.build(clients=[client_id], as_of=m, with_target=False)
+        whole = profit.month_frame(m)
+        f = whole.rows(whole.X.index.get_level_values("client_id") == client_id)
         marks.append(time.perf_counter())
-        mdl, explainer = profit._loaded(v)
+        attributor = profit._loaded(v)
         marks.append(time.perf_counter())
         X = f.X[v.params.get("features", list(f.X.columns))]
         s = scale(X)
-        values = f.baseline.to_numpy() + mdl.predict(X) * s
+        values = f.baseline.to_numpy() + attributor.change(X) * s
         marks.append(time.perf_counter())
-        contributions = explainer.contributions(X, s)
+        contributions = attributor.contributions(X, s)
         marks.append(time.perf_counter())
-        explain_row(X.iloc[0], contributions[0], float(values[0]), float(f.baseline.iloc[0]))
+        explain_rows(X, contributions, values, f.baseline.to_numpy())
         marks.append(time.perf_counter())
         if i:  # the first pass is the warm-up
             for name, start, end in zip(names, marks, marks[1:], strict=False):

@@ -1,4 +1,4 @@
-"""Why a profitability prediction is what it is: SHAP contributions (TreeExplainer) per
+"""Why a profitability prediction is what it is: SHAP contributions (attribution.py) per
 prediction, in dollars of next-quarter margin, and a sentence in the MSP's words built from the
 largest contributions and the client's own figures, this quarter beside the previous one.
 
@@ -120,74 +120,87 @@ def fmt(value, unit: str) -> str:
     return f"{value:.2f}"
 
 
-class Explainer:
-    """A TreeExplainer over one loaded model, kept with it in predict's cache."""
-
-    def __init__(self, model):
-        import shap
-
-        self.model = model
-        self.tree = shap.TreeExplainer(model)
-
-    def contributions(self, X: pd.DataFrame, scale: np.ndarray) -> np.ndarray:
-        """SHAP values per row and feature, in dollars of next-quarter margin."""
-        values = np.asarray(self.tree.shap_values(X, check_additivity=False), dtype="float64")
-        return values * np.asarray(scale, dtype="float64")[:, None]
-
-
 def global_importance(model, X: pd.DataFrame, top: int = 15) -> list[dict]:
     """Mean |SHAP| in dollars per driver on the given rows (the held-out months), largest first."""
+    from .attribution import Attributor
     from .train import scale
 
     if not len(X):
         return []
-    contributions = Explainer(model).contributions(X, scale(X))
-    by_driver: dict[str, np.ndarray] = {}
-    for j, feature in enumerate(X.columns):
-        d = driver_of(feature)
-        by_driver[d] = by_driver.get(d, 0) + contributions[:, j]
-    ranked = sorted(((float(np.mean(np.abs(v))), d) for d, v in by_driver.items()), reverse=True)[:top]
+    drivers, membership = _drivers(list(X.columns))
+    effects = Attributor(model).contributions(X, scale(X)) @ membership
+    ranked = sorted(((float(np.mean(np.abs(effects[:, k]))), d) for k, d in enumerate(drivers)), reverse=True)[:top]
     return [{"driver": d, "words": words(d), "mean_abs_effect": round(v, 2)} for v, d in ranked]
 
 
-def explain_row(features: pd.Series, contributions: np.ndarray, value: float, baseline: float,
-                top: int = 3) -> dict:
-    """The explanation stored with a prediction: plain words and the top drivers."""
-    by_driver: dict[str, float] = {}
-    for feature, effect in zip(features.index, contributions, strict=True):
-        d = driver_of(feature)
-        by_driver[d] = by_driver.get(d, 0.0) + float(effect)
-    change = value - baseline
-    direction = 1 if change >= 0 else -1
-    ranked = sorted(by_driver.items(), key=lambda kv: -abs(kv[1]))
-    # The reasons given are the drivers pushing the way margin is expected to move.
-    reasons = [(d, e) for d, e in ranked if e * direction > 0][:top] or ranked[:1]
-    phrases = [_phrase(d, features) for d, _ in reasons[:2]]
-    if abs(change) < max(50.0, 0.02 * abs(baseline)):
-        head = f"margin is expected to hold at about {money(value)} next quarter"
-    else:
-        verb = "rise" if change > 0 else "fall"
-        head = f"margin is expected to {verb} by {money(abs(change))} next quarter (to {money(value)})"
-    text = f"{head}, mainly because {' and '.join(phrases)}"
-    text = text[0].upper() + text[1:] + "."
-    return {
-        "text": text,
-        "baseline": round(baseline, 2),
-        "change": round(change, 2),
-        "contributions": [
-            {"feature": d, "words": words(d), "value": _current(d, features), "effect": round(e, 2)}
-            for d, e in ranked[:8]
-        ],
-    }
+def _drivers(columns: list[str]) -> tuple[list[str], np.ndarray]:
+    """The drivers the columns belong to, and the 0/1 matrix (column x driver) that sums a
+    row's feature contributions into driver contributions."""
+    drivers = list(dict.fromkeys(driver_of(c) for c in columns))
+    index = {d: k for k, d in enumerate(drivers)}
+    membership = np.zeros((len(columns), len(drivers)))
+    for j, c in enumerate(columns):
+        membership[j, index[driver_of(c)]] = 1.0
+    return drivers, membership
 
 
-def _current(driver: str, features: pd.Series):
+def explain_rows(X: pd.DataFrame, contributions: np.ndarray, values, baselines, top: int = 3) -> list[dict]:
+    """The explanation stored with each prediction: plain words and the top drivers. Features
+    describing one thing are summed into their driver before ranking; the reasons given are
+    the drivers pushing the way margin is expected to move."""
+    columns = list(X.columns)
+    drivers, membership = _drivers(columns)
+    effects = np.asarray(contributions, dtype="float64") @ membership
+    data = X.to_numpy(dtype="float64")
+    position = {c: j for j, c in enumerate(columns)}
+    out = []
+    for i in range(len(X)):
+        row = _Row(data[i], position)
+        value, baseline = float(values[i]), float(baselines[i])
+        change = value - baseline
+        direction = 1 if change >= 0 else -1
+        order = np.argsort(-np.abs(effects[i]), kind="stable")
+        ranked = [(drivers[k], float(effects[i, k])) for k in order]
+        reasons = [(d, e) for d, e in ranked if e * direction > 0][:top] or ranked[:1]
+        phrases = [_phrase(d, row) for d, _ in reasons[:2]]
+        if abs(change) < max(50.0, 0.02 * abs(baseline)):
+            head = f"margin is expected to hold at about {money(value)} next quarter"
+        else:
+            verb = "rise" if change > 0 else "fall"
+            head = f"margin is expected to {verb} by {money(abs(change))} next quarter (to {money(value)})"
+        text = f"{head}, mainly because {' and '.join(phrases)}"
+        out.append({
+            "text": text[0].upper() + text[1:] + ".",
+            "baseline": round(baseline, 2),
+            "change": round(change, 2),
+            "contributions": [
+                {"feature": d, "words": words(d), "value": _current(d, row), "effect": round(e, 2)}
+                for d, e in ranked[:8]
+            ],
+        })
+    return out
+
+
+class _Row:
+    """One row's feature values by name (None where the frame has no such column)."""
+
+    __slots__ = ("values", "position")
+
+    def __init__(self, values: np.ndarray, position: dict[str, int]):
+        self.values, self.position = values, position
+
+    def get(self, name: str | None):
+        j = self.position.get(name) if name else None
+        return None if j is None else self.values[j]
+
+
+def _current(driver: str, features: _Row):
     feature = DRIVERS[driver][2] if driver in DRIVERS else driver
     value = features.get(feature)
-    return None if value is None or pd.isna(value) else round(float(value), 4)
+    return None if value is None or np.isnan(value) else round(float(value), 4)
 
 
-def _phrase(driver: str, features: pd.Series) -> str:
+def _phrase(driver: str, features: _Row) -> str:
     if driver in DRIVERS:
         label, unit, cur, prev = DRIVERS[driver]
     else:
@@ -196,13 +209,13 @@ def _phrase(driver: str, features: pd.Series) -> str:
         return "of the time of year (a seasonal pattern in past quarters)"
     now = features.get(cur)
     before = features.get(prev) if prev else None
-    if now is None or pd.isna(now):
+    if now is None or np.isnan(now):
         return f"{label} is not known"
-    if before is None or pd.isna(before):
+    if before is None or np.isnan(before):
         return f"{label} is {fmt(now, unit)}"
     if np.isclose(now, before, rtol=0.02, atol=1e-9):
         return f"{label} stayed at {fmt(now, unit)}"
     return f"{label} {'rose' if now > before else 'fell'} from {fmt(before, unit)} to {fmt(now, unit)}"
 
 
-__all__ = ["DRIVERS", "Explainer", "explain_row", "global_importance"]
+__all__ = ["DRIVERS", "explain_rows", "global_importance"]

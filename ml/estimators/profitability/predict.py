@@ -1,9 +1,12 @@
 """Profitability predictions from the active version: next quarter's gross margin per client
 with its 90% interval and explanation, loaded through the registry (sha256 checked).
 
-The loaded model and its SHAP explainer are kept per (version pk, sha256) in this process (and
-the file's size and mtime, so a file changed since is checked again), so a single-client
-what-if costs a feature read and one tree walk, not a file read.
+The registry keeps the loaded model in memory (per sha256, and the file's size and mtime, so a
+file changed since is checked again); its Attributor is kept with it. The month's feature frame
+is kept too, keyed on the state of the KPI store for that month (the latest feature build, the
+month's row count and newest computed_at, one query), so a single client's prediction on a page
+is a row lookup, one booster call and one TreeSHAP call; the first call after a feature build
+builds the month's frame for every client, as batch scoring does.
 """
 
 from __future__ import annotations
@@ -13,14 +16,16 @@ from datetime import date
 from ml import registry
 from ml.features import months
 from ml.features.queries import latest_complete_month
-from ml.models import ModelVersion
+from ml.models import ClientMonthKPI, FeatureBuild, ModelVersion
 from ml.predictions import store_predictions
 
 from . import dataset
-from .explain import Explainer, explain_row
+from .attribution import Attributor
+from .explain import explain_rows
 from .train import KIND
 
-_explainers: dict[int, tuple[object, Explainer]] = {}  # version pk -> (model, its SHAP explainer)
+_attributors: dict[int, Attributor] = {}  # version pk -> its model's Attributor
+_frames: dict[date, tuple[tuple, dataset.Frame]] = {}  # as-of month -> (store state, frame)
 
 
 class NoActiveModel(LookupError):
@@ -34,16 +39,40 @@ def _active() -> ModelVersion:
     return version
 
 
-def _loaded(version: ModelVersion) -> tuple[object, Explainer]:
+def _loaded(version: ModelVersion) -> Attributor:
     # The registry keeps the model in memory (and reads a changed file again, refusing it);
-    # the SHAP explainer is built once per model object it hands out.
+    # the Attributor is built once per model object it hands out.
     model = registry.load_serving(version)
-    hit = _explainers.get(version.pk)
-    if hit is None or hit[0] is not model:
-        hit = (model, Explainer(model))
-        _explainers.clear()  # one version serves at a time; an old one is not kept alive
-        _explainers[version.pk] = hit
+    hit = _attributors.get(version.pk)
+    if hit is None or hit.model is not model:
+        hit = Attributor(model)
+        _attributors.clear()  # one version serves at a time; an old one is not kept alive
+        _attributors[version.pk] = hit
     return hit
+
+
+def _store_state(month: date) -> tuple:
+    """What the month's frame depends on, in one query: a feature build or any rewrite of the
+    month's KPI rows changes it."""
+    from django.db import connection
+
+    kpi, builds = ClientMonthKPI._meta.db_table, FeatureBuild._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*), MAX(computed_at), (SELECT MAX(id) FROM {builds}) "
+                       f"FROM {kpi} WHERE month = %s", [month])
+        return tuple(cursor.fetchone())
+
+
+def month_frame(month: date) -> dataset.Frame:
+    """Every eligible client's features as of `month`, built once per state of the store."""
+    state = _store_state(month)
+    hit = _frames.get(month)
+    if hit is None or hit[0] != state:
+        if len(_frames) > 3:
+            _frames.clear()
+        hit = (state, dataset.build(as_of=month, with_target=False))
+        _frames[month] = hit
+    return hit[1]
 
 
 def _score(version: ModelVersion, frame: dataset.Frame) -> list[dict]:
@@ -51,24 +80,24 @@ def _score(version: ModelVersion, frame: dataset.Frame) -> list[dict]:
 
     if not len(frame):
         return []
-    model, explainer = _loaded(version)
+    attributor = _loaded(version)
     X = frame.X[version.params.get("features", list(frame.X.columns))]
     s = scale(X)
-    values = frame.baseline.to_numpy() + model.predict(X) * s
+    baseline = frame.baseline.to_numpy(dtype="float64")
+    values = baseline + attributor.change(X) * s
     half = float(version.params["conformal_quantile"]) * s
-    contributions = explainer.contributions(X, s)
-    rows = []
-    for i, (client_id, mi) in enumerate(X.index):
-        value = float(values[i])
-        rows.append({
+    explanations = explain_rows(X, attributor.contributions(X, s), values, baseline)
+    return [
+        {
             "client_id": int(client_id),
             "as_of": months.to_date(mi),
-            "value": value,
-            "lower": value - float(half[i]),
-            "upper": value + float(half[i]),
-            "explanation": explain_row(X.iloc[i], contributions[i], value, float(frame.baseline.iloc[i])),
-        })
-    return rows
+            "value": float(values[i]),
+            "lower": float(values[i] - half[i]),
+            "upper": float(values[i] + half[i]),
+            "explanation": explanations[i],
+        }
+        for i, (client_id, mi) in enumerate(X.index)
+    ]
 
 
 def _as_of(as_of: date | None) -> date:
@@ -82,14 +111,16 @@ def predict(as_of: date | None = None) -> list[dict]:
     """Every eligible client's predicted margin over the quarter after `as_of` (the latest
     complete month when None): dicts with client_id, as_of, value, lower, upper, explanation."""
     version = _active()
-    return _score(version, dataset.build(as_of=_as_of(as_of), with_target=False))
+    return _score(version, month_frame(_as_of(as_of)))
 
 
 def predict_client(client_id: int, as_of: date | None = None) -> dict | None:
     """One client's prediction (the what-if path); None when the client has no eligible row
     that month (not stored, a partial month, or under three months of history)."""
     version = _active()
-    rows = _score(version, dataset.build(clients=[client_id], as_of=_as_of(as_of), with_target=False))
+    frame = month_frame(_as_of(as_of))
+    mask = frame.X.index.get_level_values("client_id") == client_id
+    rows = _score(version, frame.rows(mask)) if mask.any() else []
     return rows[0] if rows else None
 
 
@@ -97,13 +128,13 @@ def score_and_store(as_of: date | None = None) -> int:
     """Batch scoring: predict every eligible client and store the rows for the active version."""
     version = _active()
     month = _as_of(as_of)
-    rows = _score(version, dataset.build(as_of=month, with_target=False))
+    rows = _score(version, month_frame(month))
     return store_predictions(version, month, rows)
 
 
 def loaded_model(version: ModelVersion | None = None):
     """The active (or given) version's model, through the cache (for benches)."""
-    return _loaded(version or _active())[0]
+    return _loaded(version or _active()).model
 
 
 __all__ = ["NoActiveModel", "loaded_model", "predict", "predict_client", "score_and_store"]
