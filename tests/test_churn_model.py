@@ -240,3 +240,22 @@ def test_the_admin_lists_warnings_and_interventions(trained, db, admin_user, cli
     assert page.status_code == 200 and b"Billing conversation" in page.content
     assert client.get("/admin/ml/intervention/add/").status_code == 200
     assert ModelVersion.objects.filter(kind=KIND).exists()
+
+
+def test_one_explain_function_gives_churn_reasons_by_shap_or_lime(trained, db):
+    from ml.explanations import explain, global_importance
+
+    version = active(KIND)
+    score_and_store()
+    row = Prediction.objects.filter(model_version=version).order_by("-value").first()
+    shap = explain("churn", row.client_id, as_of=row.as_of)
+    lime = explain("churn", row.client_id, as_of=row.as_of, method="lime")
+    assert shap["value"] == pytest.approx(row.value) == pytest.approx(lime["value"])
+    assert shap["text"] == row.explanation["text"]
+    assert lime["text"].startswith(f"Churn risk {row.value:.0f}/100")
+    assert lime["contributions"] and all(c["feature"] in dataset.FEATURES for c in lime["contributions"])
+    # LIME's reasons are features raising risk, with the same actions the stored reasons use.
+    assert all(r["effect"] > 0 for r in lime["reasons"])
+    print(f"\nSHAP: {shap['text']}\nLIME: {lime['text']}")
+    importance = global_importance(version)
+    assert {i["feature"] for i in importance} <= set(dataset.FEATURES) and importance[0]["words"]

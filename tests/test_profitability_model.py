@@ -135,3 +135,28 @@ def test_a_tampered_artifact_is_refused_with_a_message_naming_it(version):
     finally:
         path.write_bytes(original)
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_one_explain_function_answers_with_shap_or_lime_in_the_same_words(version):
+    from ml.explanations import NotExplainable, explain, global_importance
+
+    client_id = next(iter(r["client_id"] for r in profitability.predict()))
+    shap = explain("profitability", client_id)
+    lime = explain("profitability", client_id, method="lime")
+    assert shap["text"] == profitability.predict_client(client_id)["explanation"]["text"]
+    assert shap["value"] == pytest.approx(lime["value"]) and shap["method"] == "shap" and lime["method"] == "lime"
+    for answer in (shap, lime):
+        assert answer["text"].startswith("Margin is expected to")
+        assert answer["contributions"] and all({"feature", "words", "value", "effect"} <= set(c)
+                                               for c in answer["contributions"])
+    assert any(c["effect"] for c in lime["contributions"])
+    assert explain("profitability", client_id, method="lime") == lime  # seeded: a page shows the same twice
+    print(f"\nSHAP: {shap['text']}\nLIME: {lime['text']}")
+
+    importance = global_importance(version)
+    assert importance and [i["importance"] for i in importance] == sorted((i["importance"] for i in importance),
+                                                                         reverse=True)
+    with pytest.raises(ValueError, match="Unknown explanation method"):
+        explain("profitability", client_id, method="anchors")
+    with pytest.raises(NotExplainable):
+        explain("profitability", 10**9)

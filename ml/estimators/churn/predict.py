@@ -29,7 +29,7 @@ from ml.predictions import store_predictions
 from ml.registry import active, load_serving
 
 from .dataset import FEATURES, build_frame, departures
-from .reasons import explain
+from .reasons import explain, reasons_from
 
 KIND = "churn"
 TIER_CUTS = ((35.0, "critical"), (15.0, "high"), (5.0, "medium"), (0.0, "low"))
@@ -153,3 +153,57 @@ def retention_report(days: int = RETENTION_DAYS) -> dict:
 
 def _rate(kept: list[bool]) -> dict:
     return {"clients": len(kept), "retained": sum(kept), "retention": (sum(kept) / len(kept)) if kept else None}
+
+
+def feature_words(feature: str) -> str:
+    """A churn feature's name in words (global importance pages)."""
+    return feature.replace("_", " ").replace(" 3m", " (3 months)").replace(" 6m", " (6 months)") \
+        .replace(" 12m", " (12 months)")
+
+
+def explain_client(client_id: int, as_of: date | None = None, method: str = "shap") -> dict | None:
+    """One client's churn risk and why (ml.explanations.explain): "shap" gives the stored
+    reasons (TreeSHAP of the boosted member with the linear member's exact contributions, in
+    log-odds), "lime" a local surrogate of the calibrated ensemble (probability points)."""
+    version = active(KIND)
+    if version is None:
+        raise LookupError("No churn model is active: train one first (Retrain now, or the train command)")
+    family = load_serving(version)
+    frame = build_frame()
+    if frame.last_month is None:
+        return None
+    month = (as_of or frame.last_month).replace(day=1)
+    rows = frame.rows[frame.rows["month"] == month]
+    one = rows[rows["client_id"] == client_id]
+    if one.empty:
+        return None
+    scored = score_frame(family, one)[0]
+    explanation = scored.explanation
+    if method == "lime":
+        from ml.explanations.lime import lime_effects
+
+        names = list(FEATURES)
+
+        def proba(Z):
+            return family.predict_proba(pd.DataFrame(Z, columns=names))
+
+        effects = lime_effects(proba, rows.loc[:, names].to_numpy(dtype="float64"),
+                               one.loc[:, names].to_numpy(dtype="float64")[0], names, mode="classification")
+        X = one.loc[:, names]
+        words = reasons_from(pd.DataFrame([effects], columns=names, index=X.index), X)[0]
+        explanation = {"text": f"Churn risk {scored.risk:.0f}/100 ({scored.tier}). {words['text']}",
+                       "tier": scored.tier, "reasons": words["reasons"], "actions": words["actions"]}
+        ranked = sorted(zip(names, effects, strict=True), key=lambda fe: -abs(fe[1]))[:8]
+        contributions = [{"feature": f, "words": feature_words(f), "value": _value(one, f),
+                          "effect": round(float(e), 4)} for f, e in ranked if e]
+    else:
+        contributions = [{"feature": r["feature"], "words": r["text"], "value": r["value"], "effect": r["effect"]}
+                         for r in explanation["reasons"]]
+    return {"as_of": month, "value": scored.risk, "tier": scored.tier, "text": explanation["text"],
+            "reasons": explanation["reasons"], "actions": explanation["actions"], "contributions": contributions,
+            "model_version": version.version}
+
+
+def _value(one: pd.DataFrame, feature: str):
+    value = one[feature].iloc[0]
+    return None if pd.isna(value) else float(value)

@@ -93,7 +93,12 @@ def explain(family: ChurnFamily, X: pd.DataFrame, top: int = TOP_REASONS) -> lis
     """Per row of X: {"reasons": [{"feature", "value", "effect", "text"}], "actions": [...],
     "text": one sentence}. Reasons are the features raising risk the most (effect > 0), in
     words with the client's value; a missing value is never given as a reason."""
-    effects = contributions(family, X)
+    return reasons_from(contributions(family, X), X, top)
+
+
+def reasons_from(effects: pd.DataFrame, X: pd.DataFrame, top: int = TOP_REASONS) -> list[dict]:
+    """explain()'s answer from any per-feature effects (SHAP's log-odds or LIME's probability
+    points): the same ranking, words and actions whatever measured the effects."""
     columns = list(effects.columns)
     values = X.loc[:, columns].to_numpy(dtype="float64")
     pushes = effects.to_numpy(dtype="float64")

@@ -40,6 +40,12 @@ DRIVERS: dict[str, tuple[str, str, str, str | None]] = {
     "margin_12m_per_q": ("average quarterly margin over 12 months", _MONEY, "margin_12m_per_q", None),
     "margin_year_ago_q": ("margin of the same quarter last year", _MONEY, "margin_year_ago_q", None),
     "mrr": ("MRR", _MONEY, "mrr_now", None),
+    "time_revenue_q": ("T&M revenue last quarter", _MONEY, "time_revenue_q", None),
+    "rebilled_expenses_q": ("rebilled expenses last quarter", _MONEY, "rebilled_expenses_q", None),
+    "pass_through_cost_q": ("license and other costs last quarter", _MONEY, "pass_through_cost_q", None),
+    "open_ar_now": ("open receivables", _MONEY, "open_ar_now", None),
+    "active_endpoints_now": ("active endpoints", "count", "active_endpoints_now", None),
+    "billed_vs_active_now": ("billed endpoints per active endpoint", _NUM, "billed_vs_active_now", None),
     "tenure_months": ("tenure", _MONTHS, "tenure_months", None),
     "months_to_renewal": ("months to renewal", _MONTHS, "months_to_renewal", None),
 }
@@ -117,6 +123,8 @@ def fmt(value, unit: str) -> str:
         return f"{value:.0f} months"
     if unit == "hours":
         return f"{value:.1f} h"
+    if unit == "count":
+        return f"{value:,.0f}"
     return f"{value:.2f}"
 
 

@@ -137,4 +137,45 @@ def loaded_model(version: ModelVersion | None = None):
     return _loaded(version or _active()).model
 
 
-__all__ = ["NoActiveModel", "loaded_model", "predict", "predict_client", "score_and_store"]
+def explain_client(client_id: int, as_of: date | None = None, method: str = "shap") -> dict | None:
+    """One client's predicted margin and why (ml.explanations.explain): "shap" is what batch
+    scoring stores (TreeSHAP); "lime" fits a local surrogate of the model's whole output
+    (baseline + change x scale, in dollars) around the client, with the month's clients as
+    the background, and puts its effects in the same words."""
+    version = _active()
+    month = _as_of(as_of)
+    frame = month_frame(month)
+    mask = frame.X.index.get_level_values("client_id") == client_id
+    if not mask.any():
+        return None
+    one = _score(version, frame.rows(mask))[0]
+    explanation = one["explanation"]
+    if method == "lime":
+        import pandas as pd
+
+        from ml.explanations.lime import lime_effects
+
+        from .train import scale
+
+        features = version.params.get("features", list(frame.X.columns))
+        attributor = _loaded(version)
+
+        def margin(Z):
+            X = pd.DataFrame(Z, columns=features)
+            return X["margin_q"].to_numpy() + attributor.change(X) * scale(X)
+
+        X = frame.X[features]
+        effects = lime_effects(margin, X.to_numpy(dtype="float64"), X[mask].to_numpy(dtype="float64")[0], features)
+        explanation = explain_rows(X[mask], effects[None, :], [one["value"]], frame.baseline[mask].to_numpy())[0]
+    return {"as_of": one["as_of"], "value": one["value"], "lower": one["lower"], "upper": one["upper"],
+            "text": explanation["text"], "contributions": explanation["contributions"],
+            "model_version": version.version}
+
+
+def feature_words(feature: str) -> str:
+    from .explain import driver_of, words
+
+    return words(driver_of(feature))
+
+
+__all__ = ["NoActiveModel", "explain_client", "loaded_model", "predict", "predict_client", "score_and_store"]
