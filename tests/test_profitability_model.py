@@ -160,3 +160,55 @@ def test_one_explain_function_answers_with_shap_or_lime_in_the_same_words(versio
         explain("profitability", client_id, method="anchors")
     with pytest.raises(NotExplainable):
         explain("profitability", 10**9)
+
+
+def test_a_challenger_scores_in_shadow_and_is_compared_once_outcomes_are_known(version):
+    from datetime import date
+
+    from ml.estimators.profitability.train import make_model, scale
+    from ml.features import months
+    from ml.models import ClientMonthKPI
+    from ml.predictions import latest
+    from ml.registry import shadow
+
+    frame = dataset.build()
+    model = make_model("xgboost", {"max_depth": 2, "n_estimators": 40})
+    model.fit(frame.X, frame.change.to_numpy() / scale(frame.X))
+    challenger = registry.register(
+        "profitability", model, "xgboost-json", dict(version.params), registry.Window.of(
+            (version.window_first, version.window_last, version.held_out_months)),
+        "a challenger of this test", {**version.metrics, "mae": version.metrics["mae"] * 2}, "command")
+    try:
+        assert shadow.challenger("profitability") == challenger
+        registry.score_all()  # the champion's month, and the challenger beside it in shadow
+        month = latest_complete_month()
+        champion_rows = Prediction.objects.filter(model_version=version, as_of=month, role="champion")
+        shadow_rows = Prediction.objects.filter(model_version=challenger, as_of=month, role="challenger")
+        assert shadow_rows.count() == champion_rows.count() > 0
+        assert set(latest("profitability").values_list("role", "model_version")) == {("champion", version.pk)}
+        challenger.refresh_from_db()
+        assert challenger.metrics["shadow"]["with_outcome"] == 0  # next quarter not known yet
+
+        # A held-out month: its next quarter is known, so the two can be measured.
+        past = date.fromisoformat(version.held_out_months[0] + "-01")
+        profitability.score_and_store(as_of=past)
+        profitability.score_and_store(as_of=past, version=challenger, role="challenger")
+        result = shadow.compare("profitability")
+        assert result["months"] == [version.held_out_months[0]] and result["with_outcome"] > 0
+
+        # The champion's error, measured here from the KPI rows themselves.
+        errors = []
+        for row in Prediction.objects.filter(model_version=version, as_of=past):
+            quarter = ClientMonthKPI.objects.filter(
+                client_id=row.client_id, month__gt=past, month__lte=months.to_date(months.to_index(past) + 3))
+            if quarter.count() == 3 and not quarter.filter(partial_month=True).exists():
+                errors.append(abs(row.value - float(sum(k.gross_margin for k in quarter))))
+        assert len(errors) == result["with_outcome"]
+        assert result["champion"] == pytest.approx(sum(errors) / len(errors), rel=1e-6)
+        assert result["challenger"] > 0 and result["challenger_better"] == (result["challenger"] < result["champion"])
+        challenger.refresh_from_db()
+        assert challenger.metrics["shadow"] == result
+        print(f"\nshadow on {result['months']}: champion MAE {result['champion']:,.0f}, "
+              f"challenger MAE {result['challenger']:,.0f} over {result['with_outcome']} clients")
+    finally:
+        challenger.delete()

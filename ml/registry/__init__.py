@@ -10,6 +10,8 @@ rename, and its sha256 is checked before every load (a pickle is never unpickled
   already_trained, promote_if_better
 - training: TRAINERS (kind -> train function), TrainingRun bookkeeping, the django-q2 task
 - scoring: SCORERS (kind -> batch scorer writing Prediction rows), run after training and builds
+- shadow: the challenger (a candidate not promoted) scores beside the champion; compare() once
+  outcomes are known
 """
 
 from .artifacts import ArtifactError, ArtifactMissing, ArtifactTampered

@@ -82,4 +82,23 @@ def score_all() -> dict[str, int | str]:
         except Exception as exc:  # scoring must not undo the build or training that ran first
             logger.exception("Scoring %s failed", kind)
             out[kind] = f"{type(exc).__name__}: {exc}"
+            continue
+        shadow_scoring(kind, out)
     return out
+
+
+def shadow_scoring(kind: str, out: dict | None = None) -> None:
+    """The kind's challenger scores in shadow and is compared with the champion (shadow.py);
+    a failure there is logged and reported, never raised: the champion's rows are written."""
+    from .shadow import compare, score_challenger
+
+    try:
+        written = score_challenger(kind)
+        if written:
+            compare(kind)
+            if out is not None:
+                out[f"{kind} (challenger)"] = written
+    except Exception as exc:
+        logger.exception("Shadow scoring of %s failed", kind)
+        if out is not None:
+            out[f"{kind} (challenger)"] = f"{type(exc).__name__}: {exc}"

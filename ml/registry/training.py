@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from ml.models import ModelVersion, TrainingRun
 
-from .scoring import discover, score
-from .versions import Window, already_trained, promote_if_better, register
+from .scoring import discover, score, shadow_scoring
+from .versions import Window, active, already_trained, promote_if_better, register
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +147,9 @@ def execute_run(run_id: int, progress: Callable[[int, str], None] | None = None)
             else:
                 if written:
                     run.message += f" Scored {written} clients."
+        elif active(run.kind) is not None:
+            # Not promoted: it becomes the challenger, scoring in shadow beside the champion.
+            shadow_scoring(run.kind)
     except AlreadyTrained as skipped:
         run.status, run.progress, run.message = TrainingRun.Status.SKIPPED, 100, str(skipped)
         run.version = skipped.version

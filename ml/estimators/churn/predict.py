@@ -101,6 +101,23 @@ def score_and_store(as_of: date | None = None, version: ModelVersion | None = No
     return written
 
 
+SHADOW_METRIC = "brier"
+
+
+def observed(pairs: list[tuple[int, date]]) -> dict[tuple[int, date], float]:
+    """1.0 when the client left within 3 months after the as-of month, 0.0 when it stayed, for
+    each pair whose outcome is known: the training label's one definition (dataset)."""
+    rows = build_frame().rows
+    known = rows[rows["labelled"]]
+    label = {(int(c), m): float(y) for c, m, y in zip(known["client_id"], known["month"], known["label"], strict=True)}
+    return {pair: label[pair] for pair in pairs if pair in label}
+
+
+def shadow_errors(predicted, actual):
+    """Squared error of the predicted probability (risk / 100): the Brier score's terms."""
+    return (predicted / 100.0 - actual) ** 2
+
+
 def record_warnings(version: ModelVersion, month: date, scored: list[Scored]) -> int:
     """A ChurnWarning for each client whose tier is higher than at its latest earlier stored
     churn prediction (champion rows of any version)."""

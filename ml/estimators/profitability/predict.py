@@ -16,7 +16,7 @@ from datetime import date
 from ml import registry
 from ml.features import months
 from ml.features.queries import latest_complete_month
-from ml.models import ClientMonthKPI, FeatureBuild, ModelVersion
+from ml.models import ClientMonthKPI, FeatureBuild, ModelVersion, Prediction
 from ml.predictions import store_predictions
 
 from . import dataset
@@ -46,7 +46,8 @@ def _loaded(version: ModelVersion) -> Attributor:
     hit = _attributors.get(version.pk)
     if hit is None or hit.model is not model:
         hit = Attributor(model)
-        _attributors.clear()  # one version serves at a time; an old one is not kept alive
+        if len(_attributors) >= 2:  # a champion and a challenger; older versions are not kept alive
+            _attributors.clear()
         _attributors[version.pk] = hit
     return hit
 
@@ -124,12 +125,29 @@ def predict_client(client_id: int, as_of: date | None = None) -> dict | None:
     return rows[0] if rows else None
 
 
-def score_and_store(as_of: date | None = None) -> int:
-    """Batch scoring: predict every eligible client and store the rows for the active version."""
-    version = _active()
+def score_and_store(as_of: date | None = None, version: ModelVersion | None = None,
+                    role: str = Prediction.Role.CHAMPION) -> int:
+    """Batch scoring: predict every eligible client and store the rows for the active version
+    (or `version`, e.g. a challenger scoring in shadow with role "challenger")."""
+    version = version or _active()
     month = _as_of(as_of)
     rows = _score(version, month_frame(month))
-    return store_predictions(version, month, rows)
+    return store_predictions(version, month, rows, role)
+
+
+SHADOW_METRIC = "mae"
+
+
+def observed(pairs: list[tuple[int, date]]) -> dict[tuple[int, date], float]:
+    """The actual margin over the quarter after each (client, as-of month) whose three months
+    are now complete: the training target's one definition (dataset.build)."""
+    frame = dataset.build(clients=sorted({c for c, _ in pairs}), with_target=True)
+    actual = {(int(c), months.to_date(mi)): float(v) for (c, mi), v in frame.target.items()}
+    return {pair: actual[pair] for pair in pairs if pair in actual}
+
+
+def shadow_errors(predicted, actual):
+    return abs(predicted - actual)
 
 
 def loaded_model(version: ModelVersion | None = None):
