@@ -98,7 +98,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     @admin.display(description="metrics (baseline)")
     def key_metrics(self, obj: ModelVersion) -> str:
-        shown = [k for k in obj.metrics if not k.startswith("baseline_")][:4]
+        shown = [k for k in obj.metrics if not k.startswith("baseline_") and k != "shadow"][:4]
         return " · ".join(
             f"{k} {_fmt(obj.metrics[k])}"
             + (f" ({_fmt(obj.metrics['baseline_' + k])})" if f"baseline_{k}" in obj.metrics else "")
@@ -122,9 +122,16 @@ class ModelVersionAdmin(admin.ModelAdmin):
             heading = (this, f"active v{current.version}")
             theirs = current.metrics
             held = (obj.held_out_months, current.held_out_months)
-        keys = list(obj.metrics) + [k for k in theirs if k not in obj.metrics]
+        keys = [k for k in list(obj.metrics) + [k for k in theirs if k not in obj.metrics] if k != "shadow"]
         rows = [("held-out months", self._months(held[0]), self._months(held[1]))]
         rows += [(k, _fmt(obj.metrics.get(k)), _fmt(theirs.get(k)) if theirs else "") for k in keys]
+        shadow = obj.metrics.get("shadow")
+        if shadow:  # the challenger's live comparison with the champion (ml.registry.shadow)
+            rows.append((
+                f"in shadow: {shadow['metric']} on {shadow['with_outcome']} client-months with known outcomes "
+                f"({self._months(shadow['months'])}) vs v{shadow['champion_version']}",
+                _fmt(shadow["challenger"]), _fmt(shadow["champion"]),
+            ))
         return format_html(
             '<table><thead><tr><th>metric</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>',
             *heading,

@@ -162,7 +162,7 @@ def test_one_explain_function_answers_with_shap_or_lime_in_the_same_words(versio
         explain("profitability", 10**9)
 
 
-def test_a_challenger_scores_in_shadow_and_is_compared_once_outcomes_are_known(version):
+def test_a_challenger_scores_in_shadow_and_is_compared_once_outcomes_are_known(version, admin_user, client):
     from datetime import date
 
     from ml.estimators.profitability.train import make_model, scale
@@ -208,6 +208,9 @@ def test_a_challenger_scores_in_shadow_and_is_compared_once_outcomes_are_known(v
         assert result["challenger"] > 0 and result["challenger_better"] == (result["challenger"] < result["champion"])
         challenger.refresh_from_db()
         assert challenger.metrics["shadow"] == result
+        client.force_login(admin_user)
+        page = client.get(f"/admin/ml/modelversion/{challenger.pk}/change/").content.decode()
+        assert f"in shadow: mae on {result['with_outcome']} client-months" in page
         print(f"\nshadow on {result['months']}: champion MAE {result['champion']:,.0f}, "
               f"challenger MAE {result['challenger']:,.0f} over {result['with_outcome']} clients")
     finally:
