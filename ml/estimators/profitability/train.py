@@ -3,6 +3,8 @@ XGBoost and Random Forest, split conformal intervals, metrics beside the naive b
 
 Months (as-of months whose next quarter is known, oldest first):
     [ fit ............ ] gap [ calibration (6) ] gap [ test (6, held out) ]
+(calibration and test shrink to as few as 3 months each when the history is about two years:
+`block_months`).
 A gap of HORIZON - 1 months is left before each later block, so every row a block learns or
 calibrates from has its whole next quarter known by the block's first month: nothing is ever
 trained on months after the months it is measured on.
@@ -38,6 +40,7 @@ from . import dataset
 KIND = "profitability"
 TEST_MONTHS = 6
 CALIBRATION_MONTHS = 6
+MIN_BLOCK_MONTHS = 3
 INNER_SPLITS = 3
 INNER_BLOCK = 2
 MIN_TRAIN_MONTHS = 3
@@ -90,18 +93,26 @@ def _scores(y: np.ndarray, p: np.ndarray) -> dict:
     }
 
 
+def block_months(n: int) -> int:
+    """Months in each of the test and calibration blocks: TEST_MONTHS (6) when the history
+    allows it, fewer (down to MIN_BLOCK_MONTHS) for a history of about two years, so an MSP
+    that connects two years of books still gets a measured model."""
+    fixed = 3 * (dataset.HORIZON - 1) + INNER_BLOCK + MIN_TRAIN_MONTHS
+    return min(TEST_MONTHS, CALIBRATION_MONTHS, (n - fixed) // 2)
+
+
 def split_months(all_months: list[int]) -> tuple[list[int], list[int], list[int]]:
     """(fit, calibration, test) as-of months, with a gap of HORIZON - 1 before each later block."""
-    gap = dataset.HORIZON - 1
-    needed = TEST_MONTHS + CALIBRATION_MONTHS + 3 * gap + INNER_BLOCK + MIN_TRAIN_MONTHS
-    if len(all_months) < needed:
+    block = block_months(len(all_months))
+    if block < MIN_BLOCK_MONTHS:
+        needed = 2 * MIN_BLOCK_MONTHS + 3 * (dataset.HORIZON - 1) + INNER_BLOCK + MIN_TRAIN_MONTHS
         raise ValueError(
-            f"Profitability needs at least {needed} as-of months whose next quarter is known; "
-            f"the KPI store has {len(all_months)}"
+            f"Profitability needs at least {needed} as-of months whose next quarter is known "
+            f"(about {needed + dataset.HORIZON + 2} months of history); the KPI store has {len(all_months)}"
         )
-    test = all_months[-TEST_MONTHS:]
+    test = all_months[-block:]
     before = [m for m in all_months if m <= test[0] - dataset.HORIZON]
-    calibration = before[-CALIBRATION_MONTHS:]
+    calibration = before[-block:]
     fit = [m for m in before if m <= calibration[0] - dataset.HORIZON]
     return fit, calibration, test
 
