@@ -1,0 +1,114 @@
+"""`forecast()`: a pandas series in, a frame of the next periods' forecasts and intervals out.
+
+The frame's columns are `mean`, `lo_80`, `hi_80`, `lo_95`, `hi_95`; its index continues the
+series' own. Its `attrs` say how it was made, in plain Python values (safe to copy, compare and
+serialise):
+
+- `model`: "ensemble", a single member's name, or the fallback ("naive", "croston_sba").
+- `note`: one sentence on what was done and why (weights, interval rule, fallbacks, failures).
+- `weights`: member -> weight in the forecast.
+- `backtest`: member -> backtest MASE, own interval coverage and any conformal factors.
+- `members`: every model's own calibrated forecast; `baselines`: naive and seasonal naive.
+- `season_length` and `seasonal`: the season used (or not) and whether the history had the two
+  full seasons seasonal models need.
+- `failed`: member -> the error that stopped it; `origins`: the backtest origins' labels;
+  `seconds`: wall seconds per member (its fits and backtest), baselines and combination.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ml.forecasting.bands import COLUMNS
+from ml.forecasting.ensemble import BASELINES, ORIGINS, run
+from ml.forecasting.history import History
+from ml.forecasting.periods import future_index, resolve_offset, season_length_for
+
+MEMBERS = ("ets", "arima", "stl_ets", "theta", "prophet")
+
+
+def applicable_members(labels: pd.Index, seasonal: bool, wanted: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """The members of `wanted` (default: all) that apply: `stl_ets` only for a seasonal series
+    (otherwise it is `ets` again), Prophet only for a dated one."""
+    wanted = MEMBERS if wanted is None else tuple(wanted)
+    unknown = set(wanted) - set(MEMBERS)
+    if unknown:
+        raise ValueError(f"unknown members {sorted(unknown)}; choose from {list(MEMBERS)}")
+    dated = isinstance(labels, pd.DatetimeIndex | pd.PeriodIndex)
+    return tuple(name for name in wanted if (name != "stl_ets" or seasonal) and (name != "prophet" or dated))
+
+
+def clean(series: pd.Series) -> tuple[pd.Series, str]:
+    """Float values without leading or trailing gaps, inner gaps filled by linear interpolation."""
+    if not isinstance(series, pd.Series):
+        series = pd.Series(series)
+    values = pd.to_numeric(series, errors="coerce").astype(float)
+    present = values.notna().to_numpy()
+    if not present.any():
+        raise ValueError("the series has no values to forecast from")
+    first, last = np.flatnonzero(present)[[0, -1]]
+    values = values.iloc[first : last + 1]
+    gaps = int(values.isna().sum())
+    note = ""
+    if gaps:
+        values = values.interpolate(method="linear")
+        note = f"; {gaps} missing value{'s' if gaps > 1 else ''} filled by linear interpolation"
+    return values, note
+
+
+def forecast(
+    series: pd.Series,
+    horizon: int,
+    season_length: int | None = None,
+    *,
+    members: tuple[str, ...] | None = None,
+    country: str | None = None,
+    holidays: pd.DataFrame | None = None,
+    origins: int = ORIGINS,
+    freq: str | None = None,
+) -> pd.DataFrame:
+    """Forecast the next `horizon` periods of a regular series.
+
+    `season_length` None infers it from the frequency (W 52, M/MS 12, Q 4, H 24, D 7); seasonal
+    models are used only with two full seasons of history and a seasonal strength of at least
+    0.64 (`History.seasonality_detected`). `members` narrows the models tried (default: all;
+    those that do not apply are skipped, see `applicable_members`). `country` (e.g. "US") or a
+    Prophet-style `holidays` frame (ds, holiday) gives Prophet holidays. `freq` is needed only
+    for a single dated point. Never fails on a flat, intermittent or very short series: it
+    falls back to a baseline and says so in `attrs["note"]`."""
+    if int(horizon) < 1:
+        raise ValueError("horizon must be at least 1")
+    horizon = int(horizon)
+    values, gap_note = clean(series)
+    offset = resolve_offset(values.index, freq)
+    if season_length is None:
+        season_length = season_length_for(offset)
+    season = int(season_length) if season_length and season_length >= 2 else None
+    extras = {"country": country, "holidays": holidays}
+    history = History(values.to_numpy(), values.index, season, offset, extras)
+    seasonal = season is not None and history.seasonality_detected()
+    if not seasonal:
+        history = History(values.to_numpy(), values.index, None, offset, extras)
+    names = applicable_members(values.index, seasonal, members)
+    result = run(history, horizon, season, names, origins)
+
+    frame = pd.DataFrame(
+        {column: getattr(result.band, column) for column in COLUMNS}, index=future_index(values.index, horizon, offset)
+    )
+    frame.attrs.update(
+        {
+            "model": result.model,
+            "note": result.note + gap_note,
+            "weights": {name: round(w, 4) for name, w in result.weights.items()},
+            "backtest": result.scores,
+            "members": {n: b.as_dict() for n, b in result.members.items() if n not in BASELINES},
+            "baselines": {n: b.as_dict() for n, b in result.members.items() if n in BASELINES},
+            "season_length": season,
+            "seasonal": seasonal,
+            "failed": result.failed,
+            "seconds": {name: round(sec, 4) for name, sec in result.seconds.items()},
+            "origins": [str(values.index[o]) for o in result.origins],
+        }
+    )
+    return frame
