@@ -57,7 +57,7 @@ class History:
     def seasonality_detected(self) -> bool:
         """Two full seasons and a seasonal strength of at least 0.64. Seasonal models fitted to
         a series without a season turn noise into a pattern and repeat it (on synthetic random
-        walks the STL members' error was 47% above ETS's). The classical ACF test at lag m
+        walks, before this test existed, the STL members' error was 47% above ETS's). The classical ACF test at lag m
         (Theta's) was tried first and rejected: with a smooth 52-week season the lower lags'
         autocorrelations widen its bound until a clear sine wave fails it."""
         if not self.season or len(self) < 2 * self.season or np.ptp(self.values) == 0:

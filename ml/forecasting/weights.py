@@ -8,12 +8,13 @@ half the weight of the best, and one badly wrong member drags the combination --
 are weighted by 1 / MASE.
 
 The baselines (naive, seasonal naive) are scored beside the members and reported, but are not
-pooled: on 50 synthetic series of ten kinds (random walks, trends, weekly, monthly and hourly
-seasons, counts, level shifts; two outer origins each) pooling them raised the ensemble's mean
-MASE from 1.13 to 1.21 (seasonal naive is erratic, and a lucky inner backtest let it in), and
-pooling the naive alone from 1.13 to 1.15. On the same runs the trim mattered little (1.25, 1.5,
-2 and none: 1.13 each; best member alone 1.14; equal weights 1.14). They become the forecast
-only when every model failed.
+pooled. On the synthetic design set (`bench/forecasting.py --design`: 50 series of ten kinds --
+random walks, trends, weekly, monthly and hourly seasons, counts, level shifts -- two outer
+origins each) pooling them raised the mean holdout MASE from 1.120 to 1.186 (seasonal naive is
+erratic, and a lucky inner backtest lets it in), and pooling the naive alone to 1.125. The trim
+mattered little there (1.25, 2 and none: 1.119; the best member alone 1.135; equal weights
+1.130; the median of the members 1.109, within the noise of 100 forecasts). The baselines become
+the forecast only when no model fitted.
 """
 
 from __future__ import annotations
