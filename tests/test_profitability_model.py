@@ -1,11 +1,16 @@
 """The profitability model on a simulated MSP it was not tuned on.
 
-Developed on seeds 1-3 (features, the search grid, the scaled target, the calibration layout
-and the world's size were chosen there); this file runs seed 2026 only, and nothing was changed
-after seeing seed 2026's figures. The world (120 clients x 30 months) is simulated, imported
-and its features built once for the module, inside one transaction rolled back at the end, so
-other test files still start from an empty database; the model is trained once through the
-registry (enqueue_training, then execute_run). Run with `-s` to see the figures.
+Developed on seeds 1-3 (120 x 30) and 11 (400 x 30): the features, the search grid, the scaled
+target, the calibration layout and the spread model were chosen there. Seed 2026 (120 x 30) was
+this file's world until 2026-12-01; it measured 93.7% coverage, above the 87-93% band, with the
+intervals of the time (one scaled quantile for every client). The development seeds showed the
+same spread of coverage (90-95%), which the spread model (spread.py) then fixed there, on the
+development seeds only. This file now runs seed 9001 at 240 clients (twice the clients, so a
+held-out coverage figure moves less with which clients happen to be volatile), measured once
+after the method was fixed and not changed after. The world (240 clients x 30 months) is
+simulated, imported and its features built once for the module, inside one transaction rolled
+back at the end, so other test files still start from an empty database; the model is trained
+once through the registry (enqueue_training, then execute_run). Run with `-s` to see the figures.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from ml.features.queries import latest_complete_month
 from ml.models import ModelVersion, Prediction, TrainingRun
 from ml.registry.artifacts import resolve
 
-CLIENTS, MONTHS, SEED = 120, 30, 2026
+CLIENTS, MONTHS, SEED = 240, 30, 9001
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +74,7 @@ def test_training_creates_an_active_version_that_beats_last_quarters_margin(trai
     print("global importance (mean |SHAP| on the held-out months): " + "; ".join(
         f"{d['words']} ${d['mean_abs_effect']:,.0f}" for d in version.params["importance"][:6]))
     assert len(version.held_out_months) == 6
-    assert version.format in ("xgboost-json", "joblib")
+    assert version.format in ("xgboost-json-set", "joblib")
     assert m["mae"] <= 0.8 * m["baseline_mae"]
     assert {"rmse", "r2", "baseline_rmse", "baseline_r2"} <= set(m) and m["r2_target"] == 0.90
     assert version.params["importance"] and version.params["features"] == list(dataset.FEATURES)
@@ -79,11 +84,6 @@ def test_the_90_percent_interval_covers_at_least_87_percent_of_held_out_client_m
     assert version.metrics["coverage_90"] >= 0.87
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Measured once on seed 2026 (not tuned): the 90% interval covered 93.7% of 415 held-out client-months, "
-    "0.7 points above the 87-93% band (development seeds 1-3: 91.2%, 88.2%, 90.2%). The calibration months' "
-    "model is fitted on fewer months than the version served, so its residuals run a little wide."
-))
 def test_the_90_percent_interval_covers_at_most_93_percent_of_held_out_client_months(version):
     assert version.metrics["coverage_90"] <= 0.93
 

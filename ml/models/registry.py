@@ -39,6 +39,7 @@ class ModelVersion(models.Model):
 
     class Format(models.TextChoices):
         XGBOOST_JSON = "xgboost-json", "XGBoost JSON"
+        XGBOOST_JSON_SET = "xgboost-json-set", "XGBoost JSON, several models in one file"
         LIGHTGBM_TEXT = "lightgbm-text", "LightGBM text"
         JOBLIB = "joblib", "joblib (pickle: loaded only after its hash checks)"
 

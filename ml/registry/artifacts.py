@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import io
+import json
 import logging
 import os
 import platform
@@ -23,10 +24,13 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1  # of this module's layout; bump when a format is written differently
-EXTENSIONS = {"xgboost-json": ".json", "lightgbm-text": ".txt", "joblib": ".joblib"}
+# xgboost-json-set: several XGBoost models that serve together (a model and the model of its
+# error's spread), each in XGBoost's own JSON, in one JSON file: {name: {"class", "model"}}.
+EXTENSIONS = {"xgboost-json": ".json", "xgboost-json-set": ".json", "lightgbm-text": ".txt", "joblib": ".joblib"}
 # The distributions whose versions matter to each format's reader.
 LIBRARIES = {
     "xgboost-json": ("xgboost-cpu", "xgboost", "numpy"),
+    "xgboost-json-set": ("xgboost-cpu", "xgboost", "numpy"),
     "lightgbm-text": ("lightgbm", "numpy"),
     "joblib": ("joblib", "scikit-learn", "numpy", "scipy", "pandas", "lightgbm", "xgboost-cpu", "xgboost"),
 }
@@ -76,6 +80,12 @@ def check_format(artifact: Any, fmt: str) -> None:
 
         if not isinstance(artifact, xgboost.Booster | xgboost.XGBModel):
             raise TypeError(f"xgboost-json saves an xgboost Booster or XGBModel, not {class_path(artifact)}")
+    elif fmt == "xgboost-json-set":
+        import xgboost
+
+        if not isinstance(artifact, dict) or not artifact or not all(
+                isinstance(k, str) and isinstance(v, xgboost.Booster | xgboost.XGBModel) for k, v in artifact.items()):
+            raise TypeError("xgboost-json-set saves a dict of names to xgboost Boosters or XGBModels")
     elif fmt == "lightgbm-text":
         import lightgbm
 
@@ -89,6 +99,14 @@ def check_format(artifact: Any, fmt: str) -> None:
 def _save(artifact: Any, fmt: str, path: Path) -> None:
     if fmt == "xgboost-json":
         artifact.save_model(str(path))  # the .json suffix makes XGBoost write JSON
+    elif fmt == "xgboost-json-set":
+        import xgboost
+
+        models = {}
+        for name, model in artifact.items():
+            raw = bytes(model.save_raw("json")) if isinstance(model, xgboost.Booster) else _xgboost_json(model)
+            models[name] = {"class": class_path(model), "model": json.loads(raw)}
+        path.write_text(json.dumps(models, separators=(",", ":")))
     elif fmt == "lightgbm-text":
         artifact.save_model(str(path))
     else:
@@ -159,21 +177,36 @@ def read_verified(relative: str, expected_sha256: str) -> bytes:
     return data
 
 
+def _xgboost_json(model) -> bytes:
+    """An XGBModel's JSON as XGBoost writes it with save_model (its sklearn attributes included)."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "model.json"
+        model.save_model(str(out))
+        return out.read_bytes()
+
+
+def _xgboost_model(data: bytes, artifact_class: str):
+    import xgboost
+
+    if artifact_class in ("xgboost.core.Booster", "xgboost.Booster"):
+        model = xgboost.Booster()
+    else:
+        module, _, name = artifact_class.rpartition(".")
+        cls = getattr(xgboost.sklearn, name, None) if module.startswith("xgboost") else None
+        if not (isinstance(cls, type) and issubclass(cls, xgboost.XGBModel)):
+            raise ValueError(f"Not an XGBoost model class: {artifact_class}")
+        model = cls()
+    model.load_model(bytearray(data))
+    return model
+
+
 def deserialise(data: bytes, fmt: str, artifact_class: str) -> Any:
     """The object back from bytes already verified by read_verified."""
     if fmt == "xgboost-json":
-        import xgboost
-
-        if artifact_class in ("xgboost.core.Booster", "xgboost.Booster"):
-            model = xgboost.Booster()
-        else:
-            module, _, name = artifact_class.rpartition(".")
-            cls = getattr(xgboost.sklearn, name, None) if module.startswith("xgboost") else None
-            if not (isinstance(cls, type) and issubclass(cls, xgboost.XGBModel)):
-                raise ValueError(f"Not an XGBoost model class: {artifact_class}")
-            model = cls()
-        model.load_model(bytearray(data))
-        return model
+        return _xgboost_model(data, artifact_class)
+    if fmt == "xgboost-json-set":
+        return {name: _xgboost_model(json.dumps(part["model"]).encode(), part["class"])
+                for name, part in json.loads(data).items()}
     if fmt == "lightgbm-text":
         import lightgbm
 

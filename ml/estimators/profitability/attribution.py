@@ -18,9 +18,14 @@ import pandas as pd
 
 
 class Attributor:
-    """One loaded model's predict and SHAP contributions; kept with the model in predict's cache."""
+    """One loaded version's predict, SHAP contributions and interval spread; kept with the
+    loaded artifact in predict's cache. The artifact is {"model", "spread"} (spread.py), or a
+    bare model for versions trained before the spread model."""
 
-    def __init__(self, model):
+    def __init__(self, artifact):
+        self.artifact = artifact
+        model = artifact["model"] if isinstance(artifact, dict) else artifact
+        self.spread_model = artifact.get("spread") if isinstance(artifact, dict) else None
         self.model = model
         self.booster = model.get_booster() if hasattr(model, "get_booster") else None
         self._tree = None
@@ -37,6 +42,12 @@ class Attributor:
         if self.booster is not None:
             return np.asarray(self.booster.inplace_predict(self._matrix(X), missing=np.nan), dtype="float64")
         return np.asarray(self.model.predict(X), dtype="float64")
+
+    def spread(self, X: pd.DataFrame) -> np.ndarray:
+        """Each row's expected scaled error, which the conformal quantile multiplies."""
+        from .spread import spread
+
+        return spread(self.spread_model, X)
 
     def contributions(self, X: pd.DataFrame, scale: np.ndarray) -> np.ndarray:
         """SHAP values per row and feature, in dollars of next-quarter margin."""

@@ -42,10 +42,10 @@ def _active() -> ModelVersion:
 def _loaded(version: ModelVersion) -> Attributor:
     # The registry keeps the model in memory (and reads a changed file again, refusing it);
     # the Attributor is built once per model object it hands out.
-    model = registry.load_serving(version)
+    artifact = registry.load_serving(version)
     hit = _attributors.get(version.pk)
-    if hit is None or hit.model is not model:
-        hit = Attributor(model)
+    if hit is None or hit.artifact is not artifact:
+        hit = Attributor(artifact)
         if len(_attributors) >= 2:  # a champion and a challenger; older versions are not kept alive
             _attributors.clear()
         _attributors[version.pk] = hit
@@ -86,7 +86,7 @@ def _score(version: ModelVersion, frame: dataset.Frame) -> list[dict]:
     s = scale(X)
     baseline = frame.baseline.to_numpy(dtype="float64")
     values = baseline + attributor.change(X) * s
-    half = float(version.params["conformal_quantile"]) * s
+    half = float(version.params["conformal_quantile"]) * s * attributor.spread(X)
     explanations = explain_rows(X, attributor.contributions(X, s), values, baseline)
     return [
         {

@@ -17,9 +17,11 @@ of 2 months, train on the months before it less the gap, at least 3 months); the
 
 What is learned: the change from last quarter's margin divided by the client's scale
 (max(|revenue last quarter|, SCALE_FLOOR)), so one tree serves small and large clients alike;
-the prediction is baseline + change x scale. Intervals: split conformal on the calibration
-months with the same scaled residual |y - y_hat| / scale (its 90% quantile q, the finite-sample
-rank ceil((n + 1) 0.9)); the interval is y_hat +- q x scale. The version served is then refit
+the prediction is baseline + change x scale. Intervals: normalised split conformal on the
+calibration months, with the score |y - y_hat| / (scale x spread), where spread is each row's
+expected scaled error from a small model of the inner splits' errors (spread.py); its 90%
+quantile q at the finite-sample rank ceil((n + 1) 0.9); the interval is y_hat +- q x scale x
+spread. The version served is then refit
 on every month known before the test months (fit + calibration: on the development seeds this
 took MAE 2-5 points further below the baseline's and left coverage where it was) and keeps
 that q. Coverage is measured on the test months, which no fit and no calibration saw.
@@ -36,6 +38,7 @@ from ml.features import months
 from ml.registry import Trained, TrainingContext, Window, frame_hash, trainer
 
 from . import dataset
+from .spread import fit_spread, spread
 
 KIND = "profitability"
 TEST_MONTHS = 6
@@ -155,6 +158,17 @@ def conformal_quantile(scores: np.ndarray, coverage: float = COVERAGE) -> float:
     return float(scores[rank - 1])
 
 
+def _spread_model(frame: dataset.Frame, fit_months: list[int], family: str, params: dict):
+    """spread.py's model, from the chosen candidate's errors on the inner validation blocks."""
+    rows, errors = [], []
+    for train, validate in inner_splits(fit_months):
+        va = frame.rows(np.isin(frame.months, validate))
+        model = _fit(family, params, frame.rows(np.isin(frame.months, train)))
+        rows.append(va.X)
+        errors.append(np.abs(va.target.to_numpy() - predict_values(model, va.X, va.baseline)) / scale(va.X))
+    return fit_spread(np.concatenate(errors), pd.concat(rows))
+
+
 def fit_and_measure(frame: dataset.Frame, progress=None) -> dict:
     """Everything train() records, without the registry (benches and tests can call it)."""
     all_months = dataset.history_months(frame)
@@ -164,9 +178,13 @@ def fit_and_measure(frame: dataset.Frame, progress=None) -> dict:
     test = frame.rows(np.isin(frame.months, test_m))
     family, params, tried = search(frame, fit_m, progress)
     if progress:
+        progress(72, "learning each client's spread from the inner splits' errors")
+    spread_model = _spread_model(frame, fit_m, family, params)
+    if progress:
         progress(75, f"fitting {family} {params} on {len(fit)} client-months")
     first = _fit(family, params, fit)
-    q = conformal_quantile(np.abs(cal.target.to_numpy() - predict_values(first, cal.X, cal.baseline)) / scale(cal.X))
+    errors = np.abs(cal.target.to_numpy() - predict_values(first, cal.X, cal.baseline)) / scale(cal.X)
+    q = conformal_quantile(errors / spread(spread_model, cal.X))
     # The version served is refit on every month known before the test (fit, gap and
     # calibration months); the quantile stays the one the calibration months gave.
     known = frame.rows(frame.months <= test_m[0] - dataset.HORIZON)
@@ -175,7 +193,7 @@ def fit_and_measure(frame: dataset.Frame, progress=None) -> dict:
     model = _fit(family, params, known)
 
     predicted = predict_values(model, test.X, test.baseline)
-    width = q * scale(test.X)
+    width = q * scale(test.X) * spread(spread_model, test.X)
     y = test.target.to_numpy()
     metrics = _scores(y, predicted)
     base = _scores(y, test.baseline.to_numpy())
@@ -191,7 +209,7 @@ def fit_and_measure(frame: dataset.Frame, progress=None) -> dict:
     from .explain import global_importance
 
     return {
-        "model": model, "family": family, "params": params, "tried": tried, "quantile": q,
+        "model": model, "spread": spread_model, "family": family, "params": params, "tried": tried, "quantile": q,
         "metrics": metrics, "importance": global_importance(model, test.X),
         "months": {"fit": fit_m, "calibration": cal_m, "test": test_m},
         "rows": {"fit": len(fit), "calibration": len(cal), "refit": len(known), "test": len(test)},
@@ -225,11 +243,14 @@ def train(ctx: TrainingContext) -> Trained:
         "rows": result["rows"],
         "importance": result["importance"],
     }
-    fmt = "xgboost-json" if result["family"] == "xgboost" else "joblib"
+    # The model and its spread model serve together: XGBoost's JSON for both when the model is
+    # XGBoost, a joblib pickle (loaded only after its hash checks) for a Random Forest.
+    artifact = {"model": result["model"], "spread": result["spread"]}
+    fmt = "xgboost-json-set" if result["family"] == "xgboost" else "joblib"
     ctx.progress(98, "registering")
     all_months = dataset.history_months(frame)
     return Trained(
-        artifact=result["model"],
+        artifact=artifact,
         fmt=fmt,
         params=params,
         window=Window(
