@@ -39,7 +39,7 @@ forecast from two outer origins (the last one or two horizons held out). For eve
 members' own forecasts and inner backtest MASE are taken from `forecast()`'s attrs and other
 combination rules are replayed on them: the mean holdout MASE of each member, of each rule and
 the forecast's 80% / 95% coverage. --always-conformal recalibrates every band conformally
-instead of keeping own intervals that cover (ml.forecasting.intervals.TOLERANCE = -1).
+instead of keeping own intervals that cover (ml.forecasting.intervals.ALWAYS_CONFORMAL).
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def _init(options: dict) -> None:
     if options.get("always_conformal"):
         import ml.forecasting.intervals as intervals
 
-        intervals.TOLERANCE = -1.0
+        intervals.ALWAYS_CONFORMAL = True
 
 
 def _forecast_chunk(chunk):
