@@ -71,6 +71,13 @@ def _xgb_regressor():
     return model, "xgboost-json", lambda m: m.predict(X)
 
 
+def _xgboost_set():
+    # A model and the model of its error's spread, serving together (the profitability kind).
+    models = {"model": _xgb_regressor()[0], "spread": _xgboost()[0]}
+    return models, "xgboost-json-set", lambda m: np.concatenate(
+        [m["model"].predict(X), m["spread"].predict(xgb.DMatrix(X))])
+
+
 def _logistic():
     return LogisticRegression().fit(X, Y), "joblib", lambda m: m.predict_proba(X)
 
@@ -84,8 +91,9 @@ def _register(artifact=None, fmt="joblib", kind="churn", metrics=None, held_out=
     )
 
 
-@pytest.mark.parametrize("make", [_lightgbm, _xgboost, _xgb_regressor, _logistic],
-                         ids=["lightgbm-booster", "xgboost-booster", "xgboost-regressor", "sklearn-logistic"])
+@pytest.mark.parametrize("make", [_lightgbm, _xgboost, _xgb_regressor, _xgboost_set, _logistic],
+                         ids=["lightgbm-booster", "xgboost-booster", "xgboost-regressor", "xgboost-set",
+                              "sklearn-logistic"])
 def test_a_registered_model_loads_back_with_identical_predictions(make, model_dir):
     model, fmt, predict = make()
     version = _register(model, fmt)
@@ -100,6 +108,10 @@ def test_a_registered_model_loads_back_with_identical_predictions(make, model_di
     np.testing.assert_array_equal(predict(loaded), predict(model))
     if fmt == "xgboost-json":
         assert json.loads(path.read_text())["learner"]  # native JSON, not a pickle
+    if fmt == "xgboost-json-set":
+        saved = json.loads(path.read_text())
+        assert set(saved) == {"model", "spread"} and all(part["model"]["learner"] for part in saved.values())
+        assert {type(m) for m in loaded.values()} == {xgb.XGBRegressor, xgb.Booster}
 
 
 def test_a_tampered_artifact_is_refused_with_a_message_naming_the_file(model_dir):

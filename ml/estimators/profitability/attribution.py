@@ -28,6 +28,11 @@ class Attributor:
         self.spread_model = artifact.get("spread") if isinstance(artifact, dict) else None
         self.model = model
         self.booster = model.get_booster() if hasattr(model, "get_booster") else None
+        # One thread: a page asks for one client, and waking a thread pool per call cost more
+        # than the trees (a loaded model forgets the n_jobs it was trained with).
+        for part in (self.booster, getattr(self.spread_model, "get_booster", lambda: None)()):
+            if part is not None:
+                part.set_param({"nthread": 1})
         self._tree = None
         if self.booster is None:
             import shap

@@ -39,6 +39,34 @@ def _active() -> ModelVersion:
     return version
 
 
+_versions: dict[int, ModelVersion] = {}  # pk -> row; what serving reads of it (params) never changes
+
+
+def _serving(as_of: date | None) -> tuple[ModelVersion, date]:
+    """The active version and the month to predict as of, in one query: a page's what-if
+    asks per call, and the ORM's two queries were a third of a single client's time."""
+    from django.db import connection
+
+    versions, kpis = ModelVersion._meta.db_table, ClientMonthKPI._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT (SELECT id FROM {versions} WHERE kind = %s AND status = %s), "
+                       f"(SELECT MAX(month) FROM {kpis} WHERE partial_month = %s)",
+                       [KIND, ModelVersion.Status.ACTIVE, False])
+        pk, latest = cursor.fetchone()
+    if pk is None:
+        raise NoActiveModel("No profitability model is active: train one (Retrain now, or manage.py train)")
+    version = _versions.get(pk)
+    if version is None:
+        if len(_versions) > 4:
+            _versions.clear()
+        version = _versions[pk] = ModelVersion.objects.get(pk=pk)
+    if as_of is not None:
+        return version, as_of.replace(day=1)
+    if latest is None:
+        raise ValueError("The KPI store has no complete month yet: build features first")
+    return version, latest if isinstance(latest, date) else date.fromisoformat(str(latest)[:10])
+
+
 def _loaded(version: ModelVersion) -> Attributor:
     # The registry keeps the model in memory (and reads a changed file again, refusing it);
     # the Attributor is built once per model object it hands out.
@@ -118,8 +146,8 @@ def predict(as_of: date | None = None) -> list[dict]:
 def predict_client(client_id: int, as_of: date | None = None) -> dict | None:
     """One client's prediction (the what-if path); None when the client has no eligible row
     that month (not stored, a partial month, or under three months of history)."""
-    version = _active()
-    frame = month_frame(_as_of(as_of))
+    version, month = _serving(as_of)
+    frame = month_frame(month)
     mask = frame.X.index.get_level_values("client_id") == client_id
     rows = _score(version, frame.rows(mask)) if mask.any() else []
     return rows[0] if rows else None
