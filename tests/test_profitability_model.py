@@ -38,7 +38,7 @@ CLIENTS, MONTHS, SEED = 240, 30, 9001
 
 @pytest.fixture(scope="module")
 def trained(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The seed-2026 world loaded with features, and the run that trained the model on it."""
+    """The test world loaded with features, and the run that trained the model on it."""
     started = time.perf_counter()
     folder = simulated_world(tmp_path_factory.mktemp("profitability") / "msp", clients=CLIENTS, months=MONTHS,
                              seed=SEED)
