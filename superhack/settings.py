@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "integrations.sandbox",
     "ml",
     "insights",
+    # Live alerts (real-time anomalies, churn warnings, leak findings) and their websocket.
+    "insights.alerts",
 ]
 
 MIDDLEWARE = [
