@@ -34,3 +34,12 @@ def test_contributions_match_shap_and_sum_to_the_prediction(frame, family, param
     np.testing.assert_allclose(ours, reference, rtol=1e-3, atol=1e-3)
     expected = float(np.mean(model.predict(X)))  # the explainer's base value, near the training mean
     assert np.allclose(ours.sum(axis=1) / 3.0, attributor.change(rows) - expected, atol=0.25)
+
+
+def test_the_flat_forest_predicts_what_scikit_learn_predicts(frame):
+    from ml.estimators.profitability.forest import FlatForest
+
+    X, y = frame
+    model = make_model("random_forest", {"min_samples_leaf": 5}).fit(X, y)
+    rows = X.iloc[:40].to_numpy(dtype="float64")
+    np.testing.assert_allclose(FlatForest(model).predict(rows), model.predict(X.iloc[:40]), rtol=1e-12, atol=1e-12)

@@ -34,6 +34,7 @@ class Attributor:
             if part is not None:
                 part.set_param({"nthread": 1})
         self._tree = None
+        self._flat = None
         if self.booster is None:
             import shap
 
@@ -46,6 +47,12 @@ class Attributor:
         """The model's output per row: the expected change from the baseline over the scale."""
         if self.booster is not None:
             return np.asarray(self.booster.inplace_predict(self._matrix(X), missing=np.nan), dtype="float64")
+        from .forest import SMALL, FlatForest
+
+        if len(X) <= SMALL and hasattr(self.model, "estimators_"):
+            if self._flat is None:
+                self._flat = FlatForest(self.model)
+            return self._flat.predict(X.to_numpy(dtype="float64"))
         return np.asarray(self.model.predict(X), dtype="float64")
 
     def spread(self, X: pd.DataFrame) -> np.ndarray:
