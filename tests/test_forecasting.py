@@ -83,7 +83,8 @@ def test_helpdesk_forecast_intervals_cover_the_holdout_as_promised(helpdesk):
     strict=True,
     reason=(
         "measured once, after the design was fixed on synthetic series: holdout MASE 1.383 (80% coverage 75%); "
-        "members ets 1.388, arima 1.362, theta 1.390, prophet 1.392, no season detected; naive 1.488, seasonal "
+        "members ets 1.388, arima 1.362, theta 1.390, prophet 1.392; no season used (STL strength 0.62 < 0.64); "
+        "naive 1.488, seasonal "
         "naive 2.617 (the README's 1.49 and 2.62). Every model lands where the README's SES 1.39 and "
         "ARIMA(1,1,1) 1.36 do; the issue's 1.25 is not reached and no constant was changed against the holdout"
     ),

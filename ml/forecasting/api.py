@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ml.forecasting.bands import COLUMNS
-from ml.forecasting.ensemble import BASELINES, ORIGINS, run
+from ml.forecasting.ensemble import BASELINES, ORIGINS, fallback_reason, run
 from ml.forecasting.history import History
 from ml.forecasting.periods import future_index, resolve_offset, season_length_for
 
@@ -87,7 +87,12 @@ def forecast(
     season = int(season_length) if season_length and season_length >= 2 else None
     extras = {"country": country, "holidays": holidays}
     history = History(values.to_numpy(), values.index, season, offset, extras)
-    seasonal = season is not None and history.seasonality_detected()
+    seasonal, season_note = False, ""
+    # A series that falls back to a baseline is not tested for a season (the test fits STL).
+    if season is not None and len(values) >= 2 * season and fallback_reason(history.values) is None:
+        seasonal = history.seasonality_detected()
+        strength = history.seasonal_strength()
+        season_note = f"; season of {season} {'used' if seasonal else 'not used'} (STL strength {strength:.2f})"
     if not seasonal:
         history = History(values.to_numpy(), values.index, None, offset, extras)
     names = applicable_members(values.index, seasonal, members)
@@ -99,7 +104,7 @@ def forecast(
     frame.attrs.update(
         {
             "model": result.model,
-            "note": result.note + gap_note,
+            "note": result.note + season_note + gap_note,
             "weights": {name: round(w, 4) for name, w in result.weights.items()},
             "backtest": result.scores,
             "members": {n: b.as_dict() for n, b in result.members.items() if n not in BASELINES},
