@@ -28,7 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients.models import SyncRun
-from clients.signals import announce_load
+from clients.signals import announce_load, announce_rows, values_before
 from integrations import entities
 from integrations.loader import LoadCounts, load_records
 from integrations.models import SyncCursor, SyncLease
@@ -112,13 +112,18 @@ def add_counts(run: SyncRun, counts: LoadCounts, deleted: int = 0) -> None:
 def load_page(run: SyncRun, source: str, entity: str, records: list[dict], id_of: Callable[[dict], str],
               today: date | None, progress=None, revive: bool = True, *, realm: str = "") -> LoadCounts:
     """Write one page; call inside the page's transaction. Rows the source had deleted and
-    now sends again are live again (skipped with revive=False when none is marked)."""
+    now sends again are live again (skipped with revive=False when none is marked). The rows
+    the page wrote are announced (clients.signals.rows_committed) once the transaction commits."""
+    page_ids = list({id_of(r) for r in records if isinstance(r, dict) and id_of(r)})
+    page = [(model, model.objects.filter(source=source, realm=realm, **extra, **{f"{column}__in": page_ids}))
+            for model, column, extra in ROWS[(source, entity)]]
+    before = {model: values_before(model, rows) for model, rows in page}
     counts = load_records(source, entity, records, run, progress, today=today, realm=realm)
-    ids = {id_of(r) for r in records if isinstance(r, dict) and id_of(r)} if revive else set()
-    for model, column, extra in ROWS[(source, entity)]:
-        if ids:
-            model.objects.filter(source=source, realm=realm, deleted_at_source__isnull=False, **extra,
-                                 **{f"{column}__in": list(ids)}).update(deleted_at_source=None, sync_run=run)
+    for model, rows in page:
+        if revive and page_ids:
+            rows.filter(deleted_at_source__isnull=False).update(deleted_at_source=None, sync_run=run)
+        if counts.by_model.get(model.__name__, LoadCounts()).written:
+            announce_rows(model, rows.filter(sync_run=run), run=run, previous=before[model])
     return counts
 
 
@@ -129,10 +134,14 @@ def mark_deleted(run: SyncRun, source: str, entity: str, ids: Iterable[str], whe
     marked = 0
     for model, column, extra in ROWS[(source, entity)]:
         for start in range(0, len(ids), 500):
-            marked += model.objects.filter(
-                source=source, realm=realm, deleted_at_source__isnull=True, **extra,
-                **{f"{column}__in": ids[start:start + 500]},
-            ).update(deleted_at_source=when, sync_run=run)
+            chunk = ids[start:start + 500]
+            rows = model.objects.filter(source=source, realm=realm, **extra, **{f"{column}__in": chunk})
+            before = values_before(model, rows.filter(deleted_at_source__isnull=True))
+            newly = rows.filter(deleted_at_source__isnull=True).update(deleted_at_source=when, sync_run=run)
+            if newly:
+                announce_rows(model, rows.filter(deleted_at_source=when, sync_run=run), run=run, deleted=True,
+                              previous=before)
+            marked += newly
     return marked
 
 
