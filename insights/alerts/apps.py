@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class AlertsConfig(AppConfig):
@@ -6,3 +7,11 @@ class AlertsConfig(AppConfig):
     label = "alerts"
     verbose_name = "Alerts"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import receivers
+        from .tasks import ensure_schedule
+
+        # Detectors on committed rows, churn warnings; the escalation schedule after migrate.
+        receivers.connect()
+        post_migrate.connect(ensure_schedule, sender=self)
