@@ -1,4 +1,6 @@
-"""ASGI entry point: HTTP through Django; websockets (live alerts) are added by insights."""
+"""ASGI entry point: HTTP through Django; websockets (live alerts, insights.alerts.routing)
+through Channels, only from this site's own origins (ALLOWED_HOSTS) and with the Django
+session's user in the scope."""
 
 import os
 
@@ -7,6 +9,14 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "superhack.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402  (needs Django set up first)
+# Needs Django set up first.
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from insights.alerts.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter({
+    "http": django_asgi_app,
+    "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+})

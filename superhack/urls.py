@@ -7,5 +7,6 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("integrations/", include("integrations.urls")),
+    path("alerts/", include("insights.alerts.urls")),
     path("", include("insights.urls")),
 ]
