@@ -1,0 +1,82 @@
+"""Writing one rule's candidates as findings, idempotently.
+
+A finding is keyed on (type, client, month). Running a rule again:
+- creates the findings it has not seen, each with a "detected" audit event;
+- refreshes the estimate, evidence, confidence and recommendation of open and confirmed ones;
+- never touches the verdict of a recovered or dismissed finding (status, recovered amount,
+  reason and the estimate they were judged on stay); it only notes it was seen again;
+- marks findings of its type it no longer finds as `still_detected = False` (never deletes:
+  someone may be acting on one).
+The caller wraps this in one transaction per rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from insights.models import LeakFinding, LeakFindingEvent
+
+from .base import Candidate, Rule, money
+
+LIVE = (LeakFinding.Status.OPEN, LeakFinding.Status.CONFIRMED)
+REFRESHED = ("estimated_amount", "evidence", "confidence", "recommendation", "rule_version", "detector",
+             "last_detected_at", "still_detected")
+BATCH = 500
+
+
+@dataclass
+class Written:
+    created: int = 0
+    updated: int = 0  # open or confirmed findings whose estimate, evidence or wording changed
+    unchanged_verdicts: int = 0  # recovered or dismissed findings seen again (left as judged)
+    no_longer_detected: int = 0
+
+
+def write_findings(rule: Rule, candidates: list[Candidate], now: datetime) -> Written:
+    existing = {(f.client_id, f.period): f for f in LeakFinding.objects.filter(finding_type=rule.name)}
+    written = Written()
+    new, changed, seen_again = [], [], []
+    found = set()
+    for c in candidates:
+        key = (c.client_id, c.period)
+        if key in found:
+            raise ValueError(f"rule {rule.name} proposed two findings for client {c.client_id} in {c.period:%Y-%m}")
+        found.add(key)
+        finding = existing.get(key)
+        if finding is None:
+            new.append(LeakFinding(
+                finding_type=rule.name, client_id=c.client_id, period=c.period, evidence=c.evidence,
+                estimated_amount=money(c.amount), confidence=round(float(c.confidence), 3),
+                recommendation=c.recommendation, detector=rule.name, rule_version=rule.version,
+                last_detected_at=now, still_detected=True))
+        elif finding.status in LIVE:
+            fresh = (money(c.amount), c.evidence, round(float(c.confidence), 3), c.recommendation, rule.version,
+                     rule.name, True)
+            if fresh != (finding.estimated_amount, finding.evidence, finding.confidence, finding.recommendation,
+                         finding.rule_version, finding.detector, finding.still_detected):
+                written.updated += 1
+            (finding.estimated_amount, finding.evidence, finding.confidence, finding.recommendation,
+             finding.rule_version, finding.detector, finding.still_detected) = fresh
+            finding.last_detected_at = now
+            changed.append(finding)
+        else:
+            finding.last_detected_at, finding.still_detected = now, True
+            seen_again.append(finding)
+    gone = [f for key, f in existing.items() if key not in found and f.still_detected]
+    for f in gone:
+        f.still_detected = False
+    created = LeakFinding.objects.bulk_create(new, batch_size=BATCH)
+    if any(f.pk is None for f in created):  # a backend that does not return keys: read them back
+        keys = {(f.client_id, f.period) for f in new}
+        created = [f for f in LeakFinding.objects.filter(finding_type=rule.name) if (f.client_id, f.period) in keys]
+    LeakFindingEvent.objects.bulk_create(
+        [LeakFindingEvent(finding_id=f.pk, from_status="", to_status=LeakFinding.Status.OPEN, at=now,
+                          amount=f.estimated_amount, note=f"detected by {rule.name} v{rule.version}")
+         for f in created], batch_size=BATCH)
+    LeakFinding.objects.bulk_update(changed, REFRESHED, batch_size=BATCH)
+    LeakFinding.objects.bulk_update(seen_again, ["last_detected_at", "still_detected"], batch_size=BATCH)
+    LeakFinding.objects.bulk_update(gone, ["still_detected"], batch_size=BATCH)
+    written.created = len(created)
+    written.unchanged_verdicts, written.no_longer_detected = len(seen_again), len(gone)
+    return written
