@@ -24,6 +24,7 @@ import time
 from datetime import date, timedelta
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Max
 from django.test import override_settings
@@ -138,6 +139,10 @@ def test_training_registers_a_version_with_held_out_metrics(trained, db):
     beats = metrics["pr_auc"] > metrics["baseline_pr_auc"] == metrics["lr_pr_auc"]
     assert ("promoted: no version of churn was active" in trained.message) == beats, trained.message
     assert set(METRIC_KEYS) <= set(metrics)
+    out = io.StringIO()
+    call_command("models", "--kind", "churn", "--json", stdout=out)
+    shown = json.loads(out.getvalue())[0]["metrics"]
+    assert all(shown[k] == pytest.approx(metrics[k]) for k in METRIC_KEYS)
     assert metrics["f1_target"] == 0.85
     assert len(version.held_out_months) == 4 and version.params["features"] == list(dataset.FEATURES)
     assert set(version.params["thresholds"]) == {"lr", "mlp", "gbm", "ensemble"}

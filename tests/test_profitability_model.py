@@ -80,6 +80,21 @@ def test_training_creates_an_active_version_that_beats_last_quarters_margin(trai
     assert version.params["importance"] and version.params["features"] == list(dataset.FEATURES)
 
 
+def test_models_json_shows_the_held_out_metrics(version):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("models", "--kind", "profitability", "--json", stdout=out)
+    (row,) = json.loads(out.getvalue())
+    assert row["status"] == "active" and row["version"] == version.version
+    for key in ("mae", "baseline_mae", "r2", "coverage_90"):
+        assert row["metrics"][key] == pytest.approx(version.metrics[key])
+    assert row["metrics"]["mae"] <= 0.8 * row["metrics"]["baseline_mae"]
+
+
 def test_the_90_percent_interval_covers_at_least_87_percent_of_held_out_client_months(version):
     assert version.metrics["coverage_90"] >= 0.87
 
