@@ -6,6 +6,7 @@ permissions (viewer, responder, outsider)."""
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -25,8 +26,9 @@ from insights.alerts.services import acknowledge, escalate_due, raise_alert, res
 
 pytestmark = pytest.mark.django_db
 
+# The detectors' windows are hours and days: a test module imported minutes before it runs is fine.
 NOW = timezone.now()
-TODAY = NOW.date()
+TODAY = timezone.localdate()
 
 
 # --- people ------------------------------------------------------------------------------
@@ -108,8 +110,9 @@ def test_a_repeat_within_the_window_bumps_the_count_instead_of_adding_an_alert(s
 def test_a_repeat_after_the_window_is_a_new_alert(settings):
     settings.ALERT_SUPPRESSION_MINUTES = 60
     first = raise_alert("ticket_surge", "warning", None, "Surge", "words", {}, "ticket_surge:1")
-    Alert.objects.filter(pk=first.pk).update(first_seen=NOW - timedelta(minutes=90),
-                                             last_seen=NOW - timedelta(minutes=61))
+    now = timezone.now()
+    Alert.objects.filter(pk=first.pk).update(first_seen=now - timedelta(minutes=90),
+                                             last_seen=now - timedelta(minutes=61))
     later = raise_alert("ticket_surge", "warning", None, "Surge", "words", {}, "ticket_surge:1")
     assert later.pk != first.pk and not later.repeated
     assert sorted(Alert.objects.values_list("count", flat=True)) == [1, 1]
@@ -135,7 +138,7 @@ def test_unknown_kinds_severities_and_empty_keys_are_refused():
 # --- escalation --------------------------------------------------------------------------
 def _aged(severity: str, key: str, minutes: int) -> Alert:
     alert = raise_alert("payment_reversal", severity, None, f"Reversal {key}", "Money back out", {}, key)
-    Alert.objects.filter(pk=alert.pk).update(first_seen=NOW - timedelta(minutes=minutes))
+    Alert.objects.filter(pk=alert.pk).update(first_seen=timezone.now() - timedelta(minutes=minutes))
     return Alert.objects.get(pk=alert.pk)
 
 
@@ -164,7 +167,7 @@ def test_escalation_goes_to_people_who_may_change_alerts_when_no_address_is_set(
     settings.ALERT_ESCALATE_AFTER_MINUTES = 30
     settings.ALERT_ESCALATE_TO = []
     _aged("critical", "due", 31)
-    call_command("escalate_alerts", stdout=(out := __import__("io").StringIO()))
+    call_command("escalate_alerts", stdout=(out := io.StringIO()))
     assert "Escalated 1 alert" in out.getvalue()
     assert mail.outbox[0].to == [responder.email]  # not the viewer: they cannot acknowledge it
 

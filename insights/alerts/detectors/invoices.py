@@ -21,6 +21,7 @@ import math
 from datetime import timedelta
 
 from django.conf import settings
+from django.utils import timezone
 
 from clients.models import Invoice
 
@@ -40,7 +41,7 @@ HISTORY_DAYS = 730
 def detect(rows: Committed) -> list[Finding]:
     if rows.deleted:
         return []
-    recent = rows.now.date() - timedelta(days=setting("ALERT_RECENT_DAYS"))
+    recent = timezone.localdate(rows.now) - timedelta(days=setting("ALERT_RECENT_DAYS"))
     live = Invoice.objects.filter(deleted_at_source__isnull=True, voided=False)
     committed = list(live.filter(pk__in=rows.ids, txn_date__gte=recent).values(
         "pk", "client_id", "client__name", "customer_id", "customer__display_name", "doc_number", "txn_date",

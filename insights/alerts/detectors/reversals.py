@@ -19,6 +19,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils import timezone
 
 from clients.models import Invoice, Payment
 
@@ -43,7 +44,7 @@ def _finding(key: str, client_id, amount: Decimal, title: str, message: str, evi
 
 
 def _payments(rows: Committed) -> list[Finding]:
-    recent = rows.now.date() - timedelta(days=setting("ALERT_RECENT_DAYS"))
+    recent = timezone.localdate(rows.now) - timedelta(days=setting("ALERT_RECENT_DAYS"))
     money = settings.HOME_CURRENCY
     found = []
     for p in Payment.objects.filter(pk__in=rows.ids).values(

@@ -22,6 +22,8 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
+from django.utils import timezone
+
 from clients.models import Worklog
 
 from ..conf import setting
@@ -55,7 +57,7 @@ def _label(kind: tuple[str, str]) -> str:
 def detect(rows: Committed) -> list[Finding]:
     if rows.deleted:
         return []
-    today = rows.now.date()
+    today = timezone.localdate(rows.now)
     recent = today - timedelta(days=setting("ALERT_RECENT_DAYS"))
     committed = list(Worklog.objects.labour().filter(pk__in=rows.ids, work_date__gte=recent, minutes__gte=MIN_MINUTES)
                      .values("pk", "client_id", "client__name", "minutes", "work_date", "ticket_id",
