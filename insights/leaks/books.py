@@ -204,8 +204,9 @@ class Books:
         of an agreement-year whose anniversary did not raise the price.
 
         At an anniversary the agreement's price should be last month's price raised by its
-        escalator; when the month's charge is below that, every month of that agreement-year
-        charged below it is short (until the price is raised or the year ends)."""
+        escalator; when the month's charge is below that (but not below last month's: a lower
+        price is an amendment), every month of that agreement-year charged below it is short
+        (until the price is raised or the year ends)."""
         out: dict[int, dict[date, tuple[Decimal, date]]] = {}
         for pk, months in self.charges.items():
             agreement = self.agreements[pk]

@@ -53,16 +53,17 @@ def write_findings(rule: Rule, candidates: list[Candidate], now: datetime) -> Wr
         elif finding.status in LIVE:
             fresh = (money(c.amount), c.evidence, round(float(c.confidence), 3), c.recommendation, rule.version,
                      rule.name, True)
-            if fresh != (finding.estimated_amount, finding.evidence, finding.confidence, finding.recommendation,
+            if fresh == (finding.estimated_amount, finding.evidence, finding.confidence, finding.recommendation,
                          finding.rule_version, finding.detector, finding.still_detected):
-                written.updated += 1
+                seen_again.append(finding.pk)
+                continue
             (finding.estimated_amount, finding.evidence, finding.confidence, finding.recommendation,
              finding.rule_version, finding.detector, finding.still_detected) = fresh
             finding.last_detected_at = now
             changed.append(finding)
         else:
-            finding.last_detected_at, finding.still_detected = now, True
-            seen_again.append(finding)
+            seen_again.append(finding.pk)
+            written.unchanged_verdicts += 1
     gone = [f for key, f in existing.items() if key not in found and f.still_detected]
     for f in gone:
         f.still_detected = False
@@ -75,8 +76,11 @@ def write_findings(rule: Rule, candidates: list[Candidate], now: datetime) -> Wr
                           amount=f.estimated_amount, note=f"detected by {rule.name} v{rule.version}")
          for f in created], batch_size=BATCH)
     LeakFinding.objects.bulk_update(changed, REFRESHED, batch_size=BATCH)
-    LeakFinding.objects.bulk_update(seen_again, ["last_detected_at", "still_detected"], batch_size=BATCH)
-    LeakFinding.objects.bulk_update(gone, ["still_detected"], batch_size=BATCH)
-    written.created = len(created)
-    written.unchanged_verdicts, written.no_longer_detected = len(seen_again), len(gone)
+    # Found again as it was (or judged already): only the time it was last seen moves, one
+    # plain UPDATE per batch instead of a CASE per row.
+    for i in range(0, len(seen_again), BATCH):
+        LeakFinding.objects.filter(pk__in=seen_again[i:i + BATCH]).update(last_detected_at=now, still_detected=True)
+    for i in range(0, len(gone), BATCH):
+        LeakFinding.objects.filter(pk__in=[f.pk for f in gone[i:i + BATCH]]).update(still_detected=False)
+    written.created, written.updated, written.no_longer_detected = len(created), len(changed), len(gone)
     return written
