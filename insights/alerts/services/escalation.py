@@ -1,6 +1,8 @@
 """Escalation: a critical alert still open (nobody acknowledged it) ALERT_ESCALATE_AFTER_MINUTES
 after it was first seen is e-mailed once, through Django's e-mail backend. Run by the
 `escalate_alerts` command and the django-q2 schedule (tasks.py), which call escalate_due().
+The delay counts from first_seen: a warning a later repeat made critical is mailed at the next
+check if it has been open that long already, since it has been waiting for someone since then.
 
 Each alert is marked escalated and mailed in one transaction: a mail server that refuses the
 message rolls the mark back, so the next run tries again; two runs at once mail it once.
