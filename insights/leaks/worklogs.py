@@ -71,7 +71,7 @@ def unbilled_worklog(books: Books) -> list[Candidate]:
             h = sum((hours(m) for _, m, _, _, _ in items), ZERO)
             rates = {r for _, _, r, _, _ in items}
             at = f"at the contract rate of {dollars(rates.pop())}" if len(rates) == 1 else "at their rates"
-            parts.append(f"{qty(h)} hours from {'ticket #' if work.startswith('T-') else ''}{work} {at} "
+            parts.append(f"{qty(h)} unbilled hours from {'ticket #' if work.startswith('T-') else ''}{work} {at} "
                          f"({dollars(amount)})")
         if total <= 0:
             continue
