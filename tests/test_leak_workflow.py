@@ -246,3 +246,33 @@ def test_the_task_runs_the_same_detection(small_world, db):
     run = LeakDetectionRun.objects.get()
     assert run.trigger == "task" and run.results == results
     assert LeakFinding.objects.count() == sum(r["findings"] for r in results.values())
+
+
+# --- live alerts and the background run ----------------------------------------------------------
+def test_new_findings_raise_one_leak_alert_per_rule_and_a_rerun_raises_none(findings):
+    from insights.alerts.models import Alert
+
+    alerts = list(Alert.objects.filter(kind="leak_finding"))
+    by_rule = defaultdict(list)
+    for f in findings:
+        by_rule[f.finding_type].append(f)
+    assert sorted(a.evidence["rule"] for a in alerts) == sorted(by_rule)
+    for alert in alerts:
+        mine = by_rule[alert.evidence["rule"]]
+        assert sorted(alert.evidence["leak_findings"]) == sorted(f.pk for f in mine)
+        total = sum((f.estimated_amount for f in mine), Decimal(0))
+        assert f"{len(mine)} new" in alert.title and f"${total:,.2f}" in alert.title
+    detect_leaks(rules=list(RULE_TYPES), trigger="test")  # nothing new: no new alert
+    assert Alert.objects.filter(kind="leak_finding").count() == len(alerts)
+
+
+def test_a_feature_build_that_changed_kpis_queues_leak_detection(small_world, db, monkeypatch):
+    from insights.leaks import tasks
+    from ml.features.build import build_features
+
+    queued = []
+    monkeypatch.setattr(tasks, "queue_detect_leaks", lambda trigger="task": queued.append(trigger))
+    build_features(trigger="test")
+    assert queued == ["task"]
+    build_features(trigger="test")  # nothing changed since: nothing to look at again
+    assert queued == ["task"]

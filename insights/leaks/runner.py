@@ -86,6 +86,30 @@ def detect_leaks(rules: list[str] | None = None, trigger: str = "command") -> De
     return report
 
 
+def _announce(r: Rule, new_findings: list) -> None:
+    """One alert per rule and run that found something new, pushed live like every alert: a
+    first run over years of books finds thousands, and a toast each would bury the rest. The
+    alert names the count, the recoverable total and the largest few; its evidence lists every
+    new finding's id. A failure here is logged: the findings are already written."""
+    if not new_findings:
+        return
+    from insights.alerts.services import raise_alert
+
+    try:
+        total = sum((f.estimated_amount for f in new_findings), 0)
+        largest = sorted(new_findings, key=lambda f: f.estimated_amount, reverse=True)[:3]
+        label = r.name.replace("_", " ")
+        raise_alert(
+            "leak_finding", "warning", largest[0].client_id if len(new_findings) == 1 else None,
+            f"{len(new_findings)} new {label} finding{'s' if len(new_findings) != 1 else ''}: ${total:,.2f} to recover",
+            " ".join(f.recommendation for f in largest),
+            {"leak_findings": [f.pk for f in new_findings], "rule": r.name},
+            f"leak:{r.name}:{min(f.pk for f in new_findings)}",
+        )
+    except Exception:
+        logger.exception("Could not raise the alert for %s's new findings", r.name)
+
+
 def _run_one(r: Rule, books: Books) -> RuleResult:
     started = time.perf_counter()
     try:
@@ -96,6 +120,7 @@ def _run_one(r: Rule, books: Books) -> RuleResult:
         logger.exception("Leak rule %s failed", r.name)
         return RuleResult(r.name, r.version, False, time.perf_counter() - started,
                           error=f"{type(exc).__name__}: {exc}")
+    _announce(r, written.new_findings)
     total = sum((c.amount for c in candidates), 0)
     return RuleResult(r.name, r.version, True, time.perf_counter() - started, findings=len(candidates),
                       created=written.created, updated=written.updated,

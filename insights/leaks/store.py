@@ -12,7 +12,7 @@ The caller wraps this in one transaction per rule.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from insights.models import LeakFinding, LeakFindingEvent
@@ -31,6 +31,7 @@ class Written:
     updated: int = 0  # open or confirmed findings whose estimate, evidence or wording changed
     unchanged_verdicts: int = 0  # recovered or dismissed findings seen again (left as judged)
     no_longer_detected: int = 0
+    new_findings: list = field(default_factory=list)  # the LeakFinding rows this run created
 
 
 def write_findings(rule: Rule, candidates: list[Candidate], now: datetime) -> Written:
@@ -83,4 +84,5 @@ def write_findings(rule: Rule, candidates: list[Candidate], now: datetime) -> Wr
     for i in range(0, len(gone), BATCH):
         LeakFinding.objects.filter(pk__in=[f.pk for f in gone[i:i + BATCH]]).update(still_detected=False)
     written.created, written.updated, written.no_longer_detected = len(created), len(changed), len(gone)
+    written.new_findings = list(created)
     return written

@@ -33,6 +33,7 @@ from django.utils import timezone
 from ml.genome.build import build_genome, missing_months
 from ml.models import FeatureBuild
 from ml.registry.scoring import score_all
+from ml.signals import features_built
 
 from . import contract, engagement, financial, fingerprints, months, operations, payments, sources, store
 from .planning import FEATURES_VERSION, changed_tables, client_months, data_as_of, plan
@@ -137,6 +138,9 @@ def build_features(
         # read predictions as fresh as the KPIs beside them.
         say("Scoring clients with the active models")
         report.scored = score_all()
+    # After the KPIs and scores: what reads them (leak detection in insights) may run now.
+    features_built.send(sender=FeatureBuild, build_id=build.pk, changed=bool(
+        report.kpi_rows_written or report.kpi_rows_deleted or report.genome_rows_written))
     return report
 
 
