@@ -10,6 +10,11 @@ first run (every finding new), second run (nothing new: the idempotent refresh),
 --no-anomaly, a feature build followed by the billing_anomaly rule. Prints seconds per rule,
 findings and estimated amount per type, and CPU seconds beside wall time (the machine may be
 shared). Issue 12's goal: detection under 60 s.
+
+Then, unless --no-alerts, the other half of issue 12's bench: bench/alerts.py in a process of
+its own (its own database), the latency from a committed row to the websocket message over 200
+events on the in-memory layer and, when Redis answers on 127.0.0.1:6379, across processes
+(goal: under 1 s).
 """
 
 from __future__ import annotations
@@ -73,6 +78,7 @@ def main() -> None:
     parser.add_argument("--db", type=Path, help="an SQLite file already loaded: skip simulating and importing")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (dump and database)")
     parser.add_argument("--no-anomaly", action="store_true", help="skip the feature build and billing_anomaly")
+    parser.add_argument("--no-alerts", action="store_true", help="skip the alert latency (bench/alerts.py)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="superhack-leaks-"))
@@ -89,6 +95,24 @@ def main() -> None:
             print(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+    if not args.no_alerts:
+        alert_latency()
+
+
+def alert_latency() -> None:
+    """bench/alerts.py, in memory and (when Redis answers) across processes."""
+    import socket
+
+    runs = [[]]
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+        runs.append(["--redis"])
+    except OSError:
+        print("\n(Redis does not answer on 127.0.0.1:6379: alert latency across processes skipped)")
+    for extra in runs:
+        print(f"\n== Alert latency: committed row -> websocket message ({'Redis' if extra else 'in-memory'} layer)",
+              flush=True)
+        subprocess.run([sys.executable, str(ROOT / "bench" / "alerts.py"), "--events", "200", *extra], check=False)
 
 
 def run(args, work: Path) -> None:
