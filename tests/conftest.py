@@ -40,6 +40,33 @@ def manager_client(client, manager):
     return client
 
 
+def _alerts_user(django_user_model, name: str, *codenames: str):
+    """A user holding exactly these permissions of the alerts app."""
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user(name, f"{name}@msp.example", "pw-123-secret")
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="alerts", codename__in=codenames))
+    return user
+
+
+@pytest.fixture
+def viewer(django_user_model):
+    """May see alerts (and receive them live), not act on them."""
+    return _alerts_user(django_user_model, "vera-viewer", "view_alert")
+
+
+@pytest.fixture
+def responder(django_user_model):
+    """May see, acknowledge and resolve alerts."""
+    return _alerts_user(django_user_model, "rita-responder", "view_alert", "change_alert")
+
+
+@pytest.fixture
+def outsider(django_user_model):
+    """Signed in, with no alert permission."""
+    return _alerts_user(django_user_model, "otto-outsider")
+
+
 # --- simulated worlds and the sandbox --------------------------------------------------------
 @pytest.fixture(scope="session")
 def make_world(tmp_path_factory):

@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core import mail
 from django.core.management import call_command
 from django.db import transaction
@@ -32,25 +31,6 @@ TODAY = timezone.localdate()
 
 
 # --- people ------------------------------------------------------------------------------
-def _user(django_user_model, name: str, *codenames: str):
-    user = django_user_model.objects.create_user(name, f"{name}@msp.example", "pw-123-secret")
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="alerts", codename__in=codenames))
-    return user
-
-
-@pytest.fixture
-def viewer(django_user_model):
-    return _user(django_user_model, "vera-viewer", "view_alert")
-
-
-@pytest.fixture
-def responder(django_user_model):
-    return _user(django_user_model, "rita-responder", "view_alert", "change_alert")
-
-
-@pytest.fixture
-def outsider(django_user_model):
-    return _user(django_user_model, "otto-outsider")
 
 
 def logged_in(user, **kwargs) -> HttpClient:

@@ -16,7 +16,6 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
-from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.test import Client as HttpClient
 from django.urls import reverse
@@ -40,25 +39,6 @@ def in_memory_layer(settings):
     settings.CHANNEL_LAYERS = IN_MEMORY
 
 
-def _user(django_user_model, name: str, *codenames: str):
-    user = django_user_model.objects.create_user(name, f"{name}@msp.example", "pw-123-secret")
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="alerts", codename__in=codenames))
-    return user
-
-
-@pytest.fixture
-def viewer(django_user_model):
-    return _user(django_user_model, "vera-viewer", "view_alert")
-
-
-@pytest.fixture
-def responder(django_user_model):
-    return _user(django_user_model, "rita-responder", "view_alert", "change_alert")
-
-
-@pytest.fixture
-def outsider(django_user_model):
-    return _user(django_user_model, "otto-outsider")
 
 
 def session_of(user) -> str:
