@@ -96,9 +96,9 @@ class RedisSlots:
 
 
 class SqlSlots:
-    """The row-per-budget variant. `now_sql` is the database's own clock in epoch seconds,
-    `max_sql` its two-argument maximum; both dialects support UPDATE ... RETURNING
-    (SQLite since 3.35) and INSERT ... ON CONFLICT DO NOTHING."""
+    """The row-per-budget variant. `now_sql` is the database's own clock in epoch seconds (one
+    value for the whole statement), `max_sql` its two-argument maximum; both dialects support
+    UPDATE ... RETURNING (SQLite since 3.35) and INSERT ... ON CONFLICT DO NOTHING."""
 
     def __init__(self, connect, now_sql: str, max_sql: str, placeholder: str, name: str) -> None:
         self.connect = connect
@@ -171,7 +171,10 @@ def _postgresql(alias: str) -> SqlSlots:
             cursor.execute("SET synchronous_commit = off")
         return wrapper
 
-    return SqlSlots(connect, "extract(epoch from clock_timestamp())", "GREATEST", "%s", "postgresql")
+    # statement_timestamp(), not clock_timestamp(): one "now" for the whole UPDATE, so the slot it
+    # sets and the delay it returns agree (two clock readings a descheduled moment apart gave a
+    # first slot 11 ms in the past under load). Each budget statement commits on its own.
+    return SqlSlots(connect, "extract(epoch from statement_timestamp())", "GREATEST", "%s", "postgresql")
 
 
 _backends: dict[tuple, object] = {}
