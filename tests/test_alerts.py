@@ -65,8 +65,12 @@ def invoice(customer: Customer, day: date, total, **fields) -> Invoice:
 
 
 def monthly_history(customer: Customer, amounts: list) -> None:
+    """One invoice on the 1st of each of the months before this one (none this month)."""
     for months_ago, amount in enumerate(amounts, start=1):
-        invoice(customer, TODAY - timedelta(days=30 * months_ago), amount, balance=0)
+        first = TODAY.replace(day=1)
+        for _ in range(months_ago):
+            first = (first - timedelta(days=1)).replace(day=1)
+        invoice(customer, first, amount, balance=0)
 
 
 def kinds(alerts) -> list[str]:
@@ -253,13 +257,23 @@ def test_an_invoice_far_off_the_clients_pattern_is_an_alert_either_way():
     client = client_named("Northwind Traders")
     customer = customer_of(client)
     monthly_history(customer, [4000, 4000, 4100, 4000, 3950, 4000, 4000, 4200, 4000, 4000, 4000, 4000])
+    tiny = invoice(customer, TODAY, 1000, doc_number="1043")  # the month's only bill so far
+    (low,) = score(Invoice, [tiny.pk])
     huge = invoice(customer, TODAY, 40000, doc_number="1042")
-    tiny = invoice(customer, TODAY, 1000, doc_number="1043")
-    alerts = {a.evidence["invoice"]: a for a in score(Invoice, [huge.pk, tiny.pk])}
-    assert set(alerts) == {huge.pk, tiny.pk}
-    assert alerts[huge.pk].severity == "critical" and "10.0x the usual" in alerts[huge.pk].title
-    assert alerts[tiny.pk].severity == "warning" and "25% of the usual" in alerts[tiny.pk].title
-    assert "unbilled" in alerts[tiny.pk].message
+    (high,) = score(Invoice, [huge.pk])
+    assert (low.evidence["invoice"], high.evidence["invoice"]) == (tiny.pk, huge.pk)
+    assert high.severity == "critical" and "10.0x the usual" in high.title
+    assert low.severity == "warning" and "25% of the usual" in low.title
+    assert "unbilled" in low.message
+
+
+def test_a_small_add_on_invoice_beside_the_months_usual_bill_is_no_alert():
+    client = client_named("Contoso Dental")
+    customer = customer_of(client)
+    monthly_history(customer, [4000] * 12)
+    invoice(customer, TODAY.replace(day=1), 4000, doc_number="2001")  # this month's recurring bill
+    add_on = invoice(customer, TODAY, 87.50, doc_number="2002")  # 0.7 h of T&M billed apart
+    assert score(Invoice, [add_on.pk]) == []
 
 
 def test_seat_growth_an_old_invoice_and_a_client_without_history_are_no_alert():

@@ -12,7 +12,10 @@ and then, so on log amounts:
   client whose invoices vary widely, z alone would flag a merely large project invoice.
 Too high is a dispute waiting to happen (a wrong quantity or a price typo); too low is money
 left unbilled. Critical at 5x or below 0.2x. Clients with fewer than MIN_HISTORY (6) earlier
-invoices have no pattern yet.
+invoices have no pattern yet. Too low is judged on the month's billing, not the one invoice:
+a small T&M or expense invoice beside the month's usual recurring bill is an add-on, not a
+shortfall (the demo MSP's first sync raised 23 "1% of the usual" alerts on such add-ons), so
+the client's other invoices of the same month dated up to this one count with it.
 """
 
 from __future__ import annotations
@@ -60,6 +63,12 @@ def detect(rows: Committed) -> list[Finding]:
         ratio = amount / usual if usual > 0 else math.inf
         if abs(z) < Z_FLAG or LOW_RATIO < ratio < HIGH_RATIO:
             continue
+        if ratio <= LOW_RATIO:
+            month = live.filter(**owner, txn_date__gte=row["txn_date"].replace(day=1),
+                                txn_date__lte=row["txn_date"]).exclude(pk=row["pk"])
+            billed = amount + sum(float(t * r) for t, r in month.values_list("total", "exchange_rate"))
+            if billed / usual > LOW_RATIO:
+                continue  # an add-on beside the month's usual bill
         critical = ratio >= CRITICAL_HIGH or ratio <= CRITICAL_LOW
         who = row["client__name"] or row["customer__display_name"]
         number = row["doc_number"] or f"#{row['pk']}"
