@@ -1,5 +1,6 @@
 # Two commands do all set-up on a fresh machine with Python 3.11:
-#   make run   - create .venv, install, migrate, load the demo MSP on an empty database, serve
+#   make run   - create .venv, install, migrate, load the demo MSP on an empty database, build
+#                its KPIs, train the models, serve
 #   make test  - create .venv, install, run the test suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -21,6 +22,10 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py setup_demo
+	@# KPIs, then the models, before serving: pages show predictions from the first request.
+	@# Both are incremental: on a database already loaded they find nothing new and skip.
+	$(PY) manage.py build_features
+	$(PY) manage.py train --kind all --no-progress
 	$(PY) manage.py serve
 
 test: install
