@@ -210,8 +210,8 @@ def single_client(calls: int) -> dict:
     from ml import registry
     from ml.estimators.profitability import dataset
     profit = importlib.import_module("ml.estimators.profitability.predict")  # the package re-exports predict()
+    from ml.estimators.profitability.dataset import scale
     from ml.estimators.profitability.explain import explain_rows
-    from ml.estimators.profitability.train import scale
 
     print(f"\n== Single-client profitability prediction ({calls} calls after one warm-up)")
     version = registry.active("profitability")

@@ -1,20 +1,15 @@
 """Queue a feature build after each load that changed data: clients.signals.data_loaded is
 sent by import_dump and the sync engine for a finished run that wrote rows, and ml answers
-by queueing build_features_task on commit. ml sends `features_built` when a build finished
-(its KPIs and genomes written, the active models' scores stored), for the apps that read them
-(insights' leak detection); ml itself never imports them. Builds are incremental and idempotent, so several
-loads in a row cost only the cheap change detection of the later builds. Turn off with
-settings.ML_BUILD_AFTER_SYNC = False."""
+by queueing build_features_task on commit (what ml sends others is in ml/features/signals.py).
+Builds are incremental and idempotent, so several loads in a row cost only the cheap change
+detection of the later builds. Turn off with settings.ML_BUILD_AFTER_SYNC = False."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.dispatch import Signal, receiver
+from django.dispatch import receiver
 
 from clients.signals import data_loaded
-
-# sent with build_id and changed (whether any KPI or genome row was written or deleted)
-features_built = Signal()
 
 
 @receiver(data_loaded, dispatch_uid="ml.build_after_load")

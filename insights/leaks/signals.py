@@ -1,4 +1,4 @@
-"""Run leak detection after every feature build that changed something (ml.signals.features_built):
+"""Run leak detection after every feature build that changed something (ml.features.signals.features_built):
 every load that changed data (a sync, a webhook, import_dump) queues a feature build, and the
 rules read the KPIs it writes (billing_anomaly) besides the synced rows, so detection follows
 the build rather than the load, once per load. Connected by the insights app's `ready()`. Turn
@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.dispatch import receiver
 
-from ml.signals import features_built
+from ml.features.signals import features_built
 
 
 @receiver(features_built, dispatch_uid="insights.detect_leaks_after_build")

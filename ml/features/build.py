@@ -30,10 +30,10 @@ import pandas as pd
 from django.conf import settings
 from django.utils import timezone
 
+from ml.features.signals import features_built
 from ml.genome.build import build_genome, missing_months
 from ml.models import FeatureBuild
 from ml.registry.scoring import score_all
-from ml.signals import features_built
 
 from . import contract, engagement, financial, fingerprints, months, operations, payments, sources, store
 from .planning import FEATURES_VERSION, changed_tables, client_months, data_as_of, plan

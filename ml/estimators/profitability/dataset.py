@@ -31,6 +31,7 @@ from ml.genome.dimensions import DIMENSIONS, SCHEMA_VERSION
 from ml.models import ClientMonthKPI, GenomeVector
 
 HORIZON = 3  # months ahead the target sums; also the gap kept between training and test rows
+SCALE_FLOOR = 3000.0  # dollars: the smallest scale a client's change is measured in
 
 KPI_COLUMNS = (
     "gross_margin", "revenue_total", "labour_cost", "license_cost", "other_cost", "mrr", "open_ar",
@@ -206,6 +207,12 @@ def build(clients: Sequence[int] | None = None, as_of: date | None = None, with_
     frame = Frame(f[eligible], f.loc[eligible, "margin_q"].rename("baseline"),
                   None if target is None else target[eligible].rename("target"))
     return frame
+
+
+def scale(X: pd.DataFrame) -> np.ndarray:
+    """Each row's scale: the model learns (target - baseline) / scale, so one tree serves small
+    and large clients alike; max(|revenue last quarter|, SCALE_FLOOR)."""
+    return np.maximum(X["revenue_q"].abs().fillna(0).to_numpy(dtype="float64"), SCALE_FLOOR)
 
 
 def history_months(frame: Frame) -> list[int]:

@@ -131,7 +131,7 @@ def fmt(value, unit: str) -> str:
 def global_importance(model, X: pd.DataFrame, top: int = 15) -> list[dict]:
     """Mean |SHAP| in dollars per driver on the given rows (the held-out months), largest first."""
     from .attribution import Attributor
-    from .train import scale
+    from .dataset import scale
 
     if not len(X):
         return []

@@ -105,7 +105,7 @@ def month_frame(month: date) -> dataset.Frame:
 
 
 def _score(version: ModelVersion, frame: dataset.Frame) -> list[dict]:
-    from .train import scale
+    from .dataset import scale
 
     if not len(frame):
         return []
@@ -201,7 +201,7 @@ def explain_client(client_id: int, as_of: date | None = None, method: str = "sha
 
         from ml.explanations.lime import lime_effects
 
-        from .train import scale
+        from .dataset import scale
 
         features = version.params.get("features", list(frame.X.columns))
         attributor = _loaded(version)
