@@ -3,6 +3,8 @@ build, the model registry's versions and training runs, and predictions (see eac
 
 from .churn import ChurnWarning, Intervention
 from .features import ClientMonthKPI, FeatureBuild
+from .forecasts import Forecast as Forecast
+from .forecasts import ForecastAccuracy as ForecastAccuracy
 from .genome import GenomeVector, Segment
 from .predictions import Prediction
 from .registry import ModelVersion, TrainingRun
