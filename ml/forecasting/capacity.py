@@ -20,6 +20,7 @@ Rules and defaults (docs/forecasting.md says why):
   contractor hours at `FORECAST_CONTRACTOR_HOURLY_RATE` ($95/h: chosen, no published MSP figure;
   about 1.8x the roster's burdened cost of $41-58/h, MSP_WORLD.md section 4). A surplus of more than
   one FTE in every week of the 80% interval says so: bring proactive work forward, do not backfill.
+  With none of these, the recommendation is to hold: the roster fits.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def setting(name: str, default):
 
 @dataclass(frozen=True)
 class Recommendation:
-    action: str  # hire | contractor | move_proactive | spare_capacity
+    action: str  # hire | move_proactive | contractor | spare_capacity | hold
     words: str
     hours: float
     cost: float
@@ -175,4 +176,8 @@ def recommendations(plan: pd.DataFrame, proactive: float, *, hourly_cost: float 
             "spare_capacity", f"About {spare:.1f} FTE spare in every week, even at the 80% upper bound: bring "
             "proactive work forward and do not backfill a leaver.", spare * fte * weeks,
             -spare * fte * weeks * hourly_cost))
+    if weeks and not found:
+        found.append(Recommendation(
+            "hold", f"The roster fits the forecast work: the gap stays between {plan['gap_fte_lo_80'].min():+.1f} and "
+            f"{plan['gap_fte_hi_80'].max():+.1f} FTE (80% interval); no change needed.", 0.0, 0.0))
     return found
