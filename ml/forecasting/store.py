@@ -181,7 +181,7 @@ def forecast_demand(horizon: int = 13, *, top: int = 10, as_of: date | None = No
     `horizon` weeks ahead (and monthly past 26 weeks), store them, and plan capacity on the
     desk's labour hours. The one service the command (and later a task) calls."""
     from ml.forecasting.api import forecast
-    from ml.forecasting.capacity import capacity_gap, proactive_share, recommendations
+    from ml.forecasting.capacity import HOLIDAY_COUNTRY, capacity_gap, proactive_share, recommendations, setting
     from ml.forecasting.desk import desk_series
 
     started = time.perf_counter()
@@ -190,12 +190,14 @@ def forecast_demand(horizon: int = 13, *, top: int = 10, as_of: date | None = No
     plans = [(weekly, horizon)]
     if horizon > 26:
         plans.append((desk_series(as_of, top=top, frequency="M"), long_horizon_months(horizon)))
+    # Prophet takes the country's public holidays (the other members have no regressors).
+    country = setting("FORECAST_HOLIDAY_COUNTRY", HOLIDAY_COUNTRY)
     desk_hours = None
     for series_list, steps in plans:
         run.accuracy += record_actuals(series_list)
         for one in series_list:
             try:
-                frame = forecast(one.values, steps, members=members)
+                frame = forecast(one.values, steps, members=members, country=country)
             except Exception as error:  # one series must not stop the others; said in the report
                 run.failed[one.key] = f"{type(error).__name__}: {error}"[:200]
                 continue
