@@ -45,6 +45,15 @@ def world(tmp_path_factory, django_db_setup, django_db_blocker):
         transaction.set_rollback(True)
 
 
+def test_an_empty_desk_has_nothing_to_forecast(db):
+    # First in the file: it runs before the module's world is loaded.
+    assert desk_series(AS_OF) == []
+    out = io.StringIO()
+    call_command("forecast_demand", "--members", "ets", stdout=out)
+    assert out.getvalue().strip() == "No tickets or worklogs yet: nothing to forecast."
+    assert not Forecast.objects.exists()
+
+
 def _sunday(day: date) -> date:
     return day + timedelta(days=6 - day.weekday())
 

@@ -151,6 +151,8 @@ def desk_series(as_of: date | None = None, *, top: int = TOP_CLIENTS, frequency:
     clients = top_clients(as_of, top) if top else []
     names = dict(Client.objects.filter(pk__in=clients).values_list("pk", "name"))
     frames = {"tickets": _ticket_rows(), "hours": _worklog_rows()}
+    if all(frame.empty for frame in frames.values()):
+        return []  # nothing synced yet: no series, rather than one week of zeros
     for frame in frames.values():
         frame["period"] = period_label(frame["day"], frequency)
     # One index for every series: from the desk's first period (either measure) to `end`.

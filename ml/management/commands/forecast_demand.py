@@ -38,6 +38,9 @@ class Command(BaseCommand):
                 run = forecast_demand(horizon, top=top, as_of=day, members=chosen, utilisation=utilisation)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
+        if not run.series and not run.failed:
+            self.stdout.write("No tickets or worklogs yet: nothing to forecast.")
+            return
         drifted = [a for a in run.accuracy if a.drifted]
         self.stdout.write(
             f"{run.series} series forecast from the week ending {run.origin}, {run.rows} rows stored; "
