@@ -12,6 +12,8 @@ from django.db import models
 
 from clients.models import Client
 
+from .querysets import ClientMonthKPIQuerySet
+
 
 def _money(**kwargs) -> models.DecimalField:
     kwargs.setdefault("max_digits", 14)
@@ -106,6 +108,8 @@ class ClientMonthKPI(models.Model):
     months_since_price_change = models.IntegerField(null=True, blank=True)
     billed_devices = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     billed_vs_active = _ratio("Billed devices / active endpoints")
+
+    objects = ClientMonthKPIQuerySet.as_manager()
 
     class Meta:
         ordering = ["client", "month"]

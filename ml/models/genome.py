@@ -7,6 +7,8 @@ from django.db import models
 
 from clients.models import Client
 
+from .querysets import GenomeVectorQuerySet
+
 
 class Segment(models.Model):
     """A cluster of clients for one month and genome schema, named from what sets it apart."""
@@ -48,6 +50,8 @@ class GenomeVector(models.Model):
     risk_factors = models.FloatField(help_text="Higher = riskier")
     segment = models.ForeignKey(Segment, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
     computed_at = models.DateTimeField()
+
+    objects = GenomeVectorQuerySet.as_manager()
 
     class Meta:
         ordering = ["client", "month"]

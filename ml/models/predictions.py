@@ -7,6 +7,7 @@ from django.db import models
 
 from clients.models import Client
 
+from .querysets import PredictionQuerySet
 from .registry import ModelVersion
 
 
@@ -32,6 +33,8 @@ class Prediction(models.Model):
     )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CHAMPION)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PredictionQuerySet.as_manager()
 
     class Meta:
         ordering = ["kind", "client", "-as_of"]
