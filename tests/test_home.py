@@ -1,77 +1,79 @@
-"""The home page shows the portfolio's real figures, computed from the database."""
+"""The home page shows the portfolio as the KPI store has it: the last complete month and the
+twelve months up to it, dated from today. Expected figures are summed here from the rows the
+test wrote, never read back through the page's own querysets."""
+
+from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 
-from clients.models import Client, Contract, Customer, Expense, Invoice, Technician, Ticket, Worklog
-from clients.portfolio import portfolio_summary
+from clients.models import Client
+from insights.templatetags.money import money
+from ml.models import ClientMonthKPI, ModelVersion, Prediction
 
 pytestmark = pytest.mark.django_db
-AS_OF = date(2026, 10, 31)
+NOW = datetime.now(UTC)
 
 
-def make_portfolio():
+def month_back(n: int) -> date:
+    """The first day of the month n months before this one (0 = this month)."""
+    index = date.today().year * 12 + date.today().month - 1 - n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def kpi(client: Client, n: int, revenue: str, labour: str, licence: str = "0", partial: bool = False,
+        **extra) -> ClientMonthKPI:
+    revenue, labour, licence = Decimal(revenue), Decimal(labour), Decimal(licence)
+    return ClientMonthKPI.objects.create(
+        client=client, month=month_back(n), features_version=1, computed_at=NOW, partial_month=partial,
+        revenue_total=revenue, labour_cost=labour, license_cost=licence, gross_margin=revenue - labour - licence,
+        # Invoices include sales tax: the KPI store keeps it apart, and no page may count it as revenue.
+        invoiced_total=revenue * Decimal("1.2"), **extra)
+
+
+@pytest.fixture
+def viewer_client(client, django_user_model):
+    """A signed-in person: the portfolio page asks for nothing more (tests/test_roles.py has the rest)."""
+    client.force_login(django_user_model.objects.create_user("val-viewer", "val@msp.example", "pw-viewer-123"))
+    return client
+
+
+@pytest.fixture
+def portfolio():
     acme = Client.objects.create(source="superops", external_id="1", name="Acme Dental")
     bolt = Client.objects.create(source="superops", external_id="2", name="Bolt Freight")
-    Client.objects.create(source="superops", external_id="3", name="Gone Ltd", status="churned")
-    tech = Technician.objects.create(
-        source="superops", external_id="t1", name="Dana", burdened_hourly_cost=Decimal("48")
-    )
-    Contract.objects.create(source="superops", external_id="c1", client=acme, name="Workstations",
-                            kind="per_device", start_date=date(2025, 1, 1), billed_quantity=20,
-                            unit_price=Decimal("75"))
-    Contract.objects.create(source="superops", external_id="c2", client=bolt, name="Users",
-                            kind="per_user", start_date=date(2025, 1, 1), billed_quantity=10,
-                            unit_price=Decimal("150"))
-    # Expired: not in MRR.
-    Contract.objects.create(source="superops", external_id="c3", client=bolt, name="Old",
-                            kind="per_user", start_date=date(2023, 1, 1), end_date=date(2024, 12, 31),
-                            billed_quantity=10, unit_price=Decimal("120"))
-    cust_a = Customer.objects.create(source="quickbooks", external_id="58", display_name="Acme Dental", client=acme)
-    cust_b = Customer.objects.create(source="quickbooks", external_id="59", display_name="Bolt Freight", client=bolt)
-    Invoice.objects.create(source="quickbooks", external_id="i1", customer=cust_a, client=acme,
-                           txn_date=date(2026, 10, 1), total=Decimal("1500.00"))
-    # A CAD invoice at 0.75 USD per CAD counts as 750 USD.
-    Invoice.objects.create(source="quickbooks", external_id="i2", customer=cust_b, client=bolt,
-                           txn_date=date(2026, 9, 1), total=Decimal("1000.00"), currency="CAD",
-                           exchange_rate=Decimal("0.75"))
-    # Older than 12 months and voided: both excluded.
-    Invoice.objects.create(source="quickbooks", external_id="i3", customer=cust_a, client=acme,
-                           txn_date=date(2025, 9, 30), total=Decimal("9999.00"))
-    Invoice.objects.create(source="quickbooks", external_id="i4", customer=cust_a, client=acme,
-                           txn_date=date(2026, 8, 1), total=Decimal("0"), voided=True)
-    ticket = Ticket.objects.create(source="superops", external_id="k1", client=acme, subject="Printer",
-                                   created_at=datetime(2026, 10, 2, 9, tzinfo=UTC))
-    Worklog.objects.create(source="superops", external_id="w1", client=acme, ticket=ticket, technician=tech,
-                           work_date=date(2026, 10, 2), minutes=90)
-    Worklog.objects.create(source="superops", external_id="w2", client=bolt, technician=tech,
-                           work_date=date(2026, 9, 5), minutes=30)
-    # The same onsite hour keyed into QuickBooks to bill it is not labour a second time.
-    Worklog.objects.create(source="quickbooks", external_id="ta1", client=acme, technician=tech,
-                           work_date=date(2026, 10, 2), minutes=90)
-    Expense.objects.create(source="quickbooks", external_id="Bill:1:1", txn_type="Bill", document_id="1",
-                           client=acme, customer=cust_a, txn_date=date(2026, 10, 3), amount=Decimal("230"))
-    # An MSP overhead with no client is not a client's direct cost.
-    Expense.objects.create(source="quickbooks", external_id="Bill:2:1", txn_type="Bill", document_id="2",
-                           txn_date=date(2026, 10, 3), amount=Decimal("5000"))
+    rows = []
+    for n in range(1, 15):  # 14 complete months back, so two fall outside the twelve
+        rows.append(kpi(acme, n, f"{2000 + 10 * n}.50", f"{700 + n}", "120", labour_minutes=600 + n,
+                        mrr=Decimal("1500")))
+        rows.append(kpi(bolt, n, f"{900 + n}", f"{1100 + n}", labour_minutes=900, mrr=Decimal("750")))
+    # The running month is partial: it is not the month reported on.
+    rows.append(kpi(acme, 0, "99999", "1", partial=True, mrr=Decimal("88888")))
+    return {"acme": acme, "bolt": bolt, "rows": rows}
 
 
-def test_portfolio_summary_adds_up_by_hand():
-    make_portfolio()
-    s = portfolio_summary(AS_OF)
-    assert s.active_clients == 2
-    assert s.mrr == Decimal("3000")  # 20 x 75 + 10 x 150
-    assert s.revenue_12m == Decimal("2250")  # 1500 + 1000 x 0.75
-    assert s.labour_cost_12m == Decimal("96")  # (90 + 30) min x 48/h
-    assert s.labour_hours_12m == Decimal("2")
-    assert s.direct_cost_12m == Decimal("230")
-    assert s.gross_margin_12m == Decimal("1924")  # 2250 - 96 - 230
-    assert round(s.margin_pct_12m, 2) == Decimal("85.51")
-    acme, bolt = s.top_clients
-    assert (acme.name, acme.revenue, acme.labour_cost, acme.direct_cost) == ("Acme Dental", 1500, 72, 230)
-    assert (bolt.name, bolt.revenue, bolt.labour_cost) == ("Bolt Freight", 750, 24)
+def expected(rows: list[ClientMonthKPI]) -> dict:
+    last = month_back(1)
+    year = [r for r in rows if month_back(12) <= r.month <= last and not r.partial_month]
+    revenue = sum(r.revenue_total for r in year)
+    margin = sum(r.gross_margin for r in year)
+    by_client: dict[str, dict] = {}
+    for r in year:
+        c = by_client.setdefault(r.client.name, {"revenue": Decimal(0), "margin": Decimal(0)})
+        c["revenue"] += r.revenue_total
+        c["margin"] += r.gross_margin
+    return {
+        "mrr": sum(r.mrr for r in rows if r.month == last),
+        "revenue": revenue,
+        "labour": sum(r.labour_cost for r in year),
+        "licence": sum(r.license_cost for r in year),
+        "margin": margin,
+        "margin_pct": margin / revenue * 100,
+        "hours": sum(r.labour_minutes for r in year) / 60,
+        "clients": by_client,
+    }
 
 
 def test_home_requires_login(client):
@@ -80,19 +82,68 @@ def test_home_requires_login(client):
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_home_shows_the_figures(manager_client, django_assert_max_num_queries):
-    make_portfolio()
-    with django_assert_max_num_queries(15):
-        response = manager_client.get("/")
+def test_home_shows_the_kpi_stores_figures(viewer_client, portfolio, django_assert_max_num_queries):
+    want = expected(portfolio["rows"])
+    with django_assert_max_num_queries(16):
+        response = viewer_client.get("/")
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Acme Dental" in page and "Bolt Freight" in page
-    # Today is after AS_OF, so figures are read off the page for the live 12-month window.
-    live = portfolio_summary()
-    assert f"${live.mrr:,.0f}" in page
-    assert f"${live.revenue_12m:,.0f}" in page
+    assert f"Last complete month: {month_back(1):%B %Y}" in page
+    assert f"{month_back(12):%b %Y} – {month_back(1):%b %Y}" in page
+    for figure in ("mrr", "revenue", "labour", "licence", "margin"):
+        assert money(want[figure]) in page, figure
+    assert f"{want['margin_pct']:.1f}% of revenue" in page
+    assert f"{want['hours']:,.0f} hours" in page
+    # Neither the partial month, tax, nor the months before the twelve count.
+    assert money(sum(r.invoiced_total for r in portfolio["rows"] if r.month >= month_back(12))) not in page
+    assert "88,888" not in page and "99,999" not in page
+    for name, figures in want["clients"].items():
+        row = page[page.index(f"<td>{name}</td>"):].split("</tr>")[0]
+        assert money(figures["revenue"]) in row and money(figures["margin"]) in row
+        assert f"{figures['margin'] / figures['revenue'] * 100:.1f}%" in row
+    # Bolt loses money: its margin is marked, and Acme (more revenue) is listed first.
+    assert want["clients"]["Bolt Freight"]["margin"] < 0
+    assert page.index("Acme Dental") < page.index("Bolt Freight")
+    bolt = page[page.index("<td>Bolt Freight</td>"):].split("</tr>")[0]
+    assert 'class="num bad"' in bolt
+    assert "Churn risk" not in page  # no churn model serves yet
 
 
-def test_empty_database_says_how_to_load_data(manager_client):
-    page = manager_client.get("/").content.decode()
+def test_the_churn_model_in_service_adds_each_clients_risk(viewer_client, portfolio):
+    version = ModelVersion.objects.create(
+        kind="churn", version=1, artifact_path="churn/v1.json", format="xgboost-json", artifact_class="x",
+        sha256="0" * 64, window_first=month_back(14), window_last=month_back(1), data_hash="h",
+        status=ModelVersion.Status.ACTIVE, trigger="command")
+    Prediction.objects.create(model_version=version, kind="churn", client=portfolio["bolt"], as_of=month_back(1),
+                              value=41.6, explanation={"tier": "critical", "text": "Churn risk 42/100"})
+    page = viewer_client.get("/").content.decode()
+    bolt = page[page.index("<td>Bolt Freight</td>"):].split("</tr>")[0]
+    acme = page[page.index("<td>Acme Dental</td>"):].split("</tr>")[0]
+    assert "Churn risk" in page and "42/100 critical" in bolt and "/100" not in acme
+
+
+def test_clients_without_kpis_say_to_build_features(viewer_client):
+    Client.objects.create(source="superops", external_id="1", name="Acme Dental")
+    page = viewer_client.get("/").content.decode()
+    assert "python manage.py build_features" in page and "Acme Dental" not in page
+
+
+def test_empty_database_says_how_to_load_data(viewer_client):
+    page = viewer_client.get("/").content.decode()
     assert "No client data yet" in page
+
+
+def test_the_read_layer_gives_history_and_medians_from_the_rows(portfolio):
+    """The querysets the client pages will use, checked against the rows as written."""
+    import statistics
+
+    acme = portfolio["acme"]
+    history = list(ClientMonthKPI.objects.history(acme, last=3))
+    assert [r.month for r in history] == [month_back(2), month_back(1), month_back(0)]  # oldest first
+    last = month_back(1)
+    month_rows = [r for r in portfolio["rows"] if r.month == last]
+    medians = ClientMonthKPI.objects.portfolio_medians(last, fields=("revenue_total", "labour_cost", "csat_avg"))
+    assert medians["revenue_total"] == statistics.median(r.revenue_total for r in month_rows)
+    assert medians["labour_cost"] == statistics.median(r.labour_cost for r in month_rows)
+    assert medians["csat_avg"] is None  # nobody answered a survey
+    assert ClientMonthKPI.objects.portfolio_medians()["revenue_total"] == medians["revenue_total"]
