@@ -1,5 +1,6 @@
-"""Admin views of the KPI snapshot, genome vectors, segments and feature builds (read-mostly:
-these rows are computed, so edits would be overwritten by the next build), and of the model
+"""Admin views of the KPI snapshot, genome vectors, segments, predictions and feature builds
+(the derived rows are read-only: a list and a detail view, never add, change or delete, since
+the next build or scoring would overwrite an edit), and of the model
 registry: versions with "Promote", "Roll back to previous" and "Retrain now", a version's
 metrics beside the active version's, and training runs with their progress."""
 
@@ -7,12 +8,26 @@ from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
 from . import registry
-from .models import ClientMonthKPI, FeatureBuild, GenomeVector, ModelVersion, Segment, TrainingRun
+from .models import ClientMonthKPI, FeatureBuild, GenomeVector, ModelVersion, Prediction, Segment, TrainingRun
 from .models.churn import ChurnWarning, Intervention
 
 
+class DerivedRowAdmin(admin.ModelAdmin):
+    """Rows computed by feature builds and batch scoring: people with the view permission
+    read them; nobody adds, edits or deletes one here (superusers included)."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(ClientMonthKPI)
-class ClientMonthKPIAdmin(admin.ModelAdmin):
+class ClientMonthKPIAdmin(DerivedRowAdmin):
     list_display = (
         "client",
         "month",
@@ -29,11 +44,10 @@ class ClientMonthKPIAdmin(admin.ModelAdmin):
     search_fields = ("client__name",)
     date_hierarchy = "month"
     list_select_related = ("client",)
-    readonly_fields = ("computed_at", "source_fingerprint", "features_version")
 
 
 @admin.register(GenomeVector)
-class GenomeVectorAdmin(admin.ModelAdmin):
+class GenomeVectorAdmin(DerivedRowAdmin):
     list_display = (
         "client",
         "month",
@@ -51,9 +65,17 @@ class GenomeVectorAdmin(admin.ModelAdmin):
 
 
 @admin.register(Segment)
-class SegmentAdmin(admin.ModelAdmin):
+class SegmentAdmin(DerivedRowAdmin):
     list_display = ("name", "month", "size", "k", "silhouette", "schema_version")
     list_filter = ("month", "schema_version")
+
+
+@admin.register(Prediction)
+class PredictionAdmin(DerivedRowAdmin):
+    list_display = ("client", "kind", "as_of", "value", "lower", "upper", "role", "model_version", "created_at")
+    list_filter = ("kind", "role", "as_of")
+    search_fields = ("client__name",)
+    list_select_related = ("client", "model_version")
 
 
 @admin.register(FeatureBuild)
@@ -82,6 +104,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
     list_display = ("kind", "version", "status", "key_metrics", "held_out", "trigger", "created_at", "created_by")
     list_filter = ("kind", "status", "trigger")
     list_select_related = ("created_by",)
+    # The actions need ml.change_modelversion (the admin role): a viewer of versions may not act.
     actions = ["promote_version", "roll_back_kind", "retrain_now"]
     fields = (
         "kind", "version", "status", "metrics_beside_active", "held_out_months", "window_first", "window_last",
@@ -142,7 +165,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def _months(months: list) -> str:
         return ", ".join(months) if months else "-"
 
-    @admin.action(description="Promote (make it the active version of its kind)")
+    @admin.action(description="Promote (make it the active version of its kind)", permissions=["change"])
     def promote_version(self, request, queryset) -> None:
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one version to promote.", messages.WARNING)
@@ -154,7 +177,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         retired = f"; v{was.version} retired" if was and was.pk != version.pk else ""
         self.message_user(request, f"{version.kind} v{version.version} is now active{retired}.", messages.SUCCESS)
 
-    @admin.action(description="Roll back to previous (re-activate the version active before)")
+    @admin.action(description="Roll back to previous (re-activate the version active before)", permissions=["change"])
     def roll_back_kind(self, request, queryset) -> None:
         for kind in sorted(set(queryset.values_list("kind", flat=True))):
             was = registry.active(kind)
@@ -166,7 +189,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
             left = f" (v{was.version} retired)" if was else ""
             self.message_user(request, f"{kind} rolled back to v{back.version}{left}.", messages.SUCCESS)
 
-    @admin.action(description="Retrain now (the kinds of the selected versions)")
+    @admin.action(description="Retrain now (the kinds of the selected versions)", permissions=["change"])
     def retrain_now(self, request, queryset) -> None:
         registry.discover()
         if not registry.TRAINERS:
