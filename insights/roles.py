@@ -45,7 +45,7 @@ def _codes(pairs) -> Q:
 
 
 def role_permissions(role: str):
-    """The permissions a role's group holds (each role holds the one before it's)."""
+    """The permissions a role's group holds (each role holds the rights of the one before it)."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
     q = Q(content_type__app_label__in=PRODUCT_APPS, codename__startswith="view_")
