@@ -134,7 +134,7 @@ def test_weekly_series_match_the_rows_complete_weeks_only(rows, db):
 
 def test_monthly_series_are_complete_months(rows, db):
     monthly = _by_key(desk_series(AS_OF, top=0, frequency="M"))
-    tickets = monthly["tickets:desk"]
+    tickets = monthly["tickets:desk@M"]
     assert tickets.index[-1] == pd.Timestamp("2026-09-01"), "October is still running on 28 October"
     counts = Counter(day.replace(day=1) for _, day, *_ in rows["tickets"])
     for month, value in tickets.items():
@@ -215,6 +215,18 @@ def test_drift_is_flagged_when_live_error_passes_the_backtest_error(db):
     assert surge[served].drifted and surge[served].drift_ratio > DRIFT_FACTOR
     assert ForecastAccuracy.objects.get(series_key="tickets:desk", model=served).drifted
     print(f"\ndrift ratio steady {calm[served].drift_ratio:.2f}, after demand doubled {surge[served].drift_ratio:.2f}")
+
+
+def test_long_horizons_are_forecast_by_month_too(world, db):
+    run = forecast_demand(30, top=0, as_of=AS_OF, members=MEMBERS)
+    assert run.failed == {}
+    weekly = stored_forecast("hours:desk")
+    monthly = stored_forecast("hours:desk@M")
+    assert len(weekly) == 30 and weekly.index[0] == pd.Timestamp("2026-11-01")
+    assert len(monthly) == 7 and monthly.index[0] == pd.Timestamp("2026-10-01")
+    assert set(Forecast.objects.filter(series_key="hours:desk@M").values_list("frequency", flat=True)) == {"M"}
+    # A month of hours is about 4.35 weeks of them.
+    assert monthly["mean"].iloc[1] == pytest.approx(weekly["mean"].iloc[:4].mean() * 30.44 / 7, rel=0.35)
 
 
 def test_command_prints_the_capacity_gap_per_week(world, db):

@@ -16,7 +16,7 @@ of one call shares one index from the desk's first week. `freq="M"` gives calend
 
 The top-N clients are those with the most labour hours in the 52 weeks (12 months) ending with the
 series' end. Keys are "<measure>:desk", "<measure>:category:<name>", "<measure>:priority:<name>"
-and "<measure>:client:<client id>".
+and "<measure>:client:<client id>"; a monthly series' key ends with "@M" ("hours:desk@M").
 """
 
 from __future__ import annotations
@@ -159,15 +159,18 @@ def desk_series(as_of: date | None = None, *, top: int = TOP_CLIENTS, frequency:
     kept = {m: f[f["period"] <= end] for m, f in frames.items()}
     index = _grid(pd.concat([f[["period"]] for f in kept.values()]), frequency, end)
     found: list[DeskSeries] = []
+    suffix = "" if frequency == "W" else f"@{frequency}"  # weekly and monthly forecasts never share a key
     for measure, frame in kept.items():
         desk = _sum_by(frame, None, index)[None]
-        found.append(DeskSeries(f"{measure}:desk", measure, "desk", "Whole desk", desk, frequency))
+        found.append(DeskSeries(f"{measure}:desk{suffix}", measure, "desk", "Whole desk", desk, frequency))
         for scope in ("category", "priority"):
             for value, series in _sum_by(frame, scope, index).items():
-                found.append(DeskSeries(f"{measure}:{scope}:{value}", measure, scope, str(value), series, frequency))
+                key = f"{measure}:{scope}:{value}{suffix}"
+                found.append(DeskSeries(key, measure, scope, str(value), series, frequency))
         by_client = _sum_by(frame[frame["client_id"].isin(clients)], "client_id", index)
         for client_id in clients:
             series = by_client.get(client_id, pd.Series(0.0, index=index))
             label = names.get(client_id, str(client_id))
-            found.append(DeskSeries(f"{measure}:client:{client_id}", measure, "client", label, series, frequency))
+            key = f"{measure}:client:{client_id}{suffix}"
+            found.append(DeskSeries(key, measure, "client", label, series, frequency))
     return found
