@@ -1,4 +1,5 @@
-"""Admin views of the KPI snapshot, genome vectors, segments, predictions and feature builds
+"""Admin views of the KPI snapshot, genome vectors, segments, predictions, demand forecasts
+with their live accuracy, and feature builds
 (the derived rows are read-only: a list and a detail view, never add, change or delete, since
 the next build or scoring would overwrite an edit), and of the model
 registry: versions with "Promote", "Roll back to previous" and "Retrain now", a version's
@@ -10,6 +11,7 @@ from django.utils.html import format_html, format_html_join
 from . import registry
 from .models import ClientMonthKPI, FeatureBuild, GenomeVector, ModelVersion, Prediction, Segment, TrainingRun
 from .models.churn import ChurnWarning, Intervention
+from .models.forecasts import Forecast, ForecastAccuracy
 
 
 class DerivedRowAdmin(admin.ModelAdmin):
@@ -76,6 +78,22 @@ class PredictionAdmin(DerivedRowAdmin):
     list_filter = ("kind", "role", "as_of")
     search_fields = ("client__name",)
     list_select_related = ("client", "model_version")
+
+
+@admin.register(Forecast)
+class ForecastAdmin(DerivedRowAdmin):
+    list_display = ("series_key", "model", "served", "origin", "step", "period", "mean", "lo_80", "hi_80", "actual")
+    list_filter = ("served", "measure", "scope", "frequency", "model")
+    search_fields = ("series_key", "label")
+    date_hierarchy = "origin"
+
+
+@admin.register(ForecastAccuracy)
+class ForecastAccuracyAdmin(DerivedRowAdmin):
+    list_display = ("series_key", "model", "served", "origin", "periods_scored", "mase", "smape", "drift_ratio",
+                    "drifted")
+    list_filter = ("served", "drifted", "model")
+    search_fields = ("series_key",)
 
 
 @admin.register(FeatureBuild)
