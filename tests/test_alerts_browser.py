@@ -59,7 +59,8 @@ from django.contrib.auth.models import Permission, User
 from django.core.management import call_command
 call_command("migrate", interactive=False, verbosity=0)
 vera = User.objects.create_user("vera-viewer", "vera@msp.example", {PASSWORD!r})
-vera.user_permissions.set(Permission.objects.filter(content_type__app_label="alerts"))
+vera.user_permissions.set(Permission.objects.filter(content_type__app_label="alerts")
+                         | Permission.objects.filter(content_type__app_label="ml", codename="view_clientmonthkpi"))
 """
 RAISE = """
 import sys

@@ -35,8 +35,15 @@ def kpi(client: Client, n: int, revenue: str, labour: str, licence: str = "0", p
 
 @pytest.fixture
 def viewer_client(client, django_user_model):
-    """A signed-in person: the portfolio page asks for nothing more (tests/test_roles.py has the rest)."""
-    client.force_login(django_user_model.objects.create_user("val-viewer", "val@msp.example", "pw-viewer-123"))
+    """A signed-in person with the viewer role, the least the portfolio page asks for
+    (tests/test_roles.py has the rest)."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    django_user_model.objects.create_user("val-viewer", "val@msp.example", "pw-viewer-123")
+    call_command("grant", "val-viewer", "viewer", stdout=StringIO())
+    client.force_login(django_user_model.objects.get(username="val-viewer"))
     return client
 
 

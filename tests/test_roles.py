@@ -126,6 +126,14 @@ def test_login_and_logout_pages(client, person):
     assert client.get("/").status_code == 302
 
 
+def test_a_signed_in_person_without_a_role_sees_no_figures_and_is_told_what_to_do(as_role):
+    page = as_role(None).get("/")
+    assert page.status_code == 403
+    text = page.content.decode()
+    assert "No role yet" in text and "grant None-person viewer" in text
+    assert "<h1>Portfolio</h1>" not in text
+
+
 # --- viewer ----------------------------------------------------------------------------------
 def test_viewer_reads_but_sees_no_action_buttons(as_role, alert, finding):
     client = as_role("viewer")

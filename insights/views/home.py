@@ -18,8 +18,15 @@ TOP = 10  # clients listed, by revenue over the twelve months
 WINDOW = 12
 
 
+VIEW = "ml.view_clientmonthkpi"  # every role (viewer, manager, admin) holds it
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm(VIEW):
+        # Signed in but given no role yet: the portfolio's figures are not for everyone with
+        # an account. Say what to do instead of showing them or a bare 403.
+        return render(request, "insights/no_role.html", status=403)
     kpis = ClientMonthKPI.objects
     month = kpis.latest_complete_month()
     context = {
