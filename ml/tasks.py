@@ -3,15 +3,11 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import asdict
 from datetime import date
 
-from django.db import transaction
-
+from clients.tasks import queue_after_commit
 from ml.features.build import build_features
-
-logger = logging.getLogger(__name__)
 
 
 def build_features_task(since: str | None = None) -> dict:
@@ -30,13 +26,4 @@ def queue_build_features(since: str | None = None) -> None:
     """Queue build_features_task once the current transaction commits (call after a sync).
     A broker that cannot be reached is logged, not raised: the sync itself succeeded, and the
     next build catches up with everything."""
-
-    def enqueue() -> None:
-        from django_q.tasks import async_task
-
-        try:
-            async_task("ml.tasks.build_features_task", since, task_name="build_features")
-        except Exception:  # the broker is outside our control (Redis down, ORM table locked)
-            logger.warning("Could not queue build_features_task", exc_info=True)
-
-    transaction.on_commit(enqueue)
+    queue_after_commit("ml.tasks.build_features_task", since, task_name="build_features")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
+from clients.tasks import queue_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -25,13 +25,4 @@ def queue_detect_leaks(trigger: str = "task") -> None:
     """Queue detect_leaks_task once the current transaction commits (after a sync or a feature
     build). A broker that cannot be reached is logged, not raised: the load itself succeeded,
     and the next run finds everything again."""
-
-    def enqueue() -> None:
-        from django_q.tasks import async_task
-
-        try:
-            async_task("insights.leaks.tasks.detect_leaks_task", trigger, task_name="detect_leaks")
-        except Exception:  # the broker is outside our control (Redis down, ORM table locked)
-            logger.warning("Could not queue detect_leaks_task", exc_info=True)
-
-    transaction.on_commit(enqueue)
+    queue_after_commit("insights.leaks.tasks.detect_leaks_task", trigger, task_name="detect_leaks")

@@ -128,23 +128,29 @@ def inner_splits(fit_months: list[int]) -> list[tuple[list[int], list[int]]]:
     return splits
 
 
-def search(frame: dataset.Frame, fit_months: list[int], progress=None) -> tuple[str, dict, list[dict]]:
-    """The best (family, params) by mean inner-split MAE, and every candidate's score."""
+def search(frame: dataset.Frame, fit_months: list[int], progress=None) -> tuple[str, dict, list[dict], tuple]:
+    """The best (family, params) by mean inner-split MAE, every candidate's score, and the best
+    one's out-of-sample rows and scaled absolute errors on the inner splits (what the spread
+    model learns from, so those fits are not made twice)."""
     candidates = [("xgboost", p) for p in XGB_GRID] + [("random_forest", p) for p in RF_GRID]
     splits = inner_splits(fit_months)
-    tried = []
+    tried, held = [], []
     for i, (family, params) in enumerate(candidates):
-        maes = []
+        maes, rows, errors = [], [], []
         for train, validate in splits:
             tr = frame.rows(np.isin(frame.months, train))
             va = frame.rows(np.isin(frame.months, validate))
             model = _fit(family, params, tr)
-            maes.append(_mae(va.target, predict_values(model, va.X, va.baseline)))
+            predicted = predict_values(model, va.X, va.baseline)
+            maes.append(_mae(va.target, predicted))
+            rows.append(va.X)
+            errors.append(np.abs(va.target.to_numpy() - predicted) / scale(va.X))
         tried.append({"family": family, "params": params, "inner_mae": float(np.mean(maes))})
+        held.append((pd.concat(rows), np.concatenate(errors)))
         if progress:
             progress(10 + int(60 * (i + 1) / len(candidates)), f"searched {family} {params}")
-    best = min(tried, key=lambda t: t["inner_mae"])
-    return best["family"], best["params"], tried
+    best = min(range(len(tried)), key=lambda k: tried[k]["inner_mae"])
+    return tried[best]["family"], tried[best]["params"], tried, held[best]
 
 
 def conformal_quantile(scores: np.ndarray, coverage: float = COVERAGE) -> float:
@@ -154,17 +160,6 @@ def conformal_quantile(scores: np.ndarray, coverage: float = COVERAGE) -> float:
     return float(scores[rank - 1])
 
 
-def _spread_model(frame: dataset.Frame, fit_months: list[int], family: str, params: dict):
-    """spread.py's model, from the chosen candidate's errors on the inner validation blocks."""
-    rows, errors = [], []
-    for train, validate in inner_splits(fit_months):
-        va = frame.rows(np.isin(frame.months, validate))
-        model = _fit(family, params, frame.rows(np.isin(frame.months, train)))
-        rows.append(va.X)
-        errors.append(np.abs(va.target.to_numpy() - predict_values(model, va.X, va.baseline)) / scale(va.X))
-    return fit_spread(np.concatenate(errors), pd.concat(rows))
-
-
 def fit_and_measure(frame: dataset.Frame, progress=None) -> dict:
     """Everything train() records, without the registry (benches and tests can call it)."""
     all_months = dataset.history_months(frame)
@@ -172,10 +167,10 @@ def fit_and_measure(frame: dataset.Frame, progress=None) -> dict:
     fit = frame.rows(np.isin(frame.months, fit_m))
     cal = frame.rows(np.isin(frame.months, cal_m))
     test = frame.rows(np.isin(frame.months, test_m))
-    family, params, tried = search(frame, fit_m, progress)
+    family, params, tried, (inner_rows, inner_errors) = search(frame, fit_m, progress)
     if progress:
         progress(72, "learning each client's spread from the inner splits' errors")
-    spread_model = _spread_model(frame, fit_m, family, params)
+    spread_model = fit_spread(inner_errors, inner_rows)
     if progress:
         progress(75, f"fitting {family} {params} on {len(fit)} client-months")
     first = _fit(family, params, fit)
