@@ -7,6 +7,7 @@ REDIS_URL moves the channel layer, the cache and the task broker to Redis.
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from pathlib import Path
 
 from .env import ImproperlyConfiguredEnv, database_from_url, env_bool, env_int, env_list, env_str, redis_url
@@ -42,6 +43,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    # API tokens for integrators (session auth serves the browser)
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    # Swagger UI and ReDoc's own files, served from static/: the docs work on a closed network
+    "drf_spectacular_sidecar",
     "django_q",
     "channels",
     "clients",
@@ -139,7 +146,12 @@ USE_TZ = True
 HOME_CURRENCY = env_str("HOME_CURRENCY", "USD")
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    # plotly.js from the installed plotly package (the same release as the Python side), served
+    # as static/vendor/plotly/plotly.min.js: no CDN, no copy of 4 MB kept in the repository.
+    ("vendor/plotly", Path(find_spec("plotly").origin).parent / "package_data"),
+]
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 # Serve straight from static/ too, so a missed collectstatic never leaves pages unstyled.
@@ -153,9 +165,36 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Per-scope request rates (a view names its scope); a client over its rate gets 429 with
+    # Retry-After. Counters live in the cache: Redis when set, per process otherwise.
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "read": env_str("API_RATE_READ", "600/min"),
+        "write": env_str("API_RATE_WRITE", "60/min"),
+        "predict": env_str("API_RATE_PREDICT", "600/min"),
+        "batch": env_str("API_RATE_BATCH", "30/min"),
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SuperHack API",
+    "DESCRIPTION": "Client KPIs, genome, predictions, revenue leaks, alerts and models of one MSP.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {

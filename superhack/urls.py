@@ -8,5 +8,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("integrations/", include("integrations.urls")),
     path("alerts/", include("insights.alerts.urls")),
+    path("api/v1/", include("insights.api.urls")),
     path("", include("insights.urls")),
 ]

@@ -1,0 +1,3 @@
+"""URLs of the forecasts pages."""
+
+urlpatterns: list = []
