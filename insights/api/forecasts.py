@@ -1,0 +1,3 @@
+"""/api/v1/forecasts/ and /api/v1/capacity/: ticket demand and the staffing it asks for."""
+
+urlpatterns: list = []
