@@ -206,6 +206,7 @@ LOGGING = {
 
 # SuperOps and QuickBooks Online sync, the sandbox and matching thresholds.
 from .settings_integrations import *  # noqa: E402,F403
+from .settings_forecasting import *  # noqa: E402,F403
 from .settings_integrations import refused_sandbox_values  # noqa: E402
 
 # Stops every entry point (manage.py commands, daphne, the worker) before it serves anything.

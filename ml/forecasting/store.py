@@ -11,11 +11,13 @@ Accuracy (`record_actuals`): for every stored forecast with at least one complet
 scale it), sMAPE and 80% coverage over the periods that have actuals, one ForecastAccuracy row
 per (series, model, origin), updated as more periods complete.
 
-Drift rule: a model drifts when its live MASE exceeds `DRIFT_FACTOR` (1.5) x its backtest MASE,
-judged only once `DRIFT_MIN_PERIODS` (4) periods have actuals. 1.5 is the tolerance the ensemble
+Drift rule: a model drifts when its live MASE exceeds `FORECAST_DRIFT_RATIO` (default
+`DRIFT_FACTOR`, 1.5) x its backtest MASE, judged only once `FORECAST_DRIFT_MIN_PERIODS` (default
+`DRIFT_MIN_PERIODS`, 4) periods have actuals. 1.5 is the tolerance the ensemble
 already uses to drop a member ("within 1.5x of the best"); below four periods one bad week
 decides the ratio. The flag and the figures (live MASE, backtest MASE, ratio, factor) are on the
-row; the alerts app reads them (ml names no app that listens).
+row; `ml.forecasting.signals.accuracy_recorded` says which rows were written, and the alerts
+app, listening, raises the drifting ones (ml names no app that listens).
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ import pandas as pd
 from django.db import transaction
 
 from ml.forecasting.bands import COLUMNS
+from ml.forecasting.capacity import setting
 from ml.forecasting.desk import DeskSeries
 from ml.forecasting.metrics import coverage, mase, smape
+from ml.forecasting.signals import accuracy_recorded
 from ml.models import Forecast, ForecastAccuracy
 
 VERSION = "ml.forecasting/1"
@@ -110,6 +114,8 @@ def _score(rows: list[Forecast], history: np.ndarray) -> dict:
     mean = np.array([r.mean for r in rows], dtype=float)
     live = mase(actual, mean, history)
     backtest = rows[0].backtest_mase
+    factor = float(setting("FORECAST_DRIFT_RATIO", DRIFT_FACTOR))
+    enough = len(rows) >= int(setting("FORECAST_DRIFT_MIN_PERIODS", DRIFT_MIN_PERIODS))
     ratio = live / backtest if np.isfinite(live) and backtest and backtest > 0 else None
     return {
         "periods_scored": len(rows),
@@ -118,8 +124,8 @@ def _score(rows: list[Forecast], history: np.ndarray) -> dict:
         "coverage_80": coverage(actual, [r.lo_80 for r in rows], [r.hi_80 for r in rows]),
         "backtest_mase": backtest,
         "drift_ratio": ratio,
-        "drift_factor": DRIFT_FACTOR,
-        "drifted": bool(ratio is not None and len(rows) >= DRIFT_MIN_PERIODS and ratio > DRIFT_FACTOR),
+        "drift_factor": factor,
+        "drifted": bool(ratio is not None and enough and ratio > factor),
     }
 
 
@@ -151,6 +157,8 @@ def record_actuals(series: list[DeskSeries]) -> list[ForecastAccuracy]:
                     defaults={"served": scored[0].served, **figures},
                 )
                 written.append(accuracy)
+    if written:
+        accuracy_recorded.send(sender=ForecastAccuracy, ids=[a.pk for a in written])
     return written
 
 

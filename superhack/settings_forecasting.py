@@ -1,0 +1,58 @@
+"""Demand forecasting and capacity planning settings (issue 14, docs/forecasting.md), read from
+the environment with the defaults below. A bad value stops start-up with a message naming the
+variable (superhack.env), instead of a capacity plan built on a typo.
+
+ml.forecasting reads each through `getattr(settings, NAME, default)`, so a test's `settings`
+fixture or a deployment's own settings module still wins.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .env import ImproperlyConfiguredEnv, env_int, env_str
+
+
+def env_float(name: str, default: float, *, above: float | None = None, at_most: float | None = None) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfiguredEnv(f"{name}={raw!r} is not a number") from None
+    if above is not None and not value > above:
+        raise ImproperlyConfiguredEnv(f"{name}={value} must be more than {above}")
+    if at_most is not None and value > at_most:
+        raise ImproperlyConfiguredEnv(f"{name}={value} must be at most {at_most}")
+    return value
+
+
+def env_country(name: str, default: str | None) -> str | None:
+    """An ISO country code for the `holidays` package, or none/off/empty for no holidays."""
+    raw = env_str(name, default or "").strip()
+    if raw.lower() in ("", "none", "off", "false", "0"):
+        return None
+    import holidays  # the package the roster reads; a code it does not know fails here, not mid-plan
+
+    if raw.upper() not in holidays.list_supported_countries():
+        raise ImproperlyConfiguredEnv(f"{name}={raw!r} is not a country the holidays package knows")
+    return raw.upper()
+
+
+# Technician hours needed = forecast labour hours / this: MSP targets are 75-80% (MSP_WORLD.md
+# section 4); the low end, since admin, training and travel fill the rest and no worklog records them.
+FORECAST_TARGET_UTILISATION = env_float("FORECAST_TARGET_UTILISATION", 0.75, above=0, at_most=1)
+# A full-time technician's contracted week (the synced data holds no contracted hours).
+FORECAST_HOURS_PER_WEEK = env_float("FORECAST_HOURS_PER_WEEK", 40.0, above=0)
+# Public holidays on weekdays come off the roster; "none" counts none.
+FORECAST_HOLIDAY_COUNTRY = env_country("FORECAST_HOLIDAY_COUNTRY", "US")
+# No published MSP figure: about 1.8x the roster's burdened $41-58/h, a staffing agency's margin.
+FORECAST_CONTRACTOR_HOURLY_RATE = env_float("FORECAST_CONTRACTOR_HOURLY_RATE", 95.0, above=0)
+# Weeks ahead a scheduled forecast_demand run forecasts (a quarter), and the clients with a series.
+FORECAST_HORIZON_WEEKS = env_int("FORECAST_HORIZON_WEEKS", 13, minimum=1)
+FORECAST_TOP_CLIENTS = env_int("FORECAST_TOP_CLIENTS", 10, minimum=0)
+# Drift: live MASE above this x the backtest MASE, once this many periods have actuals. 1.5 is the
+# tolerance the ensemble already uses to drop a member; under four weeks one odd week decides it.
+FORECAST_DRIFT_RATIO = env_float("FORECAST_DRIFT_RATIO", 1.5, above=1)
+FORECAST_DRIFT_MIN_PERIODS = env_int("FORECAST_DRIFT_MIN_PERIODS", 4, minimum=1)
