@@ -13,7 +13,8 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Count, F, Max, Sum
+from django.db.models import Count, F, Max, Q, Sum
+from django.db.models.functions import Coalesce
 
 ZERO = Decimal("0")
 # The columns whose portfolio medians a client's KPIs are set against.
@@ -96,6 +97,27 @@ class ClientMonthKPIQuerySet(models.QuerySet):
             medians[field] = statistics.median(values) if values else None
         return medians
 
+    def monthly_totals(self) -> list[dict]:
+        """One dict per month over the rows, oldest first: the portfolio's revenue, labour cost,
+        licence and other costs, gross margin and MRR, with margin % over the sums (one grouped
+        query, whatever the number of clients)."""
+        rows = list(
+            self.values("month")
+            .annotate(clients=Count("client", distinct=True), revenue=Sum("revenue_total"),
+                      labour_cost=Sum("labour_cost"), license_cost=Sum("license_cost"), other_cost=Sum("other_cost"),
+                      gross_margin=Sum("gross_margin"), mrr=Sum("mrr"))
+            .order_by("month")
+        )
+        for row in rows:
+            revenue = row["revenue"] or ZERO
+            row["margin_pct"] = float(row["gross_margin"] / revenue) if revenue > 0 else None
+        return rows
+
+    def by_client_with_endpoints(self, month: date) -> models.QuerySet:
+        """by_client() over the rows, each with its active endpoints in `month` (the bubble size
+        of the profitability quadrant), in the same single query."""
+        return self.by_client().annotate(endpoints=Coalesce(Sum("active_endpoints", filter=Q(month=month)), 0))
+
 
 class GenomeVectorQuerySet(models.QuerySet):
     def latest_month(self) -> date | None:
@@ -117,8 +139,25 @@ class GenomeVectorQuerySet(models.QuerySet):
             return self.none()
         return rows.filter(month__gt=months_before(newest, last)).order_by("month")
 
+    def segment_mix(self) -> list[dict]:
+        """Clients per segment over the vectors (one grouped query), largest segment first;
+        vectors without a segment are counted under segment_id None."""
+        return list(
+            self.values("segment_id", "segment__name", "segment__description")
+            .annotate(clients=Count("client", distinct=True))
+            .order_by("-clients", "segment__name")
+        )
+
 
 class PredictionQuerySet(models.QuerySet):
     def of_client(self, client, kind: str) -> PredictionQuerySet:
         """A client's predictions of a kind, newest month first."""
         return self.filter(client=client, kind=kind).order_by("-as_of", "-created_at")
+
+    def latest_for_client(self, client, kind: str):
+        """The client's newest champion prediction of the kind by the version now active (what
+        `ml.predictions.latest(kind)` serves for it), or None: one query."""
+        return (
+            self.filter(client=client, kind=kind, role="champion", model_version__status="active")
+            .select_related("model_version").order_by("-as_of", "-created_at").first()
+        )
