@@ -12,6 +12,7 @@ from . import registry
 from .models import ClientMonthKPI, FeatureBuild, GenomeVector, ModelVersion, Prediction, Segment, TrainingRun
 from .models.churn import ChurnWarning, Intervention
 from .models.forecasts import Forecast, ForecastAccuracy
+from .registry import actions as registry_actions
 
 
 class DerivedRowAdmin(admin.ModelAdmin):
@@ -183,45 +184,30 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def _months(months: list) -> str:
         return ", ".join(months) if months else "-"
 
+    # The actions' work and words are ml.registry.actions', shared with the Models page.
     @admin.action(description="Promote (make it the active version of its kind)", permissions=["change"])
     def promote_version(self, request, queryset) -> None:
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one version to promote.", messages.WARNING)
             return
         version = queryset.get()
-        was = registry.active(version.kind)
-        registry.promote(version)
+        outcome = registry_actions.promote_version(version)
         self.log_change(request, version, "Promoted to active")
-        retired = f"; v{was.version} retired" if was and was.pk != version.pk else ""
-        self.message_user(request, f"{version.kind} v{version.version} is now active{retired}.", messages.SUCCESS)
+        self.message_user(request, outcome.message, messages.SUCCESS)
 
     @admin.action(description="Roll back to previous (re-activate the version active before)", permissions=["change"])
     def roll_back_kind(self, request, queryset) -> None:
         for kind in sorted(set(queryset.values_list("kind", flat=True))):
-            was = registry.active(kind)
-            back = registry.roll_back(kind)
-            if back is None:
-                self.message_user(request, f"{kind}: no earlier active version to roll back to.", messages.WARNING)
-                continue
-            self.log_change(request, back, "Re-activated by a roll back")
-            left = f" (v{was.version} retired)" if was else ""
-            self.message_user(request, f"{kind} rolled back to v{back.version}{left}.", messages.SUCCESS)
+            outcome = registry_actions.roll_back_kind(kind)
+            if outcome.ok:
+                self.log_change(request, outcome.version, "Re-activated by a roll back")
+            self.message_user(request, outcome.message, messages.SUCCESS if outcome.ok else messages.WARNING)
 
     @admin.action(description="Retrain now (the kinds of the selected versions)", permissions=["change"])
     def retrain_now(self, request, queryset) -> None:
-        registry.discover()
-        if not registry.TRAINERS:
-            self.message_user(
-                request, "No model kind is registered for training yet (ml.registry.TRAINERS is empty).",
-                messages.WARNING,
-            )
-            return
-        for kind in sorted(set(queryset.values_list("kind", flat=True))):
-            if kind not in registry.TRAINERS:
-                self.message_user(request, f"{kind}: no train function is registered for this kind.", messages.WARNING)
-                continue
-            registry.enqueue_training(kind, "admin", user=request.user)
-            self.message_user(request, f"Queued training of {kind}; see Training runs for progress.")
+        kinds = queryset.values_list("kind", flat=True)
+        for outcome in registry_actions.retrain_kinds(kinds, user=request.user, trigger="admin"):
+            self.message_user(request, outcome.message, messages.INFO if outcome.ok else messages.WARNING)
 
 
 @admin.register(TrainingRun)
