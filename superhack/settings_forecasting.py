@@ -12,6 +12,11 @@ import os
 
 from .env import ImproperlyConfiguredEnv, env_int, env_str
 
+__all__ = [  # what settings.py's star import takes: the settings, not the parsers
+    "FORECAST_CONTRACTOR_HOURLY_RATE", "FORECAST_DRIFT_MIN_PERIODS", "FORECAST_DRIFT_RATIO", "FORECAST_HOLIDAY_COUNTRY",
+    "FORECAST_HORIZON_WEEKS", "FORECAST_HOURS_PER_WEEK", "FORECAST_TARGET_UTILISATION", "FORECAST_TOP_CLIENTS",
+]
+
 
 def env_float(name: str, default: float, *, above: float | None = None, at_most: float | None = None) -> float:
     raw = os.environ.get(name)

@@ -174,3 +174,40 @@ def desk_series(as_of: date | None = None, *, top: int = TOP_CLIENTS, frequency:
             key = f"{measure}:client:{client_id}{suffix}"
             found.append(DeskSeries(key, measure, "client", label, series, frequency))
     return found
+
+
+def parse_key(key: str) -> tuple[str, str, str | None, str]:
+    """A series key's (measure, scope, value, frequency): "hours:category:Network@M" ->
+    ("hours", "category", "Network", "M"). ValueError for a key no series could have."""
+    base, frequency = key, "W"
+    for code in FREQUENCIES:
+        if code != "W" and key.endswith(f"@{code}"):
+            base, frequency = key[: -len(code) - 1], code
+    parts = base.split(":", 2)
+    if len(parts) < 2 or parts[0] not in MEASURES or parts[1] not in SCOPES or (parts[1] == "desk") != (
+            len(parts) == 2):
+        raise ValueError(f"not a desk series key: {key!r}")
+    if parts[1] == "client" and not parts[2].isdigit():
+        raise ValueError(f"not a client series key: {key!r}")
+    return parts[0], parts[1], parts[2] if len(parts) == 3 else None, frequency
+
+
+def series_history(key: str, end: date, periods: int) -> pd.Series:
+    """The last `periods` periods (fewer when the desk is younger) of one series up to `end`, with
+    the values `desk_series` gives it: the same rows, periods and zeros, for one key only."""
+    measure, scope, value, frequency = parse_key(key)
+    frames = {"tickets": _ticket_rows(), "hours": _worklog_rows()}
+    end_label = pd.Timestamp(end)
+    for frame in frames.values():
+        frame["period"] = period_label(frame["day"], frequency)
+    kept = {m: f[f["period"] <= end_label] for m, f in frames.items()}
+    index = _grid(pd.concat([f[["period"]] for f in kept.values()]), frequency, end_label)[-periods:]
+    frame = kept[measure]
+    frame = frame[frame["period"] >= index[0]]
+    if scope == "client":
+        sums = _sum_by(frame[frame["client_id"] == int(value)], None, index)[None]
+    elif scope in ("category", "priority"):
+        sums = _sum_by(frame, scope, index).get(value, pd.Series(0.0, index=index))
+    else:
+        sums = _sum_by(frame, None, index)[None]
+    return sums.rename(key)
