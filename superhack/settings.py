@@ -177,6 +177,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "insights.api.errors.handler",
     # Per-scope request rates (a view names its scope); a client over its rate gets 429 with
     # Retry-After. Counters live in the cache: Redis when set, per process otherwise.
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
