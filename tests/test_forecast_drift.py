@@ -25,7 +25,7 @@ from ml.forecasting.desk import DeskSeries
 from ml.forecasting.store import record_actuals, store_forecast
 from ml.models import Forecast, ForecastAccuracy
 
-pytestmark = pytest.mark.skipif(
+needs_kind = pytest.mark.skipif(
     "forecast_drift" not in Alert.Kind.values,
     reason="needs Alert.Kind.FORECAST_DRIFT and its migration (insights/alerts, integrated by the lead)",
 )
@@ -61,6 +61,7 @@ def _record(values, capture) -> None:
         record_actuals([_series(values)])
 
 
+@needs_kind
 def test_drift_raises_one_alert_naming_the_series_model_and_errors(weeks, stored, django_capture_on_commit_callbacks):
     doubled = weeks.copy()
     doubled.iloc[52:] *= 2
@@ -88,6 +89,7 @@ def test_drift_raises_one_alert_naming_the_series_model_and_errors(weeks, stored
     assert stored in drifted_models and len(drifted_models) >= 2
 
 
+@needs_kind
 def test_no_alert_while_the_error_stays_within_the_ratio(weeks, stored, django_capture_on_commit_callbacks):
     _record(weeks, django_capture_on_commit_callbacks)
     served = ForecastAccuracy.objects.get(series_key=KEY, model=stored)
@@ -95,6 +97,7 @@ def test_no_alert_while_the_error_stays_within_the_ratio(weeks, stored, django_c
     assert not Alert.objects.filter(kind="forecast_drift").exists()
 
 
+@needs_kind
 def test_the_ratio_is_a_setting(weeks, stored, settings, django_capture_on_commit_callbacks):
     settings.FORECAST_DRIFT_RATIO = 100.0  # doubled demand is within 100x the backtest error
     doubled = weeks.copy()
@@ -104,6 +107,7 @@ def test_the_ratio_is_a_setting(weeks, stored, settings, django_capture_on_commi
     assert not Alert.objects.filter(kind="forecast_drift").exists()
 
 
+@needs_kind
 def test_a_rolled_back_scoring_raises_nothing(weeks, stored, django_capture_on_commit_callbacks):
     doubled = weeks.copy()
     doubled.iloc[52:] *= 2
@@ -112,3 +116,29 @@ def test_a_rolled_back_scoring_raises_nothing(weeks, stored, django_capture_on_c
             record_actuals([_series(doubled)])
             transaction.set_rollback(True)
     assert not Alert.objects.filter(kind="forecast_drift").exists()
+
+
+def test_forecast_settings_come_from_the_environment_and_bad_values_stop_start_up(monkeypatch):
+    import importlib
+
+    import superhack.settings_forecasting as forecasting
+    from superhack.env import ImproperlyConfiguredEnv
+
+    monkeypatch.setenv("FORECAST_DRIFT_RATIO", "2")
+    monkeypatch.setenv("FORECAST_TARGET_UTILISATION", "0.8")
+    monkeypatch.setenv("FORECAST_HOLIDAY_COUNTRY", "none")
+    loaded = importlib.reload(forecasting)
+    assert (loaded.FORECAST_DRIFT_RATIO, loaded.FORECAST_TARGET_UTILISATION) == (2.0, 0.8)
+    assert loaded.FORECAST_HOLIDAY_COUNTRY is None
+    for name, bad in (("FORECAST_DRIFT_RATIO", "1"), ("FORECAST_TARGET_UTILISATION", "75"),
+                      ("FORECAST_HOLIDAY_COUNTRY", "Atlantis"), ("FORECAST_HOURS_PER_WEEK", "forty")):
+        monkeypatch.setenv(name, bad)
+        with pytest.raises(ImproperlyConfiguredEnv, match=name):
+            importlib.reload(forecasting)
+        monkeypatch.delenv(name)
+    monkeypatch.delenv("FORECAST_DRIFT_RATIO", raising=False)
+    monkeypatch.delenv("FORECAST_TARGET_UTILISATION", raising=False)
+    monkeypatch.delenv("FORECAST_HOLIDAY_COUNTRY", raising=False)
+    defaults = importlib.reload(forecasting)
+    assert (defaults.FORECAST_DRIFT_RATIO, defaults.FORECAST_TARGET_UTILISATION) == (1.5, 0.75)
+    assert defaults.FORECAST_HOLIDAY_COUNTRY == "US" and defaults.FORECAST_CONTRACTOR_HOURLY_RATE == 95.0

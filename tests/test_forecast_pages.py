@@ -161,3 +161,16 @@ def test_client_outlook_shows_its_own_series(world, reader):
     html = reader.get(reverse("insights:client-forecast", args=[other.pk])).text
     assert "No forecast of" in html and "fan-chart" not in html
     assert reader.get(reverse("insights:client-forecast", args=[999999])).status_code == 404
+
+
+def test_history_of_every_stored_series_is_its_forecast_input(world, reader):
+    from ml.forecasting.desk import desk_series
+    from ml.forecasting.read import history
+
+    origin = _served("hours:desk")[0].origin
+    inputs = {s.key: s.values for s in desk_series(origin + timedelta(days=1), top=2)}
+    assert set(inputs) == set(Forecast.objects.values_list("series_key", flat=True))
+    for key, values in inputs.items():
+        shown = history(key, origin)
+        assert list(shown.index) == list(values.index[-len(shown):]) and len(shown) == min(len(values), 104)
+        assert shown.tolist() == values.iloc[-len(shown):].tolist(), key

@@ -80,7 +80,8 @@ class ForecastList(GenericAPIView):
     throttle_scope = "read"
     filter_backends: list = []
 
-    @extend_schema(parameters=[SeriesFilter], responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="forecasts_list", tags=["forecasts"], parameters=[SeriesFilter],
+                   responses=OpenApiTypes.OBJECT)
     def get(self, request):
         filters = SeriesFilter(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -101,8 +102,8 @@ class ForecastDetail(GenericAPIView):
     filter_backends: list = []
     pagination_class = None
 
-    @extend_schema(parameters=[OpenApiParameter("model", str, description="A model behind the served forecast")],
-                   responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="forecasts_retrieve", tags=["forecasts"], responses=OpenApiTypes.OBJECT,
+                   parameters=[OpenApiParameter("model", str, description="A model behind the served forecast")])
     def get(self, request, key: str):
         model = request.query_params.get("model") or None
         detail = read.detail(key, model=model)
@@ -126,7 +127,7 @@ class Capacity(GenericAPIView):
     filter_backends: list = []
     pagination_class = None
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="capacity_retrieve", tags=["forecasts"], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         found = read.capacity_plan()
         if found is None:

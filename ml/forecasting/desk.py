@@ -26,7 +26,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from clients.models import Client, Ticket, Worklog
@@ -84,10 +84,11 @@ def period_label(days: pd.Series, frequency: str) -> pd.Series:
     return days.dt.to_period("M").dt.start_time
 
 
-def _ticket_rows() -> pd.DataFrame:
-    rows = Ticket.objects.filter(deleted_at_source__isnull=True).values_list(
-        "created_at", "category", "priority", "client_id"
-    )
+def _ticket_rows(since: date | None = None) -> pd.DataFrame:
+    tickets = Ticket.objects.filter(deleted_at_source__isnull=True)
+    if since is not None:  # a day early: the local day is decided below, in the project's time zone
+        tickets = tickets.filter(created_at__date__gte=since - timedelta(days=1))
+    rows = tickets.values_list("created_at", "category", "priority", "client_id")
     frame = pd.DataFrame(list(rows), columns=["when", "category", "priority", "client_id"])
     zone = settings.TIME_ZONE
     stamps = pd.to_datetime(frame["when"], utc=True).dt.tz_convert(zone)
@@ -96,8 +97,11 @@ def _ticket_rows() -> pd.DataFrame:
     return frame
 
 
-def _worklog_rows() -> pd.DataFrame:
-    rows = Worklog.objects.labour().values_list(
+def _worklog_rows(since: date | None = None) -> pd.DataFrame:
+    logs = Worklog.objects.labour()
+    if since is not None:
+        logs = logs.filter(work_date__gte=since)
+    rows = logs.values_list(
         "work_date", "minutes", "ticket_id", "ticket__category", "ticket__priority", "client_id"
     )
     frame = pd.DataFrame(list(rows), columns=["day", "minutes", "ticket_id", "category", "priority", "client_id"])
@@ -192,18 +196,30 @@ def parse_key(key: str) -> tuple[str, str, str | None, str]:
     return parts[0], parts[1], parts[2] if len(parts) == 3 else None, frequency
 
 
+def first_day() -> date | None:
+    """The desk's first day with a ticket or a labour worklog (where every series' index starts)."""
+    days = [
+        Ticket.objects.filter(deleted_at_source__isnull=True).aggregate(d=Min("created_at"))["d"],
+        Worklog.objects.labour().aggregate(d=Min("work_date"))["d"],
+    ]
+    days = [timezone.localtime(d).date() if hasattr(d, "tzinfo") else d for d in days if d is not None]
+    return min(days) if days else None
+
+
 def series_history(key: str, end: date, periods: int) -> pd.Series:
     """The last `periods` periods (fewer when the desk is younger) of one series up to `end`, with
-    the values `desk_series` gives it: the same rows, periods and zeros, for one key only."""
+    the values `desk_series` gives it -- the same rows, periods and zeros -- reading only the
+    rows of its measure in that window."""
     measure, scope, value, frequency = parse_key(key)
-    frames = {"tickets": _ticket_rows(), "hours": _worklog_rows()}
-    end_label = pd.Timestamp(end)
-    for frame in frames.values():
-        frame["period"] = period_label(frame["day"], frequency)
-    kept = {m: f[f["period"] <= end_label] for m, f in frames.items()}
-    index = _grid(pd.concat([f[["period"]] for f in kept.values()]), frequency, end_label)[-periods:]
-    frame = kept[measure]
-    frame = frame[frame["period"] >= index[0]]
+    first, end_label = first_day(), pd.Timestamp(end)
+    if first is None:
+        return pd.Series(dtype=float, name=key)
+    start_label = period_label(pd.Series([pd.Timestamp(first)]), frequency).iloc[0]
+    index = _grid(pd.DataFrame({"period": [start_label]}), frequency, end_label)[-periods:]
+    since = index[0].date() - timedelta(days=6)  # a week's label is its Sunday; a month's its first day
+    frame = (_ticket_rows if measure == "tickets" else _worklog_rows)(since)
+    frame["period"] = period_label(frame["day"], frequency)
+    frame = frame[(frame["period"] >= index[0]) & (frame["period"] <= end_label)]
     if scope == "client":
         sums = _sum_by(frame[frame["client_id"] == int(value)], None, index)[None]
     elif scope in ("category", "priority"):
