@@ -144,7 +144,10 @@ def _open_ar(drill: Drill) -> None:
                   balance_cents=_cents(f"{_col(Invoice, 'balance')} * {_col(Invoice, 'exchange_rate')}"))
         .order_by("txn_date", "doc_number", "pk"))
     applications = (
-        PaymentApplication.objects.filter(invoice__in=[i.pk for i in invoices], payment__deleted_at_source__isnull=True)
+        # Filtering through the invoice joins it, so the invoice's rate is in reach of the SQL.
+        PaymentApplication.objects.filter(invoice__client=drill.client, invoice__voided=False,
+                                          invoice__deleted_at_source__isnull=True,
+                                          payment__deleted_at_source__isnull=True)
         .select_related("payment")
         .annotate(home_cents=_cents(f"{_col(PaymentApplication, 'amount')} * {_col(Invoice, 'exchange_rate')}"))
         .order_by("payment__txn_date", "pk"))
