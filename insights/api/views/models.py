@@ -70,6 +70,7 @@ class ModelVersionViewSet(ReadOnlyViewSet):
     @action(detail=True, methods=["post"])
     def promote(self, request, pk=None):
         outcome = actions.promote_version(self.get_object())
+        outcome.version.refresh_from_db()  # the registry saved a copy it locked
         return Response({**ModelVersionDetailSerializer(outcome.version).data, "message": outcome.message})
 
     @extend_schema(summary="Roll this version's kind back to the version active before",
