@@ -3,10 +3,11 @@
 any other path."""
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from . import views
+from .docs import RedocView
 from .schema import ApiGenerator
 
 app_name = "api"
@@ -23,7 +24,7 @@ router.register("training-runs", views.TrainingRunViewSet, basename="trainingrun
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(generator_class=ApiGenerator), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("redoc/", RedocView.as_view(url_name="api:schema"), name="redoc"),
     path("auth/token/", views.TokenView.as_view(), name="token"),
     path("", include(router.urls)),
     # Demand forecasts and capacity (issue 14) keep their own module.
