@@ -92,26 +92,29 @@ def forecasts(request: HttpRequest) -> HttpResponse:
     })
 
 
-def capacity_figure(plan) -> dict:
+def capacity_figures(plan) -> tuple[dict, dict]:
+    """Two charts: hours needed (with its 80% interval) against roster hours, and the gap in FTEs
+    with its 80% interval."""
     weeks = _iso(plan.index)
     col = {c: [float(v) for v in plan[c]] for c in plan.columns}
-    return {"data": [
+    layout = {"margin": {"l": 50, "r": 10, "t": 10, "b": 40}, "height": 300, "hovermode": "x unified",
+              "legend": {"orientation": "h", "y": -0.2}}
+    hours = {"data": [
         *_band(weeks, col["needed_hi_80"], col["needed_lo_80"], "needed, 80% interval", BAND_80),
         {"type": "scatter", "x": weeks, "y": col["needed_hours"], "mode": "lines+markers", "name": "hours needed",
          "line": {"color": MEAN, "width": 2}},
         {"type": "scatter", "x": weeks, "y": col["roster_hours"], "mode": "lines", "name": "roster hours",
-         "line": {"color": HISTORY, "dash": "dash", "shape": "hv"}},
-        {"type": "bar", "x": weeks, "y": col["gap_fte"], "name": "gap (FTE)", "yaxis": "y2", "opacity": 0.45,
-         "marker": {"color": ["#b42318" if g > 0 else "#2e7d32" for g in col["gap_fte"]]},
-         "error_y": {"type": "data", "symmetric": False,
+         "line": {"color": HISTORY, "dash": "dash", "shape": "hvh"}},
+    ], "layout": {**layout, "yaxis": {"title": {"text": "hours a week"}, "rangemode": "tozero"}}}
+    gap = {"data": [
+        {"type": "bar", "x": weeks, "y": col["gap_fte"], "name": "gap (FTE): short above 0, spare below",
+         "marker": {"color": ["#b42318" if g > 0 else "#2e7d32" for g in col["gap_fte"]]}, "opacity": 0.7,
+         "error_y": {"type": "data", "symmetric": False, "color": HISTORY,
                      "array": [hi - g for hi, g in zip(col["gap_fte_hi_80"], col["gap_fte"], strict=True)],
                      "arrayminus": [g - lo for lo, g in zip(col["gap_fte_lo_80"], col["gap_fte"], strict=True)]}},
-    ], "layout": {
-        "margin": {"l": 50, "r": 50, "t": 10, "b": 40}, "height": 360, "hovermode": "x unified",
-        "yaxis": {"title": {"text": "hours a week"}, "rangemode": "tozero"},
-        "yaxis2": {"title": {"text": "gap, FTE"}, "overlaying": "y", "side": "right", "zeroline": True},
-        "legend": {"orientation": "h", "y": -0.2},
-    }}
+    ], "layout": {**layout, "height": 240, "showlegend": True,
+                  "yaxis": {"title": {"text": "gap, FTE (80% interval)"}, "zeroline": True}}}
+    return hours, gap
 
 
 @login_required
@@ -122,7 +125,7 @@ def capacity(request: HttpRequest) -> HttpResponse:
     if found is not None:
         context.update(
             weeks=found.plan.reset_index(names="week").to_dict("records"),
-            figure=capacity_figure(found.plan),
+            figures=dict(zip(("hours", "gap"), capacity_figures(found.plan), strict=True)),
             utilisation=found.plan.attrs["utilisation"] * 100,
             hours_per_fte=found.plan.attrs["hours_per_fte"],
             proactive_pct=found.proactive_share * 100,
