@@ -204,3 +204,16 @@ def test_a_findings_evidence_resolves_to_its_rows_and_adds_up_to_its_estimate(wo
     page = viewer_client.get(f"/leaks/{finding.pk}/sources/").content.decode()
     assert f"${finding.estimated_amount:,.2f}" in page and 'id="evidence-expense_ids"' in page
     assert page.count("<tr data-row=") == len(finding.evidence["expense_ids"])
+
+
+def test_the_portfolio_and_every_client_page_render_on_the_simulated_world(world, viewer_client):
+    """Real genome vectors, segments, findings and KPI rows: every page answers and links its
+    clients and figures."""
+    page = viewer_client.get("/").content.decode()
+    assert 'id="profitability-quadrant"' in page and 'id="segment-mix"' in page and 'id="leaks-chart"' in page
+    for kpi_client in ClientMonthKPI.objects.values_list("client_id", flat=True).distinct():
+        response = viewer_client.get(f"/clients/{kpi_client}/")
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert 'id="client-margin"' in page and 'id="genome-radar"' in page and 'id="genome-strip"' in page
+        assert f"/clients/{kpi_client}/sources/" in page
