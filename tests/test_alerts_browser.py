@@ -16,14 +16,11 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
+from .browser import NEEDS_CHROMIUM, ROOT, Site, free_port, launch, sign_in
+
 REDIS_DB = 13  # a database of its own: CI's second pass runs every other test on database 0
 PASSWORD = "pw-browser-123"
 
@@ -36,18 +33,8 @@ def _redis_up() -> bool:
         return False
 
 
-def _playwright_missing() -> bool:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return True
-    return False
-
-
 pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing: apt-get install -y chromium "
-                                                     "(.ci/run does it before the tests)"),
-    pytest.mark.skipif(_playwright_missing(), reason="the playwright package is not installed (requirements.txt)"),
+    *NEEDS_CHROMIUM,
     pytest.mark.skipif(not _redis_up(), reason="Redis is not answering on 127.0.0.1:6379: the server and the "
                                                "process raising the alert need the Redis channel layer"),
 ]
@@ -72,43 +59,7 @@ raise_alert("payment_reversal", "critical", None, sys.argv[1],
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Site:
-    """The app under daphne in a process of its own, on a fixed port so it can restart."""
-
-    def __init__(self, env: dict, port: int):
-        self.env, self.port, self.proc = env, port, None
-        self.url = f"http://127.0.0.1:{port}"
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "superhack.asgi:application"],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"daphne stopped: {self.proc.stderr.read()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/accounts/login/", timeout=2):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("daphne never answered")
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
+class AlertSite(Site):
     def raise_alert_elsewhere(self, title: str, key: str) -> None:
         """Raise an alert from another process, as a sync in the task worker would."""
         subprocess.run([sys.executable, "-c", RAISE, title, key], cwd=ROOT, env=self.env, check=True, timeout=60)
@@ -120,7 +71,7 @@ def site(tmp_path):
                DJANGO_SETTINGS_MODULE="superhack.settings", Q_CLUSTER_NAME=f"alerts-browser-{os.getpid()}")
     env.pop("DATABASE_URL", None)  # its own SQLite file: the server and the raiser share it
     subprocess.run([sys.executable, "-c", SETUP], cwd=ROOT, env=env, check=True, timeout=120)
-    server = Site(env, free_port())
+    server = AlertSite(env, free_port())
     server.start()
     try:
         yield server
@@ -133,15 +84,10 @@ def test_a_toast_appears_and_the_count_changes_without_a_reload(site):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
-        # --no-sandbox: CI runs as root, where Chromium refuses its own sandbox.
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        browser = launch(playwright)
         try:
             page = browser.new_page()
-            page.goto(f"{site.url}/accounts/login/")
-            page.fill("#id_username", "vera-viewer")
-            page.fill("#id_password", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{site.url}/")
+            sign_in(page, site.url, "vera-viewer", PASSWORD)
             count = page.locator("#alert-count")
             expect(count).to_have_text("0")
             expect(count).to_have_attribute("data-live", "true", timeout=10_000)
