@@ -84,8 +84,10 @@ def period_label(days: pd.Series, frequency: str) -> pd.Series:
     return days.dt.to_period("M").dt.start_time
 
 
-def _ticket_rows(since: date | None = None) -> pd.DataFrame:
+def _ticket_rows(since: date | None = None, client_id: int | None = None) -> pd.DataFrame:
     tickets = Ticket.objects.filter(deleted_at_source__isnull=True)
+    if client_id is not None:
+        tickets = tickets.filter(client_id=client_id)
     if since is not None:  # a day early: the local day is decided below, in the project's time zone
         tickets = tickets.filter(created_at__date__gte=since - timedelta(days=1))
     rows = tickets.values_list("created_at", "category", "priority", "client_id")
@@ -97,8 +99,10 @@ def _ticket_rows(since: date | None = None) -> pd.DataFrame:
     return frame
 
 
-def _worklog_rows(since: date | None = None) -> pd.DataFrame:
+def _worklog_rows(since: date | None = None, client_id: int | None = None) -> pd.DataFrame:
     logs = Worklog.objects.labour()
+    if client_id is not None:
+        logs = logs.filter(client_id=client_id)
     if since is not None:
         logs = logs.filter(work_date__gte=since)
     rows = logs.values_list(
@@ -217,13 +221,12 @@ def series_history(key: str, end: date, periods: int) -> pd.Series:
     start_label = period_label(pd.Series([pd.Timestamp(first)]), frequency).iloc[0]
     index = _grid(pd.DataFrame({"period": [start_label]}), frequency, end_label)[-periods:]
     since = index[0].date() - timedelta(days=6)  # a week's label is its Sunday; a month's its first day
-    frame = (_ticket_rows if measure == "tickets" else _worklog_rows)(since)
+    client_id = int(value) if scope == "client" else None
+    frame = (_ticket_rows if measure == "tickets" else _worklog_rows)(since, client_id)
     frame["period"] = period_label(frame["day"], frequency)
     frame = frame[(frame["period"] >= index[0]) & (frame["period"] <= end_label)]
-    if scope == "client":
-        sums = _sum_by(frame[frame["client_id"] == int(value)], None, index)[None]
-    elif scope in ("category", "priority"):
+    if scope in ("category", "priority"):
         sums = _sum_by(frame, scope, index).get(value, pd.Series(0.0, index=index))
-    else:
+    else:  # the whole desk, or one client's rows (already only theirs)
         sums = _sum_by(frame, None, index)[None]
     return sums.rename(key)
