@@ -53,7 +53,7 @@ def make_version(number: int, metrics: dict, kind: str = "churn") -> ModelVersio
 @pytest.fixture
 def versions():
     """churn v1 active, v2 a candidate that did not beat it."""
-    v1 = make_version(1, {"pr_auc": 0.241, "baseline_pr_auc": 0.2, "roc_auc": 0.72})
+    v1 = make_version(1, {"roc_auc": 0.72, "pr_auc": 0.241, "baseline_pr_auc": 0.2})
     registry.promote(v1)
     v2 = make_version(2, {"pr_auc": 0.238, "baseline_pr_auc": 0.241, "roc_auc": 0.767})
     return v1, v2
@@ -71,6 +71,7 @@ def test_models_page_shows_versions_side_by_side_and_runs(login, versions):
     assert f"{HELD_OUT[0]}..{HELD_OUT[-1]} (3)" in churn
     assert f"{month_back(24):%b %Y} – {month_back(1):%b %Y}" in churn  # training window
     assert ">Candidate</span>" in churn and ">Active</span>" in churn
+    assert "pr_auc 0.241 (0.2) · roc_auc 0.72" in churn  # the metric set against a baseline leads
     assert '<progress max="100" value="40"></progress> <span class="run-percent">40%</span>' in page
     assert "fitting" in page
     # profitability has a train function and no version: the page says how to get one.

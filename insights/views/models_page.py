@@ -61,7 +61,9 @@ def _kinds() -> list[dict]:
         active = next((v for v in mine if v.status == ModelVersion.Status.ACTIVE), None)
         other = next((v for v in mine if v is not active), None)
         for v in mine:
-            shown = [k for k in v.metrics if not k.startswith("baseline_") and k != "shadow"][:4]
+            # The metrics measured against a baseline (the ones promotion looks at) lead.
+            names = [k for k in v.metrics if not k.startswith("baseline_") and k != "shadow"]
+            shown = sorted(names, key=lambda k: f"baseline_{k}" not in v.metrics)[:4]
             v.key_metrics = [(k, _fmt(v.metrics[k]), _fmt(v.metrics.get(f"baseline_{k}"))) for k in shown]
         out.append({"kind": kind, "versions": mine, "active": active, "other": other,
                     "trainable": kind in registry.TRAINERS, "side_by_side": _side_by_side(active, other),
