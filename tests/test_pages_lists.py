@@ -265,3 +265,52 @@ def test_segments_page_without_segments_says_to_build_features(login):
     ClientMonthKPI.objects.create(client=acme, month=LAST, features_version=1, computed_at=NOW)
     page = login("viewer").get("/segments/").content.decode()
     assert "No segments" in page and "python manage.py build_features" in page
+
+
+# --- every page on a real simulated MSP ---------------------------------------------------------
+@pytest.fixture(scope="module")
+def simulated(make_world, django_db_setup, django_db_blocker, tmp_path_factory):
+    """A small simulated MSP (30 clients x 24 months, leaks and churn planted) loaded, its
+    features built, leaks detected and churn trained, in a transaction rolled back at the end."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    from integrations.dump import import_dump
+
+    folder = make_world(clients=30, months=24, seed=5, leak_rate=0.2, churn_rate=0.3)
+    with django_db_blocker.unblock(), override_settings(MODEL_DIR=tmp_path_factory.mktemp("models")), \
+            transaction.atomic():
+        import_dump(folder, progress=False)
+        for command in (("build_features",), ("detect_leaks",), ("train", "--kind", "churn", "--no-progress")):
+            call_command(*command, stdout=StringIO())
+        yield folder
+        transaction.set_rollback(True)
+
+
+def test_every_page_shows_the_simulated_books_rows(simulated, login):
+    from insights.models import LeakFinding
+
+    client = login("admin")
+    month = ClientMonthKPI.objects.filter(partial_month=False).order_by("-month").values_list("month", flat=True)[0]
+    biggest = ClientMonthKPI.objects.filter(month=month).order_by("-revenue_total").select_related("client")[0]
+    clients = client.get("/clients/").content.decode()
+    assert names(clients)[0] == biggest.client.name
+    assert money(biggest.revenue_total) in row(clients, biggest.client.name)
+
+    risks = Prediction.objects.filter(kind="churn", model_version__status="active")
+    riskiest = risks.order_by("-as_of", "-value").select_related("client")[0]
+    churn = client.get("/churn/").content.decode()
+    assert names(churn[:churn.index('id="warnings"')])[0] == riskiest.client.name
+    assert riskiest.explanation["reasons"][0]["text"] in row(churn, riskiest.client.name)
+
+    segments = client.get("/segments/").content.decode()
+    for segment in Segment.objects.filter(month=month):
+        assert segment.name in segments
+
+    leak = LeakFinding.objects.order_by("-estimated_amount")[0]
+    assert f'data-finding="{leak.pk}"' in client.get("/leaks/").content.decode()
+    detail = client.get(f"/leaks/{leak.pk}/").content.decode()
+    assert leak.recommendation in detail and 'value="confirm"' in detail
+
+    models = client.get("/models/").content.decode()
+    assert "v1 active" in models[models.index('id="kind-churn"'):]
