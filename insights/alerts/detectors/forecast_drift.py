@@ -53,10 +53,11 @@ def _finding(row: ForecastAccuracy) -> Finding:
     unit = "weeks" if frequency == "W" else "months"
     naive = ForecastAccuracy.objects.filter(series_key=row.series_key, origin=row.origin, model="naive").first()
     context = ""
-    if naive is not None and naive.mase is not None:
-        context = (f" The naive forecast's live MASE is {naive.mase:.2f}"
-                   + (", drifting too: demand itself changed." if naive.drifted else
-                      ": the history still predicts these weeks, the model does not."))
+    if naive is not None and naive.mase is not None and naive.backtest_mase:
+        context = (f" The naive baseline {'drifted too' if naive.drifted else 'did not drift'} (live MASE "
+                   f"{naive.mase:.2f} against its backtest {naive.backtest_mase:.2f}): "
+                   + ("demand itself changed, not only the model." if naive.drifted else
+                      "the model, more than the demand, moved away."))
     critical = row.drift_ratio is not None and row.drift_ratio > CRITICAL_MULTIPLE * row.drift_factor
     return Finding(
         kind=KIND, severity="critical" if critical else "warning", client_id=client_id,
@@ -64,8 +65,8 @@ def _finding(row: ForecastAccuracy) -> Finding:
         message=(f"The {row.model} forecast of {label} {what} ({row.series_key}) made from "
                  f"{row.origin:%Y-%m-%d} has a live MASE of {row.mase:.2f} over {row.periods_scored} {unit}, "
                  f"{row.drift_ratio:.2f}x its backtest MASE of {row.backtest_mase:.2f} (the limit is "
-                 f"{row.drift_factor:g}x); live sMAPE {row.smape:.1f}.{context} Its intervals are too narrow "
-                 f"for staffing until the next forecast run re-weighs the models."),
+                 f"{row.drift_factor:g}x); live sMAPE {row.smape:.1f}.{context} Plan staffing on its intervals "
+                 f"with care until the next forecast_demand run re-weighs the models on these weeks."),
         evidence={"forecast_accuracy": row.pk, "series_key": row.series_key, "model": row.model,
                   "origin": row.origin.isoformat(), "periods_scored": row.periods_scored, "live_mase": row.mase,
                   "backtest_mase": row.backtest_mase, "drift_ratio": row.drift_ratio,
