@@ -41,3 +41,9 @@ def figure(data: list[dict], title: str = "", **layout) -> dict:
     }
     base.update(layout)
     return {"data": data, "layout": {k: v for k, v in base.items() if v is not None}}
+
+
+def month_axis(count: int) -> dict:
+    """A date x-axis labelled by month: every month up to a year of points, every quarter
+    beyond (plotly's automatic ticks repeat a month's label between points)."""
+    return {"type": "date", "tickformat": "%b %Y", "dtick": "M1" if count <= 13 else "M3", "gridcolor": "#f1f5f9"}

@@ -4,7 +4,7 @@ profitability forecast with its interval."""
 
 from __future__ import annotations
 
-from .base import PALETTE, figure, num
+from .base import PALETTE, figure, month_axis, num
 
 GROUP_NAMES = ("Financial Health", "Operational Efficiency", "Engagement", "Growth Potential", "Risk Factors")
 
@@ -37,7 +37,7 @@ def margin_trend(rows: list, source_url) -> dict:
     ]
     return figure(data, barmode="stack",
                   yaxis={"tickprefix": "$", "tickformat": ",.0f", "gridcolor": "#eef1f5", "zerolinecolor": "#94a3b8"},
-                  xaxis={"type": "date", "tickformat": "%b %Y"}, height=360)
+                  xaxis=month_axis(len(rows)), height=360)
 
 
 def genome_radar(scores: dict[str, float], groups: tuple[tuple[str, str], ...]) -> dict:

@@ -3,7 +3,7 @@ against recovered, and the segment mix. Each takes rows the view read in one que
 
 from __future__ import annotations
 
-from .base import PALETTE, figure, num
+from .base import PALETTE, figure, month_axis, num
 
 TIER_COLOURS = {"low": "#059669", "medium": "#d97706", "high": "#ea580c", "critical": "#b42318"}
 
@@ -32,7 +32,7 @@ def trends(months: list[dict]) -> dict:
         if "line_dash" in trace:
             trace["line"]["dash"] = trace.pop("line_dash")
     return figure(data, yaxis={"tickprefix": "$", "tickformat": ",.0f", "gridcolor": "#eef1f5"},
-                  xaxis={"type": "date", "tickformat": "%b %Y"}, hovermode="x unified")
+                  xaxis=month_axis(len(months)), hovermode="x unified")
 
 
 def margin_pct(months: list[dict]) -> dict:
@@ -42,7 +42,7 @@ def margin_pct(months: list[dict]) -> dict:
         [{"type": "bar", "name": "Gross margin %", "x": [m["month"].isoformat() for m in months], "y": values,
           "marker": {"color": [PALETTE["bad"] if (v or 0) < 0 else PALETTE["margin"] for v in values]},
           "hovertemplate": "%{x|%b %Y}: %{y:.1f}%<extra></extra>"}],
-        yaxis={"ticksuffix": "%", "gridcolor": "#eef1f5"}, xaxis={"type": "date", "tickformat": "%b %Y"},
+        yaxis={"ticksuffix": "%", "gridcolor": "#eef1f5"}, xaxis=month_axis(len(months)),
         height=220, showlegend=False)
 
 
@@ -99,7 +99,7 @@ def leaks(months: list) -> dict:
         {"type": "bar", "name": "Recovered", "x": x, "y": [num(m.recovered) for m in months],
          "marker": {"color": PALETTE["margin"]}, "hovertemplate": "Recovered %{x|%b %Y}: %{y:$,.0f}<extra></extra>"},
     ], barmode="group", yaxis={"tickprefix": "$", "tickformat": ",.0f", "gridcolor": "#eef1f5"},
-        xaxis={"type": "date", "tickformat": "%b %Y"}, height=280)
+        xaxis=month_axis(len(months)), height=280)
 
 
 def segments(mix: list[dict]) -> dict:
