@@ -75,7 +75,9 @@ def test_anonymous_is_sent_to_sign_in_and_no_role_gets_403(client, django_user_m
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     client.force_login(django_user_model.objects.create_user("nora-norole", "n@msp.example", "pw-123-secret"))
     for url in ("/forecasts/", "/capacity/", "/forecasts/clients/1/"):
-        assert client.get(url).status_code == 403
+        response = client.get(url)
+        assert response.status_code == 403 and "manage.py grant nora-norole viewer" in response.text
+        assert "fan-chart" not in response.text and "No forecast stored" not in response.text
 
 
 def test_fan_chart_is_the_stored_forecast(world, reader):

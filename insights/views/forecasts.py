@@ -10,23 +10,18 @@ draws them.
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from clients.models import Client
 from ml.forecasting import read
 
+from .lists_common import needs_view
+
 VIEW = "ml.view_forecast"  # the viewer role and up
 DESK_KEYS = ("tickets:desk", "hours:desk")
 UNITS = {"tickets": "tickets a week", "hours": "labour hours a week"}
 BAND_95, BAND_80, MEAN, HISTORY = "rgba(31,111,235,0.15)", "rgba(31,111,235,0.30)", "#1f6feb", "#1d2733"
-
-
-def _allowed(request: HttpRequest) -> None:
-    if not request.user.has_perm(VIEW):
-        raise PermissionDenied("Forecasts need the viewer role (ml.view_forecast).")
 
 
 def _iso(index) -> list[str]:
@@ -76,9 +71,8 @@ def _chart(key: str, model: str | None = None) -> dict | None:
             "summary": detail.summary, "figure": fan_figure(detail), "rows": rows, "models": detail.models}
 
 
-@login_required
+@needs_view(VIEW)  # anonymous: the login page; signed in without a role: the no-role page, 403
 def forecasts(request: HttpRequest) -> HttpResponse:
-    _allowed(request)
     series = read.catalogue()
     chosen = request.GET.get("series")
     known = {s.key for s in series}
@@ -117,9 +111,8 @@ def capacity_figures(plan) -> tuple[dict, dict]:
     return hours, gap
 
 
-@login_required
+@needs_view(VIEW)
 def capacity(request: HttpRequest) -> HttpResponse:
-    _allowed(request)
     found = read.capacity_plan()
     context = {"capacity": found}
     if found is not None:
@@ -133,9 +126,8 @@ def capacity(request: HttpRequest) -> HttpResponse:
     return render(request, "insights/forecasts/capacity.html", context)
 
 
-@login_required
+@needs_view(VIEW)
 def client_outlook(request: HttpRequest, client_id: int) -> HttpResponse:
-    _allowed(request)
     client = get_object_or_404(Client, pk=client_id)
     charts = [chart for chart in (_chart(f"{m}:client:{client.pk}") for m in ("tickets", "hours")) if chart]
     return render(request, "insights/forecasts/client.html", {
