@@ -182,16 +182,19 @@ def long_horizon_months(weeks: int) -> int:
     return math.ceil(weeks * 7 / 30.44)
 
 
-def forecast_demand(horizon: int = 13, *, top: int = 10, as_of: date | None = None,
+def forecast_demand(horizon: int | None = 13, *, top: int | None = 10, as_of: date | None = None,
                     members: tuple[str, ...] | None = None, utilisation: float | None = None,
                     progress=None) -> DemandRun:
     """Build the desk's series, record the accuracy of earlier forecasts, forecast every series
     `horizon` weeks ahead (and monthly past 26 weeks), store them, and plan capacity on the
-    desk's labour hours. The one service the command (and later a task) calls."""
+    desk's labour hours. The one service the command (and later a task) calls; a horizon or top
+    of None is the setting's (FORECAST_HORIZON_WEEKS, FORECAST_TOP_CLIENTS)."""
     from ml.forecasting.api import forecast
     from ml.forecasting.capacity import HOLIDAY_COUNTRY, capacity_gap, proactive_share, recommendations, setting
-    from ml.forecasting.desk import desk_series
+    from ml.forecasting.desk import TOP_CLIENTS, desk_series
 
+    horizon = int(setting("FORECAST_HORIZON_WEEKS", 13)) if horizon is None else horizon
+    top = int(setting("FORECAST_TOP_CLIENTS", TOP_CLIENTS)) if top is None else top
     started = time.perf_counter()
     run = DemandRun()
     weekly = desk_series(as_of, top=top, frequency="W")
