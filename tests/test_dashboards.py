@@ -312,7 +312,7 @@ def test_a_retired_versions_predictions_are_not_shown(viewer_client, acme):
                               explanation={"tier": "critical"})
     ModelVersion.objects.filter(pk=old.pk).update(status=ModelVersion.Status.RETIRED)
     page = viewer_client.get(f"/clients/{c.pk}/").content.decode()
-    assert "91/100" not in page and "No model trained yet" in page
+    assert "91/100" not in page and "No model trained yet" in page  # a retired version serves nothing
 
 
 def test_client_page_empty_states_say_what_to_do(viewer_client):
@@ -320,7 +320,7 @@ def test_client_page_empty_states_say_what_to_do(viewer_client):
     page = viewer_client.get(f"/clients/{c.pk}/").content.decode()
     assert "No KPIs yet" in page and "build_features" in page
     assert "No genome yet" in page
-    assert page.count("No model trained yet: an admin retrains from Models or runs") == 2
+    assert page.count('No model trained yet: an admin retrains from <a href="/models/">Models</a> or runs') == 2
     assert "train --kind all" in page
     assert "No open or confirmed leaks" in page and "No interventions logged" in page
     assert 'id="client-margin"' not in page

@@ -14,6 +14,7 @@ from django.urls import reverse
 from clients.models import Client
 from insights.models import LeakFinding
 from ml.models import ClientMonthKPI
+from ml.models.querysets import months_before
 
 from .dashboard_access import needs_role
 from .sources_rows import FIGURES, EvidenceSection, source_rows, source_rows_for_finding
@@ -47,6 +48,8 @@ def client_sources(request: HttpRequest, client_id: str, month: str, figure: str
         "kpi_value": kpi_value, "matches": kpi_value is not None and kpi_value == drill.total,
         "template": f"insights/sources/_{drill.figure.source}.html",
         "siblings": [f for f in FIGURES.values() if f.source == drill.figure.source and f.code != figure],
+        "previous": reverse("insights:client-sources", args=[client.pk, f"{months_before(first, 1):%Y-%m}", figure]),
+        "next": reverse("insights:client-sources", args=[client.pk, f"{months_before(first, -1):%Y-%m}", figure]),
     })
 
 
