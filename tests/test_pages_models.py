@@ -160,3 +160,51 @@ def test_no_model_yet_offers_retrain_to_the_admin(login):
     page = login("admin").get("/models/").content.decode()
     assert "No churn model trained yet" in page and 'value="retrain">Retrain churn</button>' in page
     assert "No training run yet" in page and "manage.py train --kind all" in page
+
+
+# --- the progress bar in a real browser ----------------------------------------------------------
+def _chromium_missing() -> str | None:
+    from .browser import CHROMIUM, _playwright_missing
+
+    if not CHROMIUM.exists():
+        return "/usr/bin/chromium is missing: apt-get install -y chromium (.ci/run does it before the tests)"
+    if _playwright_missing():
+        return "the playwright package is not installed (requirements.txt)"
+    return None
+
+
+@pytest.mark.skipif(_chromium_missing() is not None, reason=str(_chromium_missing()))
+@pytest.mark.django_db(transaction=True)
+def test_the_progress_bar_moves_without_a_reload(live_server, django_user_model, monkeypatch):
+    from playwright.sync_api import expect, sync_playwright
+
+    from .browser import launch, sign_in
+
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM writes (the
+    # worker's part, played here) are plain blocking calls, which Django then refuses unless told.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+    django_user_model.objects.create_user("val-viewer", password="pw-models-123")
+    call_command("grant", "val-viewer", "viewer", stdout=StringIO())
+    run = TrainingRun.objects.create(kind="churn", trigger="admin", status="running", progress=10, message="frame")
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            sign_in(page, live_server.url, "val-viewer", "pw-models-123")
+            page.goto(f"{live_server.url}/models/")
+            row = page.locator(f"tr[data-run='{run.pk}']")
+            expect(row.locator(".run-percent")).to_have_text("10%")
+            page.evaluate("window.__same_page = true")  # gone if the page reloads
+            TrainingRun.objects.filter(pk=run.pk).update(progress=70, message="fitting the ensemble")
+            expect(row.locator(".run-percent")).to_have_text("70%", timeout=10_000)
+            expect(row.locator(".run-message")).to_have_text("fitting the ensemble")
+            assert row.locator("progress").evaluate("bar => bar.value") == 70
+            TrainingRun.objects.filter(pk=run.pk).update(status="succeeded", progress=100, message="done")
+            expect(row.locator(".run-status")).to_have_text("Succeeded", timeout=10_000)
+            expect(page.locator("#runs-finished")).to_be_visible()
+            assert page.evaluate("window.__same_page") is True and not errors, errors
+        finally:
+            browser.close()
