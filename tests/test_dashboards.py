@@ -338,3 +338,24 @@ def test_client_page_needs_a_role(client, django_user_model):
 
 def test_unknown_client_is_not_found(viewer_client):
     assert viewer_client.get("/clients/424242/").status_code == 404
+
+
+def test_the_portfolio_needs_a_role_too(client, django_user_model):
+    book(1, months=2)
+    assert client.get("/").status_code == 302
+    client.force_login(django_user_model.objects.create_user("nora-norole", "n@msp.example", "pw-123-secret"))
+    response = client.get("/")
+    assert response.status_code == 403 and "Client 000" not in response.content.decode()
+
+
+def test_the_pages_scripts_are_served_from_the_project_never_a_cdn(viewer_client):
+    from django.contrib.staticfiles import finders
+
+    book(2)
+    c = Client.objects.first()
+    for url in ("/", f"/clients/{c.pk}/"):
+        page = viewer_client.get(url).content.decode()
+        sources = re.findall(r'<script[^>]+src="([^"]+)"', page)
+        assert any(s.endswith("vendor/plotly/plotly.min.js") for s in sources)
+        assert all(s.startswith("/static/") for s in sources), sources
+    assert finders.find("vendor/plotly/plotly.min.js") and finders.find("js/charts.js")
