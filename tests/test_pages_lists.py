@@ -193,6 +193,19 @@ def test_clients_list_query_count_does_not_grow_with_the_book(login, book):
     assert len(big.captured_queries) == len(small.captured_queries) <= 16
 
 
+@pytest.mark.parametrize("url", ["/churn/", "/segments/"])
+def test_churn_and_segments_query_counts_do_not_grow_with_the_book(login, book, url):
+    client = login("manager")
+    Intervention.objects.bulk_create([Intervention(client=t["client"], action="call", date=date.today())
+                                      for t in book.values()])
+    with CaptureQueriesContext(connection) as big:
+        assert client.get(url).status_code == 200
+    Client.objects.filter(name__gte="Client 10").exclude(name__gte="Client 50").delete()  # both segments keep some
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    assert len(big.captured_queries) == len(small.captured_queries) <= 20
+
+
 def test_clients_list_without_kpis_says_to_build_features(login):
     Client.objects.create(source="superops", external_id="1", name="Acme Dental")
     page = login("viewer").get("/clients/").content.decode()
