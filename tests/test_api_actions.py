@@ -122,6 +122,22 @@ def test_alerts_list_filter_and_a_manager_acknowledges_and_resolves(viewer_api, 
     assert r.json()["alert"]["status"] == "resolved" and r.json()["open_count"] == 0
 
 
+def test_alert_list_queries_do_not_grow(viewer_api, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for i in range(2):
+        alert(f"A{i}")
+    viewer_api.get("/api/v1/alerts/")
+    with CaptureQueriesContext(connection) as few:
+        viewer_api.get("/api/v1/alerts/")
+    client = Client.objects.create(source="superops", external_id="Q", name="Quiet")
+    for i in range(4):
+        Alert.objects.filter(pk=alert(f"B{i}").pk).update(client=client)
+    with django_assert_max_num_queries(len(few)):
+        assert viewer_api.get("/api/v1/alerts/").json()["count"] == 6
+
+
 def test_model_versions_are_read_by_a_viewer_and_changed_by_an_admin_only(viewer_api, manager_api, admin_api):
     v1 = version("churn", 1, ModelVersion.Status.RETIRED, activated_at=NOW - timedelta(days=9))
     v2 = version("churn", 2, activated_at=NOW - timedelta(days=1))

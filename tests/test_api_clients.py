@@ -81,6 +81,19 @@ def test_list_queries_do_not_grow_with_the_book(viewer_api, django_assert_max_nu
     assert r.json()["count"] == 9
 
 
+def test_prediction_list_queries_do_not_grow(viewer_api, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    book(2)
+    viewer_api.get("/api/v1/predictions/")
+    with CaptureQueriesContext(connection) as few:
+        viewer_api.get("/api/v1/predictions/")
+    book(4, first=2)
+    with django_assert_max_num_queries(len(few)):
+        assert viewer_api.get("/api/v1/predictions/").json()["count"] == 12
+
+
 def test_detail_has_kpi_history_and_the_50_dimension_genome(viewer_api):
     clients = book(3)
     r = viewer_api.get(f"{URL}{clients[2].pk}/")
@@ -123,7 +136,8 @@ def test_stored_predictions_filter_by_kind_client_and_month(viewer_api):
     assert "explanation" in viewer_api.get(f"/api/v1/predictions/{one}/").json()
 
 
-@pytest.mark.parametrize("path", ["/api/v1/clients/", "/api/v1/predictions/"])
+@pytest.mark.parametrize("path", ["/api/v1/clients/", "/api/v1/predictions/", "/api/v1/leaks/", "/api/v1/alerts/",
+                                  "/api/v1/model-versions/", "/api/v1/training-runs/", "/api/v1/jobs/"])
 def test_rights_anonymous_401_no_role_403_viewer_reads(path, anon_api, norole_api, viewer_api, manager_api,
                                                        admin_api):
     book(1)
