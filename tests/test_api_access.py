@@ -80,6 +80,10 @@ def test_predict_without_a_trained_model_is_409_no_active_model(viewer_api):
     assert r.status_code == 409 and error_of(r)["code"] == "no_active_model"
     r = viewer_api.get(f"/api/v1/clients/{c.pk}/predict/", {"kind": "pricing"})
     assert r.status_code == 400 and "kind" in error_of(r)["fields"]
+    r = viewer_api.post(f"/api/v1/clients/{c.pk}/predict/", ["churn"], format="json")  # not an object: the default
+    assert r.status_code == 409 and "profitability" in error_of(r)["message"]
+    r = viewer_api.get(f"/api/v1/clients/{c.pk}/predict/", {"as_of": "last tuesday"})
+    assert r.status_code == 400 and "as_of" in error_of(r)["fields"]
 
 
 def test_an_unexpected_error_is_a_500_in_the_same_format():

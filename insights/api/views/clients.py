@@ -163,7 +163,7 @@ class ClientViewSet(ReadOnlyViewSet):
     )
     @action(detail=True, methods=["get", "post"])
     def predict(self, request, pk=None):
-        kind = request.query_params.get("kind") or request.data.get("kind") or "profitability"
+        kind = request.query_params.get("kind") or _body(request).get("kind") or "profitability"
         if kind not in predicting.KINDS:
             raise ValidationError({"kind": [f"must be one of {', '.join(predicting.KINDS)}"]})
         as_of = _month_param(request)
@@ -202,10 +202,14 @@ def _int_param(request, name: str, default: int, lowest: int, highest: int) -> i
     return value
 
 
+def _body(request) -> dict:
+    return request.data if isinstance(request.data, dict) else {}
+
+
 def _month_param(request):
     from ..filters import MonthField
 
-    raw = request.query_params.get("as_of") or request.data.get("as_of")
+    raw = request.query_params.get("as_of") or _body(request).get("as_of")
     if not raw:
         return None
     try:
