@@ -17,6 +17,7 @@ class Alert(models.Model):
         SLA_BREACH_RUN = "sla_breach_run", "Run of SLA breaches"
         CHURN_WARNING = "churn_warning", "Churn early warning"
         LEAK_FINDING = "leak_finding", "Revenue leak finding"
+        FORECAST_DRIFT = "forecast_drift", "Forecast drift"
 
     class Severity(models.TextChoices):
         INFO = "info", "Info"

@@ -1,4 +1,4 @@
-"""python manage.py forecast_demand [--horizon 13] [--top 10]: forecast the desk's weekly ticket
+"""python manage.py forecast_demand [--horizon N] [--top N]: forecast the desk's weekly ticket
 arrivals and labour hours (whole desk, per category, priority and top client), store them,
 record the accuracy of earlier forecasts now that their weeks happened, and print the capacity
 gap per week (ml.forecasting.store.forecast_demand does the work)."""
@@ -15,16 +15,18 @@ class Command(BaseCommand):
     help = "Forecast ticket demand and labour hours, store the forecasts and print the capacity gap."
 
     def add_arguments(self, parser):
-        parser.add_argument("--horizon", type=int, default=13, help="Weeks ahead (monthly series too past 26)")
-        parser.add_argument("--top", type=int, default=10, help="Clients with their own series (most hours, 52 weeks)")
+        parser.add_argument("--horizon", type=int, default=None,
+                            help="Weeks ahead, FORECAST_HORIZON_WEEKS when left out (monthly series too past 26)")
+        parser.add_argument("--top", type=int, default=None,
+                            help="Clients with own series (most hours, 52 weeks); FORECAST_TOP_CLIENTS if left out")
         parser.add_argument("--as-of", help="YYYY-MM-DD: forecast from the last complete week before this day")
         parser.add_argument("--members", help="Comma-separated models to try (default: all), e.g. ets,arima,theta")
         parser.add_argument("--utilisation", type=float, help="Target utilisation (default 0.75)")
 
-    def handle(self, *args, horizon=13, top=10, as_of=None, members=None, utilisation=None, **options):
+    def handle(self, *args, horizon=None, top=None, as_of=None, members=None, utilisation=None, **options):
         from ml.forecasting.store import forecast_demand
 
-        if horizon < 1 or top < 0:
+        if (horizon is not None and horizon < 1) or (top is not None and top < 0):
             raise CommandError("--horizon must be at least 1 and --top at least 0")
         try:
             day = date.fromisoformat(as_of) if as_of else None
