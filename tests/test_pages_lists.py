@@ -206,6 +206,16 @@ def test_churn_and_segments_query_counts_do_not_grow_with_the_book(login, book, 
     assert len(big.captured_queries) == len(small.captured_queries) <= 20
 
 
+def test_clients_without_figures_for_the_month_are_listed_only_when_asked(login, book):
+    gone = Client.objects.create(source="superops", external_id="x", name="Aardvark Former Client",
+                                 status=Client.Status.CHURNED)
+    client = login("viewer")
+    assert "Aardvark Former Client" not in client.get("/clients/", {"sort": "name"}).content.decode()
+    page = client.get("/clients/", {"sort": "name", "all": "1"}).content.decode()
+    assert names(page)[0] == "Aardvark Former Client"
+    assert '<td class="num">–</td>' in row(page, "Aardvark Former Client") and f"/clients/{gone.pk}/" in page
+
+
 def test_clients_list_without_kpis_says_to_build_features(login):
     Client.objects.create(source="superops", external_id="1", name="Acme Dental")
     page = login("viewer").get("/clients/").content.decode()
