@@ -14,7 +14,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.utils.html import format_html
 
 from .leaks import workflow
-from .models import LeakDetectionRun, LeakFinding, LeakFindingEvent
+from .models import ApiJob, LeakDetectionRun, LeakFinding, LeakFindingEvent
 
 
 class LeakActionForm(ActionForm):
@@ -121,6 +121,22 @@ class LeakDetectionRunAdmin(admin.ModelAdmin):
     @admin.display(description="Per rule")
     def results_pretty(self, obj: LeakDetectionRun) -> str:
         return format_html("<pre>{}</pre>", json.dumps(obj.results, indent=2, sort_keys=True))
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ApiJob)
+class ApiJobAdmin(admin.ModelAdmin):
+    """Batch jobs asked for through the API: read-only, since the worker owns each row's status."""
+
+    list_display = ("pk", "kind", "status", "requested_by", "created_at", "finished_at")
+    list_filter = ("kind", "status")
+    readonly_fields = ("kind", "params", "status", "result", "error", "requested_by", "created_at", "started_at",
+                       "finished_at")
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -188,6 +188,8 @@ REST_FRAMEWORK = {
         "batch": env_str("API_RATE_BATCH", "30/min"),
     },
 }
+# A batch of predictions up to this many clients is answered inline; a larger one becomes a job.
+API_BATCH_INLINE_MAX = env_int("API_BATCH_INLINE_MAX", 100, minimum=1)
 SPECTACULAR_SETTINGS = {
     "TITLE": "SuperHack API",
     "DESCRIPTION": "Client KPIs, genome, predictions, revenue leaks, alerts and models of one MSP.",
@@ -205,9 +207,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
-# SuperOps and QuickBooks Online sync, the sandbox and matching thresholds.
-from .settings_integrations import *  # noqa: E402,F403
+# Demand forecasting and capacity planning (FORECAST_*); SuperOps and QuickBooks Online sync,
+# the sandbox and matching thresholds.
 from .settings_forecasting import *  # noqa: E402,F403
+from .settings_integrations import *  # noqa: E402,F403
 from .settings_integrations import refused_sandbox_values  # noqa: E402
 
 # Stops every entry point (manage.py commands, daphne, the worker) before it serves anything.
