@@ -103,6 +103,10 @@ def test_leaks_list_filters_and_keeps_them_in_links(login, leaks):
     bolt = leaks["bolt"]
     by_client = client.get("/leaks/", {"client": bolt.pk}).content.decode()
     assert sorted(shown_ids(by_client)) == sorted(f.pk for f in leaks["bolt_rows"])
+    # The totals follow the client: Bolt's four findings not dismissed, none of Acme's.
+    start = by_client.index('id="leak-totals"')
+    totals = by_client[start:by_client.index("</section>", start)]
+    assert money(Decimal("4000.00"), 2) in totals and "5 findings, 2 open" in totals
     confirmed = client.get("/leaks/", {"status": "confirmed"}).content.decode()
     assert shown_ids(confirmed) == [leaks["bolt_rows"][1].pk]
     worklogs = client.get("/leaks/", {"type": "unbilled_worklog", "sort": "amount"}).content.decode()

@@ -39,9 +39,12 @@ class MonthFigures:
 
 
 def identified_vs_recovered(first: date | None = None, last: date | None = None,
-                            types: list[str] | None = None) -> list[MonthFigures]:
-    """One row per leak month (oldest first) between `first` and `last`, for the given types."""
+                            types: list[str] | None = None, clients: list[int] | None = None) -> list[MonthFigures]:
+    """One row per leak month (oldest first) between `first` and `last`, for the given types
+    and clients (every one when None)."""
     qs = LeakFinding.objects.all()
+    if clients is not None:
+        qs = qs.filter(client_id__in=clients)
     if first:
         qs = qs.filter(period__gte=first)
     if last:

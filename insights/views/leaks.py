@@ -58,10 +58,10 @@ def _filters(request: HttpRequest) -> tuple[dict, dict]:
 
 
 def _totals(valid: dict) -> dict:
-    """Identified, confirmed, recovered and dismissed summed over the leak months of the month
-    and type filters (identified_vs_recovered: one definition of each figure)."""
-    period, kind = valid.get("period"), valid.get("finding_type")
-    months = identified_vs_recovered(period, period, [kind] if kind else None)
+    """Identified, confirmed, recovered and dismissed summed over the leak months of the month,
+    type and client filters (identified_vs_recovered: one definition of each figure)."""
+    period, kind, client = valid.get("period"), valid.get("finding_type"), valid.get("client_id")
+    months = identified_vs_recovered(period, period, [kind] if kind else None, [client] if client else None)
     totals = {name: sum((getattr(m, name) for m in months), Decimal("0.00")) for name in FIGURES}
     totals["findings"] = sum(m.findings for m in months)
     totals["open"] = sum(m.open_findings for m in months)
@@ -91,6 +91,7 @@ def _scope(valid: dict) -> str:
     if "finding_type" in valid:
         words.append(FindingType(valid["finding_type"]).label.lower())
     words.append(f"leaks of {valid['period']:%B %Y}" if "period" in valid else "every leak month")
+    words.append("one client" if "client_id" in valid else "every client")
     return ", ".join(words)
 
 
