@@ -21,7 +21,8 @@ from ml.models import ChurnWarning, Intervention
 from ml.models.churn import TIERS
 from ml.predictions import latest
 
-from .lists_common import needs_view, page_of, query_without
+from .access import needs_view
+from .lists_common import page_of, query_without
 
 VIEW, LOG = "ml.view_prediction", "ml.add_intervention"
 WARNINGS_SHOWN = 25

@@ -19,7 +19,7 @@ from insights.templatetags.money import money
 from ml.models import ChurnWarning, ClientMonthKPI, GenomeVector, Intervention, ModelVersion, Prediction
 from ml.models.querysets import MEDIAN_FIELDS
 
-from .dashboard_access import needs_role
+from .access import needs_role
 
 HISTORY = 24  # months on the margin trend
 

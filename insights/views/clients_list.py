@@ -17,7 +17,8 @@ from ml.models import ClientMonthKPI, GenomeVector, Segment
 from ml.models.churn import TIERS
 from ml.predictions import latest
 
-from .lists_common import needs_view, ordering, page_of, query_without, sort_key, sort_links
+from .access import needs_view
+from .lists_common import ordering, page_of, query_without, sort_key, sort_links
 
 VIEW = "ml.view_clientmonthkpi"
 KPI_COLUMNS = {  # annotation -> KPI store column

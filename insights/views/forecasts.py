@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, render
 from clients.models import Client
 from ml.forecasting import read
 
-from .lists_common import needs_view
+from .access import needs_view
 
 VIEW = "ml.view_forecast"  # the viewer role and up
 DESK_KEYS = ("tickets:desk", "hours:desk")

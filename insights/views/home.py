@@ -25,7 +25,7 @@ from ml.models import ClientMonthKPI, GenomeVector
 from ml.models.querysets import months_before
 from ml.predictions import latest
 
-from .dashboard_access import VIEW, needs_role
+from .access import VIEW, needs_role
 
 TOP = 10  # clients listed, by revenue over the twelve months
 RANKED = 5  # best and worst clients by margin

@@ -24,7 +24,8 @@ from insights.leaks import workflow
 from insights.leaks.reports import identified_vs_recovered
 from insights.models import FindingType, LeakDetectionRun, LeakFinding
 
-from .lists_common import needs_view, ordering, page_of, query_without, sort_key, sort_links
+from .access import needs_view
+from .lists_common import ordering, page_of, query_without, sort_key, sort_links
 
 VIEW, CHANGE = "insights.view_leakfinding", "insights.change_leakfinding"
 SORTS = {"amount": F("estimated_amount"), "period": F("period"), "detected": F("last_detected_at"),

@@ -1,34 +1,12 @@
-"""What the list pages share: the role check (a signed-in person without the page's view
-permission gets the no-role page with 403), whitelisted sorting, paging at 50 rows, and the
-query string that keeps a page's filters in its paging and sorting links."""
+"""What the list pages share: whitelisted sorting, paging at 50 rows, and the query string
+that keeps a page's filters in its paging and sorting links (the role check is access.py's)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.http import HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import render
+from django.http import HttpRequest, QueryDict
 
 PER_PAGE = 50
-
-
-def needs_view(permission: str) -> Callable:
-    """Login required; then `permission`, else the no-role page (403) saying how to get one."""
-
-    def decorate(view: Callable) -> Callable:
-        @login_required
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if not request.user.has_perm(permission):
-                return render(request, "insights/no_role.html", status=403)
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorate
 
 
 def sort_key(request: HttpRequest, allowed: dict, default: str) -> str:

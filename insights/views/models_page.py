@@ -18,7 +18,7 @@ from ml import registry
 from ml.models import ModelVersion, TrainingRun
 from ml.registry import actions
 
-from .lists_common import needs_view
+from .access import needs_view
 
 VIEW, ACT, VIEW_RUNS = "ml.view_modelversion", "ml.change_modelversion", "ml.view_trainingrun"
 RUNS_SHOWN = 20

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from clients.models import Client
 from ml.models import ClientMonthKPI, GenomeVector, Segment
 
-from .lists_common import needs_view
+from .access import needs_view
 
 VIEW = "ml.view_segment"
 MEDIANS = ("revenue_total", "gross_margin", "margin_pct", "effective_hourly_rate", "rhem", "dso_days", "csat_avg")

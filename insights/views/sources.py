@@ -16,7 +16,7 @@ from insights.models import LeakFinding
 from ml.models import ClientMonthKPI
 from ml.models.querysets import months_before
 
-from .dashboard_access import needs_role
+from .access import needs_role
 from .sources_rows import FIGURES, EvidenceSection, source_rows, source_rows_for_finding
 
 __all__ = ["EvidenceSection", "client_sources", "leak_sources", "source_rows", "source_rows_for_finding"]
