@@ -1,0 +1,313 @@
+"""Exact path-dependent TreeSHAP for many rows at once, in numpy, by sharing work between rows.
+
+The values are the ones shap's TreeExplainer gives with `feature_perturbation="tree_path_dependent"`
+(and LightGBM's `pred_contrib`, XGBoost's `pred_contribs`): the same algorithm's answer, computed
+another way, so a batch of ten thousand clients is explained in a second or two instead of the
+ten-odd seconds the per-row C++ walk took on the demo forest.
+
+Why it is exact. Path-dependent TreeSHAP splits each tree into its root-to-leaf paths (Lundberg
+et al. 2020; the path form is GPUTreeShap's, Mitchell et al. 2022). On the path to leaf l, each
+feature j that the path splits on has
+  z_j  the share of training cover that follows the path's splits on j (product of child/parent
+       cover at those splits), and
+  o_j  1 when the row satisfies every split on j along the path, else 0,
+and the leaf adds, to feature i on its path,
+  v_l (o_i - z_i) * sum over S of |S|! (d-1-|S|)! / d! * prod_{j in S} o_j * prod_{j not in S, j != i} z_j
+with d the path's distinct features. Those Shapley weights are Beta integrals, so the sum is
+  v_l (o_i - z_i) * integral_0^1 prod_{j != i} ((1 - q) z_j + q o_j) dq,
+the integral of a polynomial of degree d - 1, which Gauss-Legendre quadrature with K >= d/2
+points gives exactly (up to floating point).
+
+Where the time goes away. A tree's answer for a row depends only on which way the row goes at
+each of the tree's splits (o_j is a function of those decisions). Ten thousand clients fall into
+far fewer distinct patterns per tree, so each tree is solved once per distinct pattern and the
+answers are handed back to the rows that share it; the trees' answers are summed.
+
+Split rule: a value goes left when value <= threshold; a missing value goes where the tree sends
+it (`default_left`), or, for LightGBM's "None" missing type, is read as 0. For scikit-learn the
+features are compared as float32, as its trees do.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+# How a node treats a missing value (LightGBM's three missing types; scikit-learn is NAN).
+NAN, AS_ZERO, ZERO = 0, 1, 2
+_ZERO_THRESHOLD = 1e-35  # LightGBM's kZeroThreshold
+
+
+
+@dataclass
+class _Tree:
+    """One tree's splits and its leaves' paths, laid out for many rows at once."""
+
+    feature: np.ndarray  # internal node -> feature (column of X)
+    threshold: np.ndarray
+    default_left: np.ndarray
+    missing: np.ndarray  # NAN, AS_ZERO or ZERO per internal node
+    levels: list  # per depth: (internal nodes there, their rows in `internal`, left children, right children)
+    n_nodes: int
+    bits: int  # a path code's width: one bit per depth, and a last, always-set bit
+    leaf_nodes: np.ndarray  # leaf -> node
+    width: np.ndarray  # leaf -> its distinct features on the path (slots)
+    occ_bit: np.ndarray  # (leaves, slots, occurrences) -> the depth of a split on the slot's feature
+    hot: np.ndarray  # (leaves, slots, K) factor (1 - q) z + q of a satisfied feature
+    cold: np.ndarray  # (leaves, slots, K) factor (1 - q) z of an unsatisfied one
+    z: np.ndarray  # (leaves, slots); padding slots have z = 1 and always o = 1: no effect
+    slot_feature: np.ndarray  # (leaves, slots) -> feature
+    value: np.ndarray  # (leaves,)
+
+
+def _paths(left, right):
+    """(leaf node, [(internal node, goes left)]) for every leaf, root first."""
+    out, stack = [], [(0, [])]
+    while stack:
+        node, path = stack.pop()
+        if left[node] < 0:
+            out.append((node, path))
+            continue
+        stack.append((right[node], path + [(node, False)]))
+        stack.append((left[node], path + [(node, True)]))
+    return out
+
+
+class TreeShap:
+    """Exact path-dependent SHAP values of a sum of trees (an average is a sum of scaled trees).
+
+    Build with `from_sklearn` (RandomForestRegressor, DecisionTreeRegressor, ExtraTrees) or
+    `from_lightgbm` (a Booster or LGBMModel, binary or regression: raw log-odds), then
+    `values(X)` -> (rows, features) SHAP values, without the expected-value column."""
+
+    def __init__(self, trees: list[dict], n_features: int, float32_inputs: bool = False):
+        self.n_features = n_features
+        self.float32_inputs = float32_inputs
+        depth = max((len({t["feature"][n] for n, _ in path}) for t in trees
+                     for _, path in _paths(t["left"], t["right"])), default=1)
+        # Degree d - 1 <= depth - 1: K points integrate degree 2K - 1 exactly.
+        self.points = max(1, math.ceil(depth / 2))
+        nodes, weights = np.polynomial.legendre.leggauss(self.points)
+        self.q, self.w = (nodes + 1) / 2, weights / 2
+        self.trees = [t for t in (self._layout(t) for t in trees) if t is not None]
+
+    def _layout(self, t: dict) -> _Tree | None:
+        left, right, feature, cover = t["left"], t["right"], t["feature"], t["cover"]
+        if left[0] < 0:
+            return None  # a single leaf: it only moves the expected value
+        internal = np.flatnonzero(left >= 0)
+        row_of = np.full(len(left), -1)
+        row_of[internal] = np.arange(len(internal))
+        leaves, depth = [], np.zeros(len(left), dtype=int)
+        for leaf, path in _paths(left, right):
+            slots: dict[int, list] = {}
+            z: dict[int, float] = {}
+            for r, (node, goes_left) in enumerate(path):
+                f = int(feature[node])
+                child = left[node] if goes_left else right[node]
+                depth[child] = r + 1
+                z[f] = z.get(f, 1.0) * float(cover[child]) / float(cover[node])
+                slots.setdefault(f, []).append(r)
+            leaves.append((leaf, float(t["value"][leaf]), slots, z))
+        bits = int(depth.max()) + 1  # the last bit is set on every code: padding occurrences read it
+        levels = []
+        for r in range(bits - 1):
+            nodes = internal[depth[internal] == r]
+            levels.append((nodes, row_of[nodes], left[nodes], right[nodes]))
+        n_leaves = len(leaves)
+        n_slots = max(len(s) for _, _, s, _ in leaves)
+        n_occ = max(len(o) for _, _, s, _ in leaves for o in s.values())
+        occ_bit = np.full((n_leaves, n_slots, n_occ), bits - 1, dtype=np.int64)
+        zz = np.ones((n_leaves, n_slots))
+        slot_feature = np.zeros((n_leaves, n_slots), dtype=np.intp)
+        value, width, leaf_nodes = np.empty(n_leaves), np.empty(n_leaves, dtype=int), np.empty(n_leaves, dtype=int)
+        for i, (leaf, v, slots, z) in enumerate(leaves):
+            value[i], width[i], leaf_nodes[i] = v, len(slots), leaf
+            for s, (f, occurrences) in enumerate(slots.items()):
+                slot_feature[i, s] = f
+                zz[i, s] = z[f]
+                occ_bit[i, s, :len(occurrences)] = occurrences
+        hot = zz[..., None] * (1 - self.q) + self.q
+        cold = zz[..., None] * (1 - self.q)
+        missing = np.asarray(t.get("missing", np.full(len(left), NAN)))[internal]
+        return _Tree(feature[internal].astype(np.intp), np.asarray(t["threshold"], dtype="float64")[internal],
+                     np.asarray(t["default_left"], dtype=bool)[internal], missing, levels, len(left), bits,
+                     leaf_nodes, width, occ_bit, hot, cold, zz, slot_feature, value)
+
+    # -- builders -------------------------------------------------------------------------------
+
+    @classmethod
+    def from_sklearn(cls, model) -> TreeShap:
+        estimators = getattr(model, "estimators_", None)
+        estimators = [model] if estimators is None else list(np.ravel(estimators))
+        share = 1.0 / len(estimators)  # a forest averages its trees
+        trees = []
+        for e in estimators:
+            t = e.tree_
+            trees.append({
+                "left": t.children_left, "right": t.children_right, "feature": t.feature,
+                "threshold": t.threshold, "cover": t.weighted_n_node_samples,
+                "default_left": np.asarray(getattr(t, "missing_go_to_left", np.zeros(t.node_count)), dtype=bool),
+                "value": t.value[:, 0, 0] * share,
+            })
+        return cls(trees, int(model.n_features_in_), float32_inputs=True)
+
+    @classmethod
+    def from_lightgbm(cls, model) -> TreeShap:
+        booster = model.booster_ if hasattr(model, "booster_") else model
+        dump = booster.dump_model()
+        if dump.get("num_tree_per_iteration", 1) != 1:
+            raise ValueError("only single-output LightGBM models (binary or regression)")
+        return cls([_lightgbm_tree(info["tree_structure"]) for info in dump["tree_info"]],
+                   int(dump["max_feature_idx"]) + 1)
+
+    # -- values ---------------------------------------------------------------------------------
+
+    def values(self, X) -> np.ndarray:
+        """SHAP values per row and feature (the expected value left out)."""
+        X = np.asarray(X, dtype="float64")
+        if self.float32_inputs:
+            X = X.astype("float32").astype("float64")
+        columns = np.ascontiguousarray(X.T)  # feature -> its values over the rows
+        missing = np.isnan(columns)
+        any_missing = missing.any(axis=1)
+        out = np.zeros((self.n_features, len(X)))  # transposed: a tree adds whole feature rows
+        share = None  # whether rows share a tree's decisions often enough to solve per pattern
+        for k, tree in enumerate(self.trees):
+            decisions = self._decisions(tree, columns, missing, any_missing)
+            if share is not False and len(X) > 1:
+                patterns, rows = _distinct(decisions)  # (nodes, distinct)
+                if k == 2:
+                    share = patterns.shape[1] < len(X) / 4
+                if patterns.shape[1] < len(X) / 2:
+                    local = np.zeros((self.n_features, patterns.shape[1]))
+                    self._solve(tree, patterns, local)
+                    used = np.unique(tree.slot_feature)
+                    out[used] += local[used][:, rows]
+                    continue
+            self._solve(tree, decisions, out)
+        return out.T
+
+    def _decisions(self, tree: _Tree, columns, missing, any_missing) -> np.ndarray:
+        """(internal nodes, rows): the row goes left there."""
+        values = columns[tree.feature]
+        left = values <= tree.threshold[:, None]
+        holes = any_missing[tree.feature]
+        if tree.missing.any():  # LightGBM: zero as missing, or missing read as zero
+            zero = tree.missing == ZERO
+            if zero.any():
+                tiny = np.abs(values[zero]) <= _ZERO_THRESHOLD
+                left[zero] = np.where(tiny, tree.default_left[zero, None], left[zero])
+            as_zero = (tree.missing == AS_ZERO) & holes
+            if as_zero.any():
+                nan = missing[tree.feature[as_zero]]
+                left[as_zero] = np.where(nan, (tree.threshold[as_zero] >= 0)[:, None], left[as_zero])
+            holes = holes & (tree.missing != AS_ZERO)
+        if holes.any():
+            nan = missing[tree.feature[holes]]
+            left[holes] = np.where(nan, tree.default_left[holes, None], left[holes])
+        return left
+
+    def _solve(self, tree: _Tree, decisions: np.ndarray, out: np.ndarray) -> None:
+        """Add one tree's SHAP values for each column of `decisions` (internal nodes x columns)
+        to `out` (features x columns)."""
+        n = decisions.shape[1]
+        # Path codes, root down: bit r of a node's code says the column went the node's way at
+        # depth r; the last bit is always set.
+        codes = np.empty((tree.n_nodes, n), dtype=np.int64)
+        codes[0] = 1 << (tree.bits - 1)
+        for r, (nodes, rows, left, right) in enumerate(tree.levels):
+            went_left = decisions[rows].astype(np.int64) << r
+            codes[left] = codes[nodes] | went_left
+            codes[right] = codes[nodes] | ((1 << r) - went_left)
+        # Each leaf's distinct codes among the columns, numbered (leaf, code) in order.
+        keys = codes[tree.leaf_nodes] + (np.arange(len(tree.leaf_nodes), dtype=np.int64) << tree.bits)[:, None]
+        distinct, index = _numbered(keys.ravel(), len(tree.leaf_nodes) << tree.bits)
+        index = index.reshape(keys.shape)
+        leaf = distinct >> tree.bits
+        code = distinct & ((1 << tree.bits) - 1)
+        # Per distinct (leaf, code): o per slot, then the exact Shapley integral per slot.
+        o = ((code[:, None, None] >> tree.occ_bit[leaf]) & 1).all(axis=-1)  # (distinct, slots)
+        factor = np.where(o[..., None], tree.hot[leaf], tree.cold[leaf])  # (distinct, slots, K)
+        integral = (factor.prod(axis=1, keepdims=True) / factor) @ self.w
+        effect = (o - tree.z[leaf]) * integral * tree.value[leaf][:, None]
+        starts = np.searchsorted(leaf, np.arange(len(tree.leaf_nodes)))
+        for i in range(len(tree.leaf_nodes)):
+            d = tree.width[i]
+            table = effect[starts[i]:starts[i + 1] if i + 1 < len(starts) else None, :d].T  # (slots, codes)
+            out[tree.slot_feature[i, :d]] += table[:, index[i] - starts[i]]
+
+
+def _numbered(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct keys and each key's position among them."""
+    if size <= 1 << 24:  # a table of every possible key is cheaper than sorting
+        seen = np.zeros(size, dtype=bool)
+        seen[keys] = True
+        distinct = np.flatnonzero(seen)
+        number = np.empty(size, dtype=np.int64)
+        number[distinct] = np.arange(len(distinct))
+        return distinct, number[keys]
+    distinct, index = np.unique(keys, return_inverse=True)
+    return distinct, index.ravel()
+
+
+def _distinct(decisions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct columns of a (nodes, rows) boolean matrix, as (nodes, distinct), and each
+    row's index among them."""
+    if len(decisions) <= 24:  # a small tree: the decisions are one number, numbered by table
+        key = (decisions.T.astype(np.int64) << np.arange(len(decisions), dtype=np.int64)).sum(axis=1)
+        distinct, rows = _numbered(key, 1 << len(decisions))
+        first = np.empty(len(distinct), dtype=np.int64)
+        first[rows] = np.arange(len(rows))  # any row of each pattern will do
+        return decisions[:, first], rows
+    packed = np.packbits(decisions, axis=0)  # (bytes, rows)
+    width = -len(packed) % 8
+    if width:
+        packed = np.concatenate([packed, np.zeros((width, packed.shape[1]), dtype=np.uint8)])
+    words = np.ascontiguousarray(packed.T).view(np.uint64)  # (rows, words)
+    if words.shape[1] == 1:
+        key = words[:, 0]
+    else:  # mix the words into one key, then check no two different patterns share one
+        mix = np.arange(1, 2 * words.shape[1], 2, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        key = (words * mix).sum(axis=1)
+    _, first, rows = np.unique(key, return_index=True, return_inverse=True)
+    if words.shape[1] > 1 and not (words[first[rows]] == words).all():
+        _, first, rows = np.unique(words, axis=0, return_index=True, return_inverse=True)
+    return decisions[:, first], rows.ravel()
+
+
+def _lightgbm_tree(root: dict) -> dict:
+    """One tree of LightGBM's dump_model() as flat arrays (node 0 the root)."""
+    left, right, feature, threshold, cover, default_left, missing, value = [], [], [], [], [], [], [], []
+    kinds = {"NaN": NAN, "None": AS_ZERO, "Zero": ZERO}
+
+    def add(node: dict) -> int:
+        k = len(left)
+        for column in (left, right, feature, threshold, cover, default_left, missing, value):
+            column.append(0)
+        if "leaf_value" in node:
+            left[k] = right[k] = -1
+            cover[k] = node.get("leaf_count", 0)
+            value[k] = node["leaf_value"]
+            return k
+        if node.get("decision_type", "<=") != "<=":
+            raise ValueError("categorical LightGBM splits are not supported here")
+        feature[k] = node["split_feature"]
+        threshold[k] = float(node["threshold"])
+        cover[k] = node["internal_count"]
+        default_left[k] = bool(node.get("default_left", True))
+        missing[k] = kinds.get(node.get("missing_type", "None"), AS_ZERO)
+        left[k] = add(node["left_child"])
+        right[k] = add(node["right_child"])
+        return k
+
+    add(root)
+    return {"left": np.array(left), "right": np.array(right), "feature": np.array(feature),
+            "threshold": np.array(threshold, dtype="float64"), "cover": np.array(cover, dtype="float64"),
+            "default_left": np.array(default_left, dtype=bool), "missing": np.array(missing),
+            "value": np.array(value, dtype="float64")}
+
+
+__all__ = ["TreeShap"]
