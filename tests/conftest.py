@@ -15,9 +15,11 @@ Simulated worlds and the sandbox serving them over real HTTP:
 """
 
 from contextlib import ExitStack
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from integrations.sandbox import Sandbox, serve
 from integrations.sandbox.testing import connect_quickbooks, point_settings_at, simulated_world
@@ -65,6 +67,25 @@ def responder(django_user_model):
 def outsider(django_user_model):
     """Signed in, with no alert permission."""
     return _alerts_user(django_user_model, "otto-outsider")
+
+
+@pytest.fixture
+def people(django_user_model):
+    """One person per role (viewer, manager, admin), granted as `manage.py grant` does."""
+    made = {}
+    for role in ("viewer", "manager", "admin"):
+        made[role] = django_user_model.objects.create_user(f"{role}-person", password="pw-people-123")
+        call_command("grant", made[role].username, role, stdout=StringIO())
+    return made
+
+
+@pytest.fixture
+def login(client, people):
+    """`login("manager")`: the test client signed in as that role's person."""
+    def as_role(role: str):
+        client.force_login(people[role])
+        return client
+    return as_role
 
 
 # --- simulated worlds and the sandbox --------------------------------------------------------

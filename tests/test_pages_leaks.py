@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -26,23 +24,6 @@ Status = LeakFinding.Status
 def month_back(n: int) -> date:
     index = date.today().year * 12 + date.today().month - 1 - n
     return date(index // 12, index % 12 + 1, 1)
-
-
-@pytest.fixture
-def people(django_user_model):
-    made = {}
-    for role in ("viewer", "manager", "admin"):
-        made[role] = django_user_model.objects.create_user(f"{role}-person", password="pw-leaks-123")
-        call_command("grant", made[role].username, role, stdout=StringIO())
-    return made
-
-
-@pytest.fixture
-def login(client, people):
-    def as_role(role: str):
-        client.force_login(people[role])
-        return client
-    return as_role
 
 
 def finding(client: Client, kind: str, months_back: int, amount: str, **extra) -> LeakFinding:

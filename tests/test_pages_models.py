@@ -26,23 +26,6 @@ def month_back(n: int) -> date:
 HELD_OUT = [month_back(n).strftime("%Y-%m") for n in (3, 2, 1)]
 
 
-@pytest.fixture
-def people(django_user_model):
-    made = {}
-    for role in ("viewer", "manager", "admin"):
-        made[role] = django_user_model.objects.create_user(f"{role}-person", password="pw-models-123")
-        call_command("grant", made[role].username, role, stdout=StringIO())
-    return made
-
-
-@pytest.fixture
-def login(client, people):
-    def as_role(role: str):
-        client.force_login(people[role])
-        return client
-    return as_role
-
-
 def make_version(number: int, metrics: dict, kind: str = "churn") -> ModelVersion:
     return ModelVersion.objects.create(
         kind=kind, version=number, artifact_path=f"{kind}/v{number}", format="joblib", artifact_class="x",
