@@ -24,7 +24,9 @@ cmdstan process each, which runs on the same cores. BLAS threads are pinned to o
 forecast (see ml.forecasting.ensemble), so two workers use two cores and no more.
 
 Printed: wall seconds in total and per series (total / series), the workers' summed CPU
-seconds (Python side; cmdstan's own processes are not in it), each member's share of the
+seconds (cmdstan's processes included, as finished children) and that CPU / --workers, the
+wall time the run would take on that many idle cores -- the figure to compare runs by on a
+shared machine, where wall time also pays for the neighbours' load --, each member's share of the
 members' wall time, the models the forecasts ended as, and the load average before and after
 (the machine is shared: wall time also measures the neighbours).
 
@@ -81,6 +83,12 @@ def synthetic_weekly(count: int, weeks: int, seed: int):
 
 def _init(options: dict) -> None:
     _OPTIONS.update(options)
+    if options.get("rule"):
+        import ml.forecasting.weights as weights
+
+        weights.RULE = options["rule"]
+        if options.get("trim"):
+            weights.TRIMS[weights.RULE] = options["trim"]
     if options.get("always_conformal"):
         import ml.forecasting.intervals as intervals
 
@@ -90,12 +98,18 @@ def _init(options: dict) -> None:
 def _forecast_chunk(chunk):
     from ml.forecasting import forecast
 
-    started = time.process_time()
+    started = _cpu_seconds()
     out = []
     for series in chunk:
         frame = forecast(series, _OPTIONS["horizon"], members=_OPTIONS["members"])
         out.append((frame.attrs["model"], frame.attrs["seconds"]))
-    return out, time.process_time() - started
+    return out, _cpu_seconds() - started
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of its finished children (Prophet's cmdstan runs)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 # --- the design study --------------------------------------------------------------------------
@@ -151,7 +165,7 @@ def _design_run(job):
     series, horizon = design_series(kind, seed)
     origin = len(series) - horizon * (back + 1)
     history, actual = series.iloc[:origin], series.to_numpy()[origin : origin + horizon]
-    frame = forecast(history, horizon, members=_OPTIONS["members"])
+    frame = forecast(history, horizon, members=_OPTIONS["members"], origins=_OPTIONS.get("origins", 4))
     means = {name: np.asarray(band["mean"]) for name, band in frame.attrs["members"].items()}
     means.update({name: np.asarray(band["mean"]) for name, band in frame.attrs["baselines"].items()})
     inner = {name: score["mase"] for name, score in frame.attrs["backtest"].items() if name in means}
@@ -171,6 +185,26 @@ def _design_run(job):
         replayed["models + baselines, trim 1.5"] = rule(list(means))
         replayed["models, equal weights"] = np.mean([means[n] for n in models], axis=0)
         replayed["models, median"] = np.median([means[n] for n in models], axis=0)
+        scored = [n for n in models if n in inner and np.isfinite(inner[n])]
+        if scored:
+            best = min(scored, key=lambda n: inner[n])
+            replayed["models, best inner"] = means[best]
+            for trim in (1.5, 2.0, 1e9):
+                kept = [n for n in scored if inner[n] <= trim * max(inner[best], 1e-6)]
+                replayed[f"models, median of kept, trim {trim:g}"] = np.median([means[n] for n in kept], axis=0)
+                for power in (2.0,):
+                    w = {n: max(inner[n], 1e-6) ** -power for n in kept}
+                    replayed[f"models, inv MASE^{power:g}, trim {trim:g}"] = sum(
+                        means[n] * v for n, v in w.items()
+                    ) / sum(w.values())
+                for lam in (0.5,):
+                    inv = {n: 1 / max(inner[n], 1e-6) for n in kept}
+                    tot = sum(inv.values())
+                    w = {n: lam * inv[n] / tot + (1 - lam) / len(kept) for n in kept}
+                    replayed[f"models, shrink {lam:g}, trim {trim:g}"] = sum(means[n] * v for n, v in w.items())
+            if len(scored) > 2:
+                worst = max(scored, key=lambda n: inner[n])
+                replayed["models, drop worst, equal"] = np.mean([means[n] for n in scored if n != worst], axis=0)
     row = {name: mase(actual, mean, history) for name, mean in replayed.items()}
     row["coverage_80"] = float(np.mean((actual >= frame["lo_80"]) & (actual <= frame["hi_80"])))
     row["coverage_95"] = float(np.mean((actual >= frame["lo_95"]) & (actual <= frame["hi_95"])))
@@ -180,7 +214,7 @@ def _design_run(job):
 def design(workers: int, options: dict) -> None:
     import pandas as pd
 
-    jobs = [(kind, seed, back) for kind in DESIGN_KINDS for seed in range(5) for back in range(2)]
+    jobs = [(kind, seed, back) for kind in DESIGN_KINDS for seed in range(options.get("seeds", 5)) for back in range(2)]
     started = time.perf_counter()
     with get_context("fork").Pool(workers, initializer=_init, initargs=(options,)) as pool:
         results = pool.map(_design_run, jobs, chunksize=1)
@@ -205,11 +239,25 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--design", action="store_true", help="the synthetic design study instead of the timing")
     parser.add_argument("--always-conformal", action="store_true", help="with --design: conformal intervals always")
+    parser.add_argument("--origins", type=int, default=4, help="with --design: inner backtest origins")
+    parser.add_argument("--seeds", type=int, default=5, help="with --design: series of each kind")
+    parser.add_argument("--rule", choices=("inverse_mase", "median"), help="with --design: the combination rule")
+    parser.add_argument("--trim", type=float, help="with --design: drop members this many times the best MASE")
     args = parser.parse_args()
 
     members = ("ets", "arima", "stl_ets", "theta") + (("prophet",) if args.prophet else ())
     if args.design:
-        design(args.workers, {"members": members, "always_conformal": args.always_conformal})
+        design(
+            args.workers,
+            {
+                "members": members,
+                "always_conformal": args.always_conformal,
+                "origins": args.origins,
+                "seeds": args.seeds,
+                "rule": args.rule,
+                "trim": args.trim,
+            },
+        )
         return
     series = synthetic_weekly(args.series, args.weeks, args.seed)
     chunks = [series[i : i + 10] for i in range(0, len(series), 10)]
@@ -240,6 +288,10 @@ def main() -> None:
     total_member = sum(seconds.values()) or 1.0
     print(f"Load at end: {load_text()}")
     print(f"Total: {wall:.1f} s wall ({wall / args.series * 1000:.0f} ms a series), CPU {cpu:.1f} s in the workers")
+    print(
+        f"CPU-bound estimate on {args.workers} idle cores: {cpu / args.workers:.1f} s "
+        f"(the workers' CPU seconds, cmdstan's included, / {args.workers}; wall time also pays for the neighbours')"
+    )
     print("Share of the members' wall time:")
     for name, value in seconds.most_common():
         print(f"  {name:<14} {value / total_member:6.1%}  ({value / args.series * 1000:.0f} ms a series)")

@@ -82,11 +82,12 @@ def test_helpdesk_forecast_intervals_cover_the_holdout_as_promised(helpdesk):
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "measured once, after the design was fixed on synthetic series: holdout MASE 1.383 (80% coverage 75%); "
-        "members ets 1.388, arima 1.362, theta 1.390, prophet 1.392; no season used (STL strength 0.62 < 0.64); "
-        "naive 1.488, seasonal "
-        "naive 2.617 (the README's 1.49 and 2.62). Every model lands where the README's SES 1.39 and "
-        "ARIMA(1,1,1) 1.36 do; the issue's 1.25 is not reached and no constant was changed against the holdout"
+        "measured once per design, each fixed on synthetic series and the log's 123 training weeks only. "
+        "Median of the members within 2x of the best backtest (weights.RULE, since 1 Dec 2026): holdout MASE "
+        "1.379 (80% coverage 75%); members ets 1.388, arima 1.362, theta 1.390, prophet 1.392; no season used "
+        "(STL strength 0.62 < 0.64); naive 1.488, seasonal naive 2.617 (the README's 1.49 and 2.62). Before it, "
+        "inverse-MASE weights: 1.383. Every model lands where the README's SES 1.39 and ARIMA(1,1,1) 1.36 do; the "
+        "issue's 1.25 is not reached and no constant was changed against the holdout"
     ),
 )
 def test_helpdesk_forecast_beats_the_issue_mase_bar_on_the_holdout(helpdesk):
@@ -217,6 +218,23 @@ def test_prophet_with_the_country_holidays_forecasts_the_christmas_dip():
     assert_nested(with_holidays)
 
 
+def test_prophets_fast_forecast_equals_its_public_predict_and_samples():
+    """The member builds Prophet's features once for the point forecast and the samples; the
+    figures must be those of Prophet's own predict() and predictive_samples()."""
+    from ml.forecasting.history import History
+    from ml.forecasting.prophet_member import ProphetMember
+
+    series = weekly_counts(110, seed=6, amplitude=0.3)
+    history = History(series.to_numpy(), series.index, 52, series.index.freq, {"country": "US"})
+    fitted = ProphetMember().fit(history)
+
+    fast, public = fitted.forecast(9), fitted.public_forecast(9)
+
+    for column in COLUMNS:
+        np.testing.assert_allclose(getattr(fast, column), getattr(public, column), rtol=1e-9, atol=1e-9)
+    assert np.ptp(fast.mean) > 0 and (fast.hi_95 > fast.lo_95).all()
+
+
 # --- accuracy on synthetic series ------------------------------------------------------------
 def test_a_strongly_seasonal_series_is_forecast_better_than_naive():
     series = weekly_counts(169, seed=21, amplitude=0.5, level=40)
@@ -272,16 +290,11 @@ def test_the_ensemble_backtests_better_than_naive_and_the_average_member(synthet
     assert table.loc["forecast", "mean"] <= members["mean"].median()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "measured: ensemble mean MASE 0.823 over 4 synthetic series x 2 origins, best member STL+ETS (ETS where "
-        "no season) 0.811, then ets 0.840, arima 0.846, theta 0.857, prophet 1.059, naive 1.477. On the 50-series "
-        "design set (bench/forecasting.py --design) it is level with its best member, theta (1.120 vs 1.121): "
-        "combination buys robustness (never the worst member), not a margin over the best one chosen in hindsight"
-    ),
-)
 def test_the_ensemble_backtests_at_least_as_well_as_its_best_member(synthetic_backtests):
+    """Issue 14's bar. Measured with the median rule (chosen on bench/forecasting.py --design, not
+    on these series): ensemble 0.806, best member STL+ETS (ETS where no season) 0.811; the
+    inverse-MASE weights it replaced scored 0.823 here. A margin of 0.005 on eight forecasts: the
+    design set's 1.054 against Theta's 1.064 over 200 is the firmer figure."""
     table = synthetic_backtests
     members = table.drop(index=["forecast", "naive", "seasonal_naive"])
     assert table.loc["forecast", "mean"] <= members["mean"].min()

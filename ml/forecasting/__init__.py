@@ -1,5 +1,6 @@
 """Ticket demand forecasting: any regular series (weekly, monthly, hourly, or integer-indexed)
-forecast with 80% and 95% prediction intervals by an ensemble weighted by rolling-origin backtests.
+forecast with 80% and 95% prediction intervals by an ensemble of the models that rolling-origin
+backtests keep.
 
 Pure machine learning: no Django models, no database, nothing imported at Django start-up
 (statsmodels and Prophet are imported inside the functions that fit them).
@@ -12,7 +13,7 @@ Pure machine learning: no Django models, no database, nothing imported at Django
 - `baselines`: naive, seasonal naive (always computed and reported) and Croston-SBA (the
   fallback for intermittent counts).
 - `ensemble`: the rolling-origin backtest inside every forecast, fallbacks for short, flat and
-  intermittent series; `weights`: inverse-MASE weights over the models within 1.5x of the best
+  intermittent series; `weights`: the median of the models within 2x of the best backtest MASE
   (baselines scored and reported, not pooled); `intervals`: own intervals where backtests say
   they cover, scaled conformal ones where they miss (the rule is in its docstring).
 - `history`: a series up to an origin, its shared STL decomposition and the seasonality test

@@ -75,3 +75,9 @@ def weighted(bands: dict[str, Band], weights: dict[str, float]) -> Band:
     for name in COLUMNS:
         columns.append(sum(weights[key] * getattr(bands[key], name) for key in weights) / total)
     return Band(*columns)
+
+
+def median(bands: dict[str, Band]) -> Band:
+    """The median of bands, column by column. Each band is nested (lo_95 <= lo_80 <= mean <= ...),
+    and a median of ordered columns keeps that order, so the result is nested too."""
+    return Band(*(np.median([getattr(band, name) for band in bands.values()], axis=0) for name in COLUMNS))

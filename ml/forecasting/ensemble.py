@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ml.forecasting import weights as weighting
-from ml.forecasting.bands import Band, weighted
+from ml.forecasting.bands import Band
 from ml.forecasting.baselines import croston_sba, is_intermittent, naive, seasonal_naive
 from ml.forecasting.history import History
 from ml.forecasting.intervals import Calibration, calibrate
@@ -139,7 +139,7 @@ def _run(history: History, horizon: int, season: int | None, names: tuple[str, .
     per_origin = {name: _mases(actuals, bands, scales) for name, bands in tested.items()}
     pool = {name: errors for name, errors in per_origin.items() if name not in BASELINES}
     if pool:
-        weights = weighting.inverse_mase({name: float(np.mean(e)) for name, e in pool.items()})
+        weights = weighting.member_weights({name: float(np.mean(e)) for name, e in pool.items()})
     else:  # no model fitted: the baseline that backtested better
         weights = {min(BASELINES, key=lambda name: float(np.mean(per_origin[name]))): 1.0}
 
@@ -154,9 +154,9 @@ def _run(history: History, horizon: int, season: int | None, names: tuple[str, .
         for i in range(len(origins)):
             origin_weights = loo[i] or weights
             bands = {n: calibrations[n].apply(tested[n][i]) for n in origin_weights}
-            ensemble_tests.append(weighted(bands, origin_weights))
+            ensemble_tests.append(weighting.combine(bands, origin_weights))
         calibration = calibrate(ensemble_tests, actuals)
-        band = calibration.apply(weighted(members, weights))
+        band = calibration.apply(weighting.combine(members, weights))
         model = "ensemble"
         scores["ensemble"] = _score(_mases(actuals, ensemble_tests, scales), calibration)
     else:
@@ -200,11 +200,16 @@ def _score(errors: list[float], calibration: Calibration) -> dict:
 
 def _note(model: str, weights: dict[str, float], origins: list[int], intervals: str, failed: dict) -> str:
     parts = []
-    if model == "ensemble":
+    if model == "ensemble" and weighting.RULE == "median":
+        parts.append(
+            f"ensemble: the median of the {len(weights)} models within {weighting.trim():g}x of the best backtest "
+            f"MASE over {len(origins)} origins ({', '.join(sorted(weights))})"
+        )
+    elif model == "ensemble":
         shares = ", ".join(f"{name} {w:.2f}" for name, w in sorted(weights.items(), key=lambda kv: -kv[1]))
         parts.append(f"ensemble weighted by inverse backtest MASE over {len(origins)} origins ({shares})")
     else:
-        parts.append(f"{model} alone: the only model within 1.5x of the best backtest MASE")
+        parts.append(f"{model} alone: the only model within {weighting.trim():g}x of the best backtest MASE")
     parts.append(f"intervals: {intervals}")
     if failed:
         parts.append(f"failed: {', '.join(sorted(failed))}")

@@ -103,13 +103,49 @@ class _ProphetFit:
         self.member, self.history, self.model = member, history, model
 
     def forecast(self, horizon: int) -> Band:
-        future = pd.DataFrame({"ds": _timestamps(self.history.future_labels(horizon))})
+        model = self.model
+        future = model.setup_dataframe(pd.DataFrame({"ds": _timestamps(self.history.future_labels(horizon))}))
+        # predict() and predictive_samples() would each rebuild the seasonality and holiday
+        # features (a pandas crosstab, most of a forecast's cost); they are built once here and
+        # used for both, with Prophet's own formulas: the point forecast is predict()'s yhat
+        # (MAP trend x (1 + multiplicative terms) + additive terms) and the samples are
+        # predictive_samples()' vectorised draws, so the numbers are the same as through the
+        # public calls (tests/test_forecasting.py checks it).
+        features, _, components, _ = model.make_all_seasonality_features(future)
+        matrix, beta = features.values, model.params["beta"]
+        additive = np.nanmean(matrix @ (beta * components["additive_terms"].values).T, axis=1) * model.y_scale
+        multiplicative = np.nanmean(matrix @ (beta * components["multiplicative_terms"].values).T, axis=1)
+        point = np.asarray(model.predict_trend(future), dtype=float) * (1 + multiplicative) + additive
+        iterations = model.params["k"].shape[0]
+        per_iteration = max(1, int(np.ceil(SAMPLES / float(iterations))))
         # One fixed seed: intervals that change between two identical calls confuse people.
         state = np.random.get_state()
         np.random.seed(0)
         try:
-            # predict() would draw its own samples for yhat_lower/upper; take only its point
-            # forecast and draw once, for both levels, through predictive_samples().
+            draws = []
+            for i in range(iterations):
+                sims = model.sample_model_vectorized(
+                    df=future,
+                    seasonal_features=features,
+                    iteration=i,
+                    s_a=components["additive_terms"],
+                    s_m=components["multiplicative_terms"],
+                    n_samples=per_iteration,
+                )
+                draws.extend(sim["yhat"] for sim in sims)
+        finally:
+            np.random.set_state(state)
+        samples = np.column_stack(draws)
+        lo_80, hi_80, lo_95, hi_95 = np.quantile(samples, [0.10, 0.90, 0.025, 0.975], axis=1)
+        return Band(point, lo_80, hi_80, lo_95, hi_95).nested()
+
+    def public_forecast(self, horizon: int) -> Band:
+        """The same forecast through Prophet's public predict() and predictive_samples() (slower;
+        kept to check `forecast` against)."""
+        future = pd.DataFrame({"ds": _timestamps(self.history.future_labels(horizon))})
+        state = np.random.get_state()
+        np.random.seed(0)
+        try:
             self.model.uncertainty_samples = 0
             point = self.model.predict(future)
             self.model.uncertainty_samples = SAMPLES

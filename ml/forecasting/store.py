@@ -13,11 +13,12 @@ per (series, model, origin), updated as more periods complete.
 
 Drift rule: a model drifts when its live MASE exceeds `FORECAST_DRIFT_RATIO` (default
 `DRIFT_FACTOR`, 1.5) x its backtest MASE, judged only once `FORECAST_DRIFT_MIN_PERIODS` (default
-`DRIFT_MIN_PERIODS`, 4) periods have actuals. 1.5 is the tolerance the ensemble
-already uses to drop a member ("within 1.5x of the best"); below four periods one bad week
-decides the ratio. The flag and the figures (live MASE, backtest MASE, ratio, factor) are on the
-row; `ml.forecasting.signals.accuracy_recorded` says which rows were written, and the alerts
-app, listening, raises the drifting ones (ml names no app that listens).
+`DRIFT_MIN_PERIODS`, 4) periods have actuals. 1.5 was the tolerance the ensemble used to drop
+a member when it weighted members by inverse MASE (the median rule now keeps members within 2x
+of the best, `weights`); below four periods one bad week decides the ratio. The flag and the
+figures (live MASE, backtest MASE, ratio, factor) are on the row;
+`ml.forecasting.signals.accuracy_recorded` says which rows were written, and the alerts app,
+listening, raises the drifting ones (ml names no app that listens).
 """
 
 from __future__ import annotations
