@@ -28,7 +28,8 @@
    Each row gets its own client id. Timed on it: the profitability model's `predict`, the
    project's batch scoring of a frame (`_score`: prediction, 90% interval, SHAP explanation
    in words, the same function `score_and_store` runs), the churn family's `predict_proba`
-   and the project's `score_frame` (risk, tier, reasons and actions). Best and median of 3.
+   and the project's `score_frame` (risk, tier, reasons and actions). Best and median of 3, then
+   each step of the two scorings timed once on its own (CPU seconds), to show where it goes.
    Writing rows needs real clients, so `score_and_store` of each kind is timed on the demo
    world's own clients.
 
@@ -302,6 +303,39 @@ def batch_profitability(n: int, version, out: dict) -> None:
     print(f"profitability frame: {n:,} rows from {len(table):,} client-months, {X.shape[1]} features")
     out["profit_predict"] = repeat(lambda: model.predict(X[features]))
     out["profit_score"] = repeat(lambda: profit._score(version, big))
+    out["profit_steps"] = profitability_steps(version, big)
+
+
+def profitability_steps(version, frame) -> dict[str, float]:
+    """CPU seconds of each step of `_score` on the batch, timed one by one (one pass)."""
+    from ml.estimators.profitability.dataset import scale
+    from ml.estimators.profitability.explain import explain_rows
+    profit = importlib.import_module("ml.estimators.profitability.predict")
+
+    attributor = profit._loaded(version)
+    X = frame.X[version.params.get("features", list(frame.X.columns))]
+    baseline = frame.baseline.to_numpy(dtype="float64")
+    steps = {}
+    s, _, steps["features and scale"] = timed(scale, X)
+    change, _, steps["model prediction"] = timed(attributor.change, X)
+    _, _, steps["interval spread"] = timed(attributor.spread, X)
+    contributions, _, steps["SHAP contributions"] = timed(attributor.contributions, X, s)
+    _, _, steps["explanation in words"] = timed(explain_rows, X, contributions, baseline + change * s, baseline)
+    return steps
+
+
+def churn_steps(family, rows) -> dict[str, float]:
+    """CPU seconds of each step of churn's `score_frame` on the batch, one by one (one pass)."""
+    from ml.estimators.churn.attribution import contributions
+    from ml.estimators.churn.dataset import FEATURES
+    from ml.estimators.churn.reasons import reasons_from
+
+    X = rows.loc[:, list(FEATURES)]
+    steps = {}
+    _, _, steps["family predict_proba"] = timed(family.predict_proba, X)
+    effects, _, steps["SHAP and linear contributions"] = timed(contributions, family, X)
+    _, _, steps["reasons and actions in words"] = timed(reasons_from, effects, X)
+    return steps
 
 
 def batch_scoring(n: int, trained: dict) -> dict:
@@ -331,6 +365,7 @@ def batch_scoring(n: int, trained: dict) -> dict:
           f"(v{churn_version.version}, {churn_version.status})")
     out["churn_proba"] = repeat(lambda: family.predict_proba(drawn.loc[:, list(CHURN_FEATURES)]))
     out["churn_score"] = repeat(lambda: score_frame(family, drawn))
+    out["churn_steps"] = churn_steps(family, drawn)
 
     print(f"{'':58}{'best s':>8}{'median s':>9}{'CPU s':>7}")
     labels = {
@@ -346,9 +381,11 @@ def batch_scoring(n: int, trained: dict) -> dict:
         print(f"{label:<58}{best:>8.2f}{med:>9.2f}{cpu:>7.2f}   goal < {BATCH_GOAL_S:g} s: "
               f"{verdict(med < BATCH_GOAL_S)}")
 
-    if "churn_score" in out:
-        print(f"  churn score_frame spends {out['churn_score'][1] - out['churn_proba'][1]:.2f} s beyond predict_proba "
-              "on the reasons and actions (ml.estimators.churn.reasons.explain) and the per-client rows")
+    for key, label in (("profit_steps", "profitability _score"), ("churn_steps", "churn score_frame")):
+        if key in out:
+            steps = out[key]
+            print(f"  where {label}'s time goes (CPU s, steps timed one by one): "
+                  + ", ".join(f"{name} {seconds:.2f}" for name, seconds in steps.items()))
     print("score_and_store on the demo world's own clients (reads the KPI store, writes Prediction rows):")
     if version is not None:
         written, wall, cpu = timed(profit.score_and_store)

@@ -43,3 +43,76 @@ def test_the_flat_forest_predicts_what_scikit_learn_predicts(frame):
     model = make_model("random_forest", {"min_samples_leaf": 5}).fit(X, y)
     rows = X.iloc[:40].to_numpy(dtype="float64")
     np.testing.assert_allclose(FlatForest(model).predict(rows), model.predict(X.iloc[:40]), rtol=1e-12, atol=1e-12)
+
+
+# -- the batch path: ml.explanations.treeshap, for BATCH rows or more ------------------------------
+
+def _reference(model, rows):
+    """shap's TreeExplainer, path-dependent (its default without background data)."""
+    import shap
+
+    explainer = shap.TreeExplainer(model, feature_perturbation="tree_path_dependent")
+    return np.asarray(explainer.shap_values(rows, check_additivity=False))
+
+
+@pytest.fixture(scope="module")
+def wide():
+    """A frame like the profitability features: many columns, holes, whole-number columns."""
+    rng = np.random.default_rng(11)
+    n = 600
+    X = pd.DataFrame(rng.normal(size=(n, 12)), columns=[f"f{i}" for i in range(12)])
+    X["month"] = rng.integers(1, 13, n).astype(float)
+    X.loc[rng.random(n) < 0.15, "f3"] = np.nan
+    X.loc[rng.random(n) < 0.05, "f7"] = np.nan
+    y = (X["f0"] * 2 - X["f1"] * X["f2"] + np.where(X["f3"].isna(), 1.5, X["f3"]) + np.sin(X["month"])
+         + rng.normal(scale=0.2, size=n))
+    return X, y
+
+
+@pytest.mark.parametrize("params", [{"min_samples_leaf": 5}, {"min_samples_leaf": 20}])
+def test_batch_shap_of_a_forest_equals_shap_tree_explainer(wide, params):
+    from ml.estimators.profitability.attribution import BATCH
+
+    X, y = wide
+    model = make_model("random_forest", params).fit(X.iloc[:400], y.iloc[:400])
+    rows = X.iloc[100:]  # seen and unseen rows, holes included
+    assert len(rows) >= BATCH
+    scale = np.linspace(3_000, 40_000, len(rows))
+    attributor = Attributor(model)
+    ours = attributor.contributions(rows, scale)
+    assert attributor._batch is not None, "a batch this size must take the numpy TreeSHAP"
+    reference = _reference(model, rows) * scale[:, None]
+    np.testing.assert_allclose(ours, reference, rtol=0, atol=1e-6)
+    # Local accuracy: the row's values sum to its prediction less the forest's expected value.
+    expected = float(np.mean([e.tree_.value[0, 0, 0] for e in model.estimators_]))
+    np.testing.assert_allclose(ours.sum(axis=1) / scale, model.predict(rows) - expected, atol=1e-9)
+
+
+def test_batch_shap_of_deep_trees_equals_shap(wide):
+    """Deep, unpruned trees take the other numbering paths (hashed decisions, sorted codes)."""
+    from sklearn.ensemble import RandomForestRegressor
+
+    from ml.explanations.treeshap import TreeShap
+
+    X, y = wide
+    model = RandomForestRegressor(n_estimators=4, min_samples_leaf=1, max_features=0.5, random_state=1).fit(X, y)
+    assert max(e.tree_.max_depth for e in model.estimators_) >= 15
+    ours = TreeShap.from_sklearn(model).values(X.to_numpy())
+    np.testing.assert_allclose(ours, _reference(model, X), rtol=0, atol=1e-9)
+
+
+def test_the_batch_explanation_words_are_the_ones_shap_gives(wide):
+    """The stored sentence and the top contributions come out the same whichever path computed
+    the SHAP values."""
+    from ml.estimators.profitability.explain import explain_rows
+
+    X, y = wide
+    model = make_model("random_forest", {"min_samples_leaf": 5}).fit(X, y)
+    scale = np.full(len(X), 10_000.0)
+    baseline = np.linspace(-5_000, 20_000, len(X))
+    values = baseline + model.predict(X) * scale
+    fast = explain_rows(X, Attributor(model).contributions(X, scale), values, baseline)
+    slow = explain_rows(X, _reference(model, X) * scale[:, None], values, baseline)
+    assert [e["text"] for e in fast] == [e["text"] for e in slow]
+    assert fast == slow
+    assert len({e["text"] for e in fast}) > 100  # the sentences differ from client to client

@@ -18,10 +18,13 @@ with d the path's distinct features. Those Shapley weights are Beta integrals, s
 the integral of a polynomial of degree d - 1, which Gauss-Legendre quadrature with K >= d/2
 points gives exactly (up to floating point).
 
-Where the time goes away. A tree's answer for a row depends only on which way the row goes at
-each of the tree's splits (o_j is a function of those decisions). Ten thousand clients fall into
-far fewer distinct patterns per tree, so each tree is solved once per distinct pattern and the
-answers are handed back to the rows that share it; the trees' answers are summed.
+Where the time goes away. What a leaf adds to a row depends only on which way the row went at
+the splits on the leaf's path: its path code, one bit per depth. A batch's rows share few codes
+per leaf (about a hundred per leaf for 10,000 demo clients), so each (leaf, code) is integrated
+once, and each row is handed its leaves' values by a gather per path feature. The codes come
+root down, one numpy step per depth for every row at once. When a batch's rows also share whole
+trees' decisions (LightGBM's 15-leaf trees: a few hundred distinct patterns per tree in 10,000
+clients), each tree is solved once per distinct pattern first.
 
 Split rule: a value goes left when value <= threshold; a missing value goes where the tree sends
 it (`default_left`), or, for LightGBM's "None" missing type, is read as 0. For scikit-learn the
@@ -31,6 +34,7 @@ features are compared as float32, as its trees do.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,10 +53,13 @@ class _Tree:
     threshold: np.ndarray
     default_left: np.ndarray
     missing: np.ndarray  # NAN, AS_ZERO or ZERO per internal node
-    levels: list  # per depth: (internal nodes there, their rows in `internal`, left children, right children)
-    n_nodes: int
+    levels: list  # per depth: (internal nodes there, left children, right children, and the
+    #               children's leaf numbers << bits, 0 for an internal child)
+    n_internal: int  # nodes are numbered internal first (the root 0), then leaves in leaf order
     bits: int  # a path code's width: one bit per depth, and a last, always-set bit
-    leaf_nodes: np.ndarray  # leaf -> node
+    code_type: type  # int32 while leaf number << bits fits
+    q: np.ndarray  # Gauss-Legendre points on [0, 1] and their weights, enough for this tree
+    w: np.ndarray
     width: np.ndarray  # leaf -> its distinct features on the path (slots)
     occ_bit: np.ndarray  # (leaves, slots, occurrences) -> the depth of a split on the slot's feature
     hot: np.ndarray  # (leaves, slots, K) factor (1 - q) z + q of a satisfied feature
@@ -85,12 +92,6 @@ class TreeShap:
     def __init__(self, trees: list[dict], n_features: int, float32_inputs: bool = False):
         self.n_features = n_features
         self.float32_inputs = float32_inputs
-        depth = max((len({t["feature"][n] for n, _ in path}) for t in trees
-                     for _, path in _paths(t["left"], t["right"])), default=1)
-        # Degree d - 1 <= depth - 1: K points integrate degree 2K - 1 exactly.
-        self.points = max(1, math.ceil(depth / 2))
-        nodes, weights = np.polynomial.legendre.leggauss(self.points)
-        self.q, self.w = (nodes + 1) / 2, weights / 2
         self.trees = [t for t in (self._layout(t) for t in trees) if t is not None]
 
     def _layout(self, t: dict) -> _Tree | None:
@@ -98,8 +99,6 @@ class TreeShap:
         if left[0] < 0:
             return None  # a single leaf: it only moves the expected value
         internal = np.flatnonzero(left >= 0)
-        row_of = np.full(len(left), -1)
-        row_of[internal] = np.arange(len(internal))
         leaves, depth = [], np.zeros(len(left), dtype=int)
         for leaf, path in _paths(left, right):
             slots: dict[int, list] = {}
@@ -112,29 +111,39 @@ class TreeShap:
                 slots.setdefault(f, []).append(r)
             leaves.append((leaf, float(t["value"][leaf]), slots, z))
         bits = int(depth.max()) + 1  # the last bit is set on every code: padding occurrences read it
+        n_leaves = len(leaves)
+        code_type = np.int32 if (n_leaves << bits) < 1 << 31 else np.int64
+        number = np.empty(len(left), dtype=np.intp)  # old node -> new number
+        number[internal] = np.arange(len(internal))
+        number[[leaf for leaf, _, _, _ in leaves]] = len(internal) + np.arange(n_leaves)
+        key = np.zeros(len(left), dtype=code_type)  # a leaf's number << bits, put in its codes
+        key[[leaf for leaf, _, _, _ in leaves]] = np.arange(n_leaves, dtype=code_type) << bits
         levels = []
         for r in range(bits - 1):
             nodes = internal[depth[internal] == r]
-            levels.append((nodes, row_of[nodes], left[nodes], right[nodes]))
-        n_leaves = len(leaves)
+            levels.append((number[nodes], number[left[nodes]], number[right[nodes]],
+                           key[left[nodes]][:, None], key[right[nodes]][:, None]))
         n_slots = max(len(s) for _, _, s, _ in leaves)
         n_occ = max(len(o) for _, _, s, _ in leaves for o in s.values())
         occ_bit = np.full((n_leaves, n_slots, n_occ), bits - 1, dtype=np.int64)
         zz = np.ones((n_leaves, n_slots))
         slot_feature = np.zeros((n_leaves, n_slots), dtype=np.intp)
-        value, width, leaf_nodes = np.empty(n_leaves), np.empty(n_leaves, dtype=int), np.empty(n_leaves, dtype=int)
-        for i, (leaf, v, slots, z) in enumerate(leaves):
-            value[i], width[i], leaf_nodes[i] = v, len(slots), leaf
+        value, width = np.empty(n_leaves), np.empty(n_leaves, dtype=int)
+        for i, (_, v, slots, z) in enumerate(leaves):
+            value[i], width[i] = v, len(slots)
             for s, (f, occurrences) in enumerate(slots.items()):
                 slot_feature[i, s] = f
                 zz[i, s] = z[f]
                 occ_bit[i, s, :len(occurrences)] = occurrences
-        hot = zz[..., None] * (1 - self.q) + self.q
-        cold = zz[..., None] * (1 - self.q)
+        # A leaf's polynomial has degree (its distinct features) - 1: K points integrate 2K - 1.
+        points, weights = np.polynomial.legendre.leggauss(max(1, math.ceil(n_slots / 2)))
+        q, w = (points + 1) / 2, weights / 2
+        hot = zz[..., None] * (1 - q) + q
+        cold = zz[..., None] * (1 - q)
         missing = np.asarray(t.get("missing", np.full(len(left), NAN)))[internal]
         return _Tree(feature[internal].astype(np.intp), np.asarray(t["threshold"], dtype="float64")[internal],
-                     np.asarray(t["default_left"], dtype=bool)[internal], missing, levels, len(left), bits,
-                     leaf_nodes, width, occ_bit, hot, cold, zz, slot_feature, value)
+                     np.asarray(t["default_left"], dtype=bool)[internal], missing, levels, len(internal), bits,
+                     code_type, q, w, width, occ_bit, hot, cold, zz, slot_feature, value)
 
     # -- builders -------------------------------------------------------------------------------
 
@@ -213,44 +222,54 @@ class TreeShap:
     def _solve(self, tree: _Tree, decisions: np.ndarray, out: np.ndarray) -> None:
         """Add one tree's SHAP values for each column of `decisions` (internal nodes x columns)
         to `out` (features x columns)."""
-        n = decisions.shape[1]
+        n, n_leaves = decisions.shape[1], len(tree.value)
         # Path codes, root down: bit r of a node's code says the column went the node's way at
-        # depth r; the last bit is always set.
-        codes = np.empty((tree.n_nodes, n), dtype=np.int64)
+        # depth r; the last bit is always set; a leaf's code also carries its number, above.
+        codes = np.empty((tree.n_internal + n_leaves, n), dtype=tree.code_type)
         codes[0] = 1 << (tree.bits - 1)
-        for r, (nodes, rows, left, right) in enumerate(tree.levels):
-            went_left = decisions[rows].astype(np.int64) << r
-            codes[left] = codes[nodes] | went_left
-            codes[right] = codes[nodes] | ((1 << r) - went_left)
+        for r, (nodes, left, right, left_key, right_key) in enumerate(tree.levels):
+            went_left = decisions[nodes].astype(tree.code_type) << r
+            parent = codes[nodes]
+            codes[left] = parent | went_left | left_key
+            codes[right] = parent | ((1 << r) - went_left) | right_key
         # Each leaf's distinct codes among the columns, numbered (leaf, code) in order.
-        keys = codes[tree.leaf_nodes] + (np.arange(len(tree.leaf_nodes), dtype=np.int64) << tree.bits)[:, None]
-        distinct, index = _numbered(keys.ravel(), len(tree.leaf_nodes) << tree.bits)
+        keys = codes[tree.n_internal:]
+        distinct, index = _numbered(keys.ravel(), n_leaves << tree.bits)
         index = index.reshape(keys.shape)
         leaf = distinct >> tree.bits
         code = distinct & ((1 << tree.bits) - 1)
         # Per distinct (leaf, code): o per slot, then the exact Shapley integral per slot.
         o = ((code[:, None, None] >> tree.occ_bit[leaf]) & 1).all(axis=-1)  # (distinct, slots)
         factor = np.where(o[..., None], tree.hot[leaf], tree.cold[leaf])  # (distinct, slots, K)
-        integral = (factor.prod(axis=1, keepdims=True) / factor) @ self.w
+        integral = (factor.prod(axis=1, keepdims=True) / factor) @ tree.w
         effect = (o - tree.z[leaf]) * integral * tree.value[leaf][:, None]
-        starts = np.searchsorted(leaf, np.arange(len(tree.leaf_nodes)))
-        for i in range(len(tree.leaf_nodes)):
-            d = tree.width[i]
-            table = effect[starts[i]:starts[i + 1] if i + 1 < len(starts) else None, :d].T  # (slots, codes)
-            out[tree.slot_feature[i, :d]] += table[:, index[i] - starts[i]]
+        # Hand each column its leaves' values: one gather and one in-place add per slot.
+        table = np.ascontiguousarray(effect.T)  # (slots, distinct)
+        buffer = np.empty(n)
+        for i, (width, features) in enumerate(zip(tree.width, tree.slot_feature, strict=True)):
+            for s in range(width):
+                np.take(table[s], index[i], out=buffer)
+                out[features[s]] += buffer
+
+
+_TABLE = 1 << 24  # possible keys up to which numbering by table beats sorting
+_scratch = threading.local()  # per thread: a numbering table kept between trees and calls
 
 
 def _numbered(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """The sorted distinct keys and each key's position among them."""
-    if size <= 1 << 24:  # a table of every possible key is cheaper than sorting
-        seen = np.zeros(size, dtype=bool)
-        seen[keys] = True
-        distinct = np.flatnonzero(seen)
-        number = np.empty(size, dtype=np.int64)
-        number[distinct] = np.arange(len(distinct))
-        return distinct, number[keys]
-    distinct, index = np.unique(keys, return_inverse=True)
-    return distinct, index.ravel()
+    if size > _TABLE:
+        distinct, index = np.unique(keys, return_inverse=True)
+        return distinct, index.ravel()
+    seen, number = getattr(_scratch, "seen", None), getattr(_scratch, "number", None)
+    if seen is None or len(seen) < size:  # `seen` is cleared after each use
+        seen = _scratch.seen = np.zeros(max(size, 1 << 16), dtype=bool)
+        number = _scratch.number = np.empty(len(seen), dtype=np.int64)
+    seen[keys] = True
+    distinct = np.flatnonzero(seen[:size])
+    seen[distinct] = False
+    number[distinct] = np.arange(len(distinct))
+    return distinct, number[keys]
 
 
 def _distinct(decisions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -28,8 +28,9 @@ from ml.models.churn import TIERS
 from ml.predictions import store_predictions
 from ml.registry import active, load_serving
 
+from .attribution import explain
 from .dataset import FEATURES, build_frame, departures
-from .reasons import explain, reasons_from
+from .reasons import reasons_from
 
 KIND = "churn"
 TIER_CUTS = ((35.0, "critical"), (15.0, "high"), (5.0, "medium"), (0.0, "low"))
@@ -53,7 +54,9 @@ class Scored:
 
 
 def score_frame(family, rows: pd.DataFrame) -> list[Scored]:
-    """Risk, tier and explanation for each row (features as in dataset.FEATURES)."""
+    """Risk, tier and explanation for each row (features as in dataset.FEATURES). The reasons
+    are reasons.explain's; a large batch gets its SHAP values from the numpy TreeSHAP
+    (attribution.py), equal to LightGBM's own."""
     if rows.empty:
         return []
     X = rows.loc[:, list(FEATURES)]

@@ -4,8 +4,13 @@ single client on a page and for ten thousand in a batch.
 For XGBoost both come from the booster itself: `inplace_predict` on the feature matrix, and
 `predict(pred_contribs=True)`, XGBoost's own exact TreeSHAP (the algorithm shap's
 TreeExplainer runs, without its per-call Python set-up, which was most of a single client's
-time). The contributions of a row plus the bias column sum to the booster's output. Any other
-tree model (Random Forest) goes through shap.TreeExplainer.
+time). The contributions of a row plus the bias column sum to the booster's output.
+
+A Random Forest's values are the same exact path-dependent TreeSHAP: shap's TreeExplainer for
+a page's few rows, and for a batch (BATCH rows or more) `ml.explanations.treeshap`, which solves
+each tree once per distinct path a batch's rows take instead of once per row (equal to shap's
+to 1e-12; 10,000 demo clients in about 1.5 s instead of 9-12 s). The explainer and the numpy
+layout of the trees are built once per loaded model.
 
 The model learns (target - baseline) / scale, so contributions are multiplied by the row's
 scale to be in dollars of next-quarter margin.
@@ -15,6 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+# Rows from which the numpy TreeSHAP beats shap's per-row walk (its set-up is ~0.15 s a forest).
+BATCH = 256
 
 
 class Attributor:
@@ -33,12 +41,9 @@ class Attributor:
         for part in (self.booster, getattr(self.spread_model, "get_booster", lambda: None)()):
             if part is not None:
                 part.set_param({"nthread": 1})
-        self._tree = None
+        self._explainer = None
+        self._batch = None
         self._flat = None
-        if self.booster is None:
-            import shap
-
-            self._tree = shap.TreeExplainer(model)
 
     def _matrix(self, X: pd.DataFrame) -> np.ndarray:
         return np.ascontiguousarray(X.to_numpy(dtype="float32"))
@@ -68,6 +73,16 @@ class Attributor:
 
             matrix = xgboost.DMatrix(self._matrix(X), missing=np.nan, feature_names=list(X.columns))
             values = self.booster.predict(matrix, pred_contribs=True)[:, :-1]  # last column: the bias
+        elif len(X) >= BATCH and hasattr(self.model, "estimators_"):
+            if self._batch is None:
+                from ml.explanations.treeshap import TreeShap
+
+                self._batch = TreeShap.from_sklearn(self.model)
+            values = self._batch.values(X.to_numpy(dtype="float64"))
         else:
-            values = self._tree.shap_values(X, check_additivity=False)
+            if self._explainer is None:
+                import shap
+
+                self._explainer = shap.TreeExplainer(self.model)
+            values = self._explainer.shap_values(X, check_additivity=False)
         return np.asarray(values, dtype="float64") * np.asarray(scale, dtype="float64")[:, None]
