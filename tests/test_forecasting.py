@@ -218,21 +218,28 @@ def test_prophet_with_the_country_holidays_forecasts_the_christmas_dip():
     assert_nested(with_holidays)
 
 
-def test_prophets_fast_forecast_equals_its_public_predict_and_samples():
-    """The member builds Prophet's features once for the point forecast and the samples; the
-    figures must be those of Prophet's own predict() and predictive_samples()."""
+def test_prophet_member_gives_stock_prophets_numbers(monkeypatch):
+    """The member fits a Prophet subclass (its component matrix built without pandas' crosstab)
+    and builds the features once for the point forecast and the samples; the figures must be
+    those of stock Prophet's fit, predict() and predictive_samples()."""
+    from prophet import Prophet
+
+    import ml.forecasting.prophet_member as prophet_member
     from ml.forecasting.history import History
-    from ml.forecasting.prophet_member import ProphetMember
 
     series = weekly_counts(110, seed=6, amplitude=0.3)
     history = History(series.to_numpy(), series.index, 52, series.index.freq, {"country": "US"})
-    fitted = ProphetMember().fit(history)
+    fast = prophet_member.ProphetMember().fit(history)
+    monkeypatch.setattr(prophet_member, "_prophet_class", lambda: Prophet)
+    stock = prophet_member.ProphetMember().fit(history)
+    assert type(stock.model) is Prophet and type(fast.model) is not Prophet
 
-    fast, public = fitted.forecast(9), fitted.public_forecast(9)
+    ours, theirs = fast.forecast(9), stock.public_forecast(9)
 
+    pd.testing.assert_frame_equal(fast.model.train_component_cols, stock.model.train_component_cols)
     for column in COLUMNS:
-        np.testing.assert_allclose(getattr(fast, column), getattr(public, column), rtol=1e-9, atol=1e-9)
-    assert np.ptp(fast.mean) > 0 and (fast.hi_95 > fast.lo_95).all()
+        np.testing.assert_allclose(getattr(ours, column), getattr(theirs, column), rtol=1e-9, atol=1e-9)
+    assert np.ptp(ours.mean) > 0 and (ours.hi_95 > ours.lo_95).all()
 
 
 # --- accuracy on synthetic series ------------------------------------------------------------
