@@ -19,8 +19,8 @@ matrix is built with numpy instead of a pandas crosstab (`_component_matrix`, in
 forecast builds the features once for the point forecast and the samples instead of twice and
 reuses the fit's component matrix (`_ProphetFit.forecast`: 25 -> 8 ms of CPU), and a country's
 holidays are made once per process and years (`_country_holidays`). Per weekly series of 156
-weeks (five fits and five forecasts) that took Prophet from about 0.25 s of CPU (cmdstan
-included) to 0.13 s.
+weeks (five fits and five forecasts), measured in one process: 0.18-0.19 s of Python CPU before,
+0.10-0.11 s after, plus 0.035 s in cmdstan either way.
 """
 
 from __future__ import annotations
