@@ -116,3 +116,48 @@ def test_telco_churn_beats_the_published_logistic_baseline():
     assert result["churn_rate"] == pytest.approx(0.265, abs=0.001)
     assert result["roc_auc"] >= 0.845
     assert result["f1"] >= 0.62
+
+
+def test_the_stacker_weights_an_informative_member_and_never_turns_one_upside_down():
+    from sklearn.linear_model import LogisticRegression
+
+    from ml.churn.stacking import Stacker, logit
+
+    rng = np.random.default_rng(5)
+    rows = 4000
+    risk = rng.normal(size=rows)
+    y = (rng.random(rows) < 1 / (1 + np.exp(-(risk * 1.5 - 3)))).astype(int)
+    informative = 1 / (1 + np.exp(-(risk * 1.5 - 3 + rng.normal(scale=0.3, size=rows))))
+    noise = rng.uniform(0.01, 0.5, size=rows)  # knows nothing, and is far from the base rate
+    # Ranks churners last: its own noisy view of the risk, read backwards.
+    upside_down = 1 - 1 / (1 + np.exp(-(risk * 1.5 - 3 + rng.normal(scale=1.0, size=rows))))
+    P = np.column_stack([informative, noise, upside_down])
+
+    stacker = Stacker(C=1.0).fit(P, y)
+
+    w_informative, w_noise, w_upside_down = stacker.coef_
+    assert w_informative > 0.5 and w_noise < 0.2 * w_informative
+    assert w_upside_down == 0.0  # left out, not given a negative weight
+    # Where no weight is held at zero it is scikit-learn's L2 logistic regression (same C).
+    free = LogisticRegression(C=1.0).fit(logit(P[:, :2]), y)
+    assert Stacker(C=1.0).fit(P[:, :2], y).coef_ == pytest.approx(free.coef_[0], abs=2e-3)
+    # Calibrated on the rows it learnt from: the mean probability is the churn rate.
+    assert stacker.predict(P).mean() == pytest.approx(y.mean(), abs=0.01)
+
+
+def test_the_ensemble_is_the_stack_of_its_calibrated_members():
+    X, y = small_frame(rows=400)
+    family = fit_family(X, y, seed=0)
+
+    probabilities = family.member_proba(X.tail(50))
+
+    assert set(family.weights_) == {"lr", "mlp", "gbm"} and min(family.weights_.values()) >= 0
+    weights = family.stacker_.coef_
+    logits = np.column_stack([np.log(probabilities[n] / (1 - probabilities[n])) for n in ("lr", "mlp", "gbm")])
+    expected = 1 / (1 + np.exp(-(family.stacker_.intercept_ + logits @ weights)))
+    assert probabilities["ensemble"] == pytest.approx(expected, rel=1e-6)
+    assert family.predict_proba(X.tail(50))[:, 1] == pytest.approx(expected, rel=1e-6)
+    # A version saved before the stack (no stacker_) still serves: its members' plain average.
+    del family.stacker_
+    average = np.mean([probabilities[n] for n in ("lr", "mlp", "gbm")], axis=0)
+    assert family.member_proba(X.tail(50))["ensemble"] == pytest.approx(average)
