@@ -88,16 +88,21 @@ def test_batch_shap_of_a_forest_equals_shap_tree_explainer(wide, params):
     np.testing.assert_allclose(ours.sum(axis=1) / scale, model.predict(rows) - expected, atol=1e-9)
 
 
-def test_batch_shap_of_deep_trees_equals_shap(wide):
-    """Deep, unpruned trees take the other numbering paths (hashed decisions, sorted codes)."""
+@pytest.mark.parametrize("table", [True, False])
+def test_batch_shap_of_deep_trees_equals_shap(wide, monkeypatch, table):
+    """Deep, unpruned trees take the other numbering paths (hashed decisions; sorted codes
+    where a table of every possible code would be too large); a large batch goes in blocks."""
     from sklearn.ensemble import RandomForestRegressor
 
-    from ml.explanations.treeshap import TreeShap
+    from ml.explanations import treeshap
 
+    if not table:
+        monkeypatch.setattr(treeshap, "_TABLE", 0)
+        monkeypatch.setattr(treeshap, "ROWS_AT_ONCE", 250)
     X, y = wide
     model = RandomForestRegressor(n_estimators=4, min_samples_leaf=1, max_features=0.5, random_state=1).fit(X, y)
     assert max(e.tree_.max_depth for e in model.estimators_) >= 15
-    ours = TreeShap.from_sklearn(model).values(X.to_numpy())
+    ours = treeshap.TreeShap.from_sklearn(model).values(X.to_numpy())
     np.testing.assert_allclose(ours, _reference(model, X), rtol=0, atol=1e-9)
 
 

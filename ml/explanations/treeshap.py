@@ -42,6 +42,7 @@ import numpy as np
 # How a node treats a missing value (LightGBM's three missing types; scikit-learn is NAN).
 NAN, AS_ZERO, ZERO = 0, 1, 2
 _ZERO_THRESHOLD = 1e-35  # LightGBM's kZeroThreshold
+ROWS_AT_ONCE = 16_384
 
 
 
@@ -53,18 +54,16 @@ class _Tree:
     threshold: np.ndarray
     default_left: np.ndarray
     missing: np.ndarray  # NAN, AS_ZERO or ZERO per internal node
-    levels: list  # per depth: (internal nodes there, left children, right children, and the
-    #               children's leaf numbers << bits, 0 for an internal child)
+    levels: list  # per depth: (internal nodes there, left children, right children, and what a
+    #               leaf child adds to its code: its offset and its always-set bit; 0 for a node)
     n_internal: int  # nodes are numbered internal first (the root 0), then leaves in leaf order
-    bits: int  # a path code's width: one bit per depth, and a last, always-set bit
-    code_type: type  # int32 while leaf number << bits fits
-    q: np.ndarray  # Gauss-Legendre points on [0, 1] and their weights, enough for this tree
-    w: np.ndarray
-    width: np.ndarray  # leaf -> its distinct features on the path (slots)
-    occ_bit: np.ndarray  # (leaves, slots, occurrences) -> the depth of a split on the slot's feature
-    hot: np.ndarray  # (leaves, slots, K) factor (1 - q) z + q of a satisfied feature
-    cold: np.ndarray  # (leaves, slots, K) factor (1 - q) z of an unsatisfied one
-    z: np.ndarray  # (leaves, slots); padding slots have z = 1 and always o = 1: no effect
+    offsets: np.ndarray  # leaf -> the first of its keys; a leaf at depth d has 2^(d+1) of them
+    n_keys: int
+    code_type: type  # int32 while the keys fit
+    width: np.ndarray  # leaf -> its distinct features on the path (slots); leaves in width order
+    groups: list  # per width: (first leaf, end leaf, width, Gauss-Legendre weights, and per leaf
+    #               occurrence bits (leaves, width, occurrences), hot and cold factors
+    #               (leaves, width, K), z (leaves, width))
     slot_feature: np.ndarray  # (leaves, slots) -> feature
     value: np.ndarray  # (leaves,)
 
@@ -110,22 +109,27 @@ class TreeShap:
                 z[f] = z.get(f, 1.0) * float(cover[child]) / float(cover[node])
                 slots.setdefault(f, []).append(r)
             leaves.append((leaf, float(t["value"][leaf]), slots, z))
-        bits = int(depth.max()) + 1  # the last bit is set on every code: padding occurrences read it
+        leaves.sort(key=lambda leaf: len(leaf[2]))  # by width: one block of equal widths at a time
         n_leaves = len(leaves)
-        code_type = np.int32 if (n_leaves << bits) < 1 << 31 else np.int64
+        nodes_of = [leaf for leaf, _, _, _ in leaves]
+        # A leaf at depth d: its code's bits 0..d-1 say where the row followed the path, bit d is
+        # always set (padding occurrences read it), and its keys follow the previous leaf's.
+        sizes = np.array([2 << int(depth[leaf]) for leaf in nodes_of], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        code_type = np.int32 if sizes.sum() < 1 << 31 else np.int64
         number = np.empty(len(left), dtype=np.intp)  # old node -> new number
         number[internal] = np.arange(len(internal))
-        number[[leaf for leaf, _, _, _ in leaves]] = len(internal) + np.arange(n_leaves)
-        key = np.zeros(len(left), dtype=code_type)  # a leaf's number << bits, put in its codes
-        key[[leaf for leaf, _, _, _ in leaves]] = np.arange(n_leaves, dtype=code_type) << bits
+        number[nodes_of] = len(internal) + np.arange(n_leaves)
+        key = np.zeros(len(left), dtype=code_type)
+        key[nodes_of] = offsets + sizes // 2
         levels = []
-        for r in range(bits - 1):
+        for r in range(int(depth.max())):
             nodes = internal[depth[internal] == r]
             levels.append((number[nodes], number[left[nodes]], number[right[nodes]],
                            key[left[nodes]][:, None], key[right[nodes]][:, None]))
         n_slots = max(len(s) for _, _, s, _ in leaves)
         n_occ = max(len(o) for _, _, s, _ in leaves for o in s.values())
-        occ_bit = np.full((n_leaves, n_slots, n_occ), bits - 1, dtype=np.int64)
+        occ_bit = np.repeat(depth[nodes_of].astype(np.int64), n_slots * n_occ).reshape(n_leaves, n_slots, n_occ)
         zz = np.ones((n_leaves, n_slots))
         slot_feature = np.zeros((n_leaves, n_slots), dtype=np.intp)
         value, width = np.empty(n_leaves), np.empty(n_leaves, dtype=int)
@@ -136,14 +140,18 @@ class TreeShap:
                 zz[i, s] = z[f]
                 occ_bit[i, s, :len(occurrences)] = occurrences
         # A leaf's polynomial has degree (its distinct features) - 1: K points integrate 2K - 1.
-        points, weights = np.polynomial.legendre.leggauss(max(1, math.ceil(n_slots / 2)))
-        q, w = (points + 1) / 2, weights / 2
-        hot = zz[..., None] * (1 - q) + q
-        cold = zz[..., None] * (1 - q)
+        groups = []
+        for d in np.unique(width):
+            first, end = np.searchsorted(width, d), np.searchsorted(width, d, side="right")
+            points, weights = np.polynomial.legendre.leggauss(max(1, math.ceil(d / 2)))
+            q = (points + 1) / 2
+            z = zz[first:end, :d]
+            groups.append((first, end, d, weights / 2, occ_bit[first:end, :d], z[..., None] * (1 - q) + q,
+                           z[..., None] * (1 - q), z))
         missing = np.asarray(t.get("missing", np.full(len(left), NAN)))[internal]
         return _Tree(feature[internal].astype(np.intp), np.asarray(t["threshold"], dtype="float64")[internal],
-                     np.asarray(t["default_left"], dtype=bool)[internal], missing, levels, len(internal), bits,
-                     code_type, q, w, width, occ_bit, hot, cold, zz, slot_feature, value)
+                     np.asarray(t["default_left"], dtype=bool)[internal], missing, levels, len(internal), offsets,
+                     int(sizes.sum()), code_type, width, groups, slot_feature, value)
 
     # -- builders -------------------------------------------------------------------------------
 
@@ -177,6 +185,8 @@ class TreeShap:
     def values(self, X) -> np.ndarray:
         """SHAP values per row and feature (the expected value left out)."""
         X = np.asarray(X, dtype="float64")
+        if len(X) > ROWS_AT_ONCE:  # bounds the codes and indexes held per tree (rows x nodes)
+            return np.concatenate([self.values(X[i:i + ROWS_AT_ONCE]) for i in range(0, len(X), ROWS_AT_ONCE)])
         if self.float32_inputs:
             X = X.astype("float32").astype("float64")
         columns = np.ascontiguousarray(X.T)  # feature -> its values over the rows
@@ -224,25 +234,31 @@ class TreeShap:
         to `out` (features x columns)."""
         n, n_leaves = decisions.shape[1], len(tree.value)
         # Path codes, root down: bit r of a node's code says the column went the node's way at
-        # depth r; the last bit is always set; a leaf's code also carries its number, above.
+        # depth r; a leaf's code is then made its key (offset and always-set bit added).
         codes = np.empty((tree.n_internal + n_leaves, n), dtype=tree.code_type)
-        codes[0] = 1 << (tree.bits - 1)
+        codes[0] = 0
         for r, (nodes, left, right, left_key, right_key) in enumerate(tree.levels):
             went_left = decisions[nodes].astype(tree.code_type) << r
             parent = codes[nodes]
-            codes[left] = parent | went_left | left_key
-            codes[right] = parent | ((1 << r) - went_left) | right_key
+            codes[left] = (parent | went_left) + left_key
+            codes[right] = (parent | ((1 << r) - went_left)) + right_key
         # Each leaf's distinct codes among the columns, numbered (leaf, code) in order.
         keys = codes[tree.n_internal:]
-        distinct, index = _numbered(keys.ravel(), n_leaves << tree.bits)
+        distinct, index = _numbered(keys.ravel(), tree.n_keys)
         index = index.reshape(keys.shape)
-        leaf = distinct >> tree.bits
-        code = distinct & ((1 << tree.bits) - 1)
-        # Per distinct (leaf, code): o per slot, then the exact Shapley integral per slot.
-        o = ((code[:, None, None] >> tree.occ_bit[leaf]) & 1).all(axis=-1)  # (distinct, slots)
-        factor = np.where(o[..., None], tree.hot[leaf], tree.cold[leaf])  # (distinct, slots, K)
-        integral = (factor.prod(axis=1, keepdims=True) / factor) @ tree.w
-        effect = (o - tree.z[leaf]) * integral * tree.value[leaf][:, None]
+        leaf = np.searchsorted(tree.offsets, distinct, side="right") - 1
+        code = distinct - tree.offsets[leaf]
+        # Per distinct (leaf, code): o per slot, then the exact Shapley integral per slot, a block
+        # of leaves of one width at a time (no padding, K points for that width).
+        effect = np.zeros((len(distinct), tree.slot_feature.shape[1]))
+        bounds = np.searchsorted(leaf, [g[0] for g in tree.groups] + [len(tree.value)])
+        for (first, _, d, w, occ_bit, hot, cold, z), start, stop in zip(tree.groups, bounds, bounds[1:],
+                                                                        strict=False):
+            at = leaf[start:stop] - first
+            o = ((code[start:stop, None, None] >> occ_bit[at]) & 1).all(axis=-1)  # (codes, width)
+            factor = np.where(o[..., None], hot[at], cold[at])  # (codes, width, K)
+            integral = (factor.prod(axis=1, keepdims=True) / factor) @ w
+            effect[start:stop, :d] = (o - z[at]) * integral * tree.value[leaf[start:stop]][:, None]
         # Hand each column its leaves' values: one gather and one in-place add per slot.
         table = np.ascontiguousarray(effect.T)  # (slots, distinct)
         buffer = np.empty(n)
