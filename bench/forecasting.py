@@ -11,7 +11,7 @@ season of amplitude 0-35% of the level (none in a quarter of the series), a slow
 the log level, Poisson counts. Each series is forecast --horizon weeks ahead by
 `ml.forecasting.forecast` with the statsmodels members -- ETS, ARIMA, STL + ETS (when the series
 passes the seasonality test) and Theta -- plus Prophet with --prophet, each fitted and
-backtested at 4 rolling origins, the baselines beside them, the ensemble weighted and its
+backtested at 4 rolling origins, the baselines beside them, the ensemble combined and its
 intervals calibrated.
 
 Prophet is behind a flag because it breaks the goal on its own: five fits a series (the
@@ -19,17 +19,21 @@ forecast and four backtest origins, each a cmdstan process), about 0.14 s of CPU
 (0.035 s of it in cmdstan) against about 0.14 s for the four statsmodels members together.
 `forecast()` itself uses Prophet by default for dated series.
 
-Measured on 1 December 2026 (2 cores shared with other jobs, load average 7-9 throughout):
+Measured on 1 December 2026 (2 cores shared with other jobs; the load average is theirs and ours):
 
-| run | wall | CPU (cmdstan included) | CPU / 2: on 2 idle cores |
-|---|---|---|---|
-| 500 series, statsmodels members | 132.5 s | 70.7 s | 35.4 s -- goal met |
-| 500 series, with Prophet | 279.5 s | 149.0 s | 74.5 s -- goal missed |
+| run | load average | wall | CPU (cmdstan included) | CPU / 2: on 2 idle cores |
+|---|---|---|---|---|
+| 500 series, statsmodels members | 8-9 | 132.5 s | 70.7 s | 35.4 s -- goal met |
+| the same | 3-4 | 72.1 s | 72.7 s | 36.3 s -- goal met |
+| 500 series, with Prophet | 7-9 | 279.5 s | 149.0 s | 74.5 s -- goal missed |
+| the same | 3-4 | 148.9 s | 148.6 s | 74.3 s -- goal missed |
+| 200 series with Prophet, 2 / 3 workers | 4 | 43.5 / 48.1 s | 49.0 / 53.9 s | (a third worker does not help) |
 
-Wall time there is mostly the neighbours' load; earlier runs at a lower load took 40-93 s
-without Prophet and 176 s with it (before Prophet's member was made cheaper: ml.forecasting.
-prophet_member). Without changing a number, Prophet cannot get under the goal here: five
-cmdstan fits and their Python preparation are most of its cost.
+Wall time beyond CPU / 2 is the neighbours' load; earlier runs took 40-93 s without Prophet and
+176 s with it (before the Prophet member was made cheaper, ml.forecasting.prophet_member). The
+200-series run projects to 61 s on 2 idle cores with Prophet (CPU seconds vary 10-20% with the
+load). Without changing a number, Prophet cannot get under the goal here: five cmdstan fits a
+series and their Python preparation are most of its cost.
 
 Parallelism: a `multiprocessing` pool of --workers processes (fork), each importing
 statsmodels (and Prophet) once and taking series in chunks of 10; Prophet's fits also start one
@@ -37,11 +41,11 @@ cmdstan process each, which runs on the same cores. BLAS threads are pinned to o
 forecast (see ml.forecasting.ensemble), so two workers use two cores and no more.
 
 Printed: wall seconds in total and per series (total / series), the workers' summed CPU
-seconds (cmdstan's processes included, as finished children) and that CPU / --workers, the
-wall time the run would take on that many idle cores -- the figure to compare runs by on a
-shared machine, where wall time also pays for the neighbours' load --, each member's share of the
-members' wall time, the models the forecasts ended as, and the load average before and after
-(the machine is shared: wall time also measures the neighbours).
+seconds (cmdstan's processes included, as finished children) and that CPU / the cores used
+(--workers, at most the machine's): the wall time the run would take on those cores idle, the
+figure to compare runs by on a shared machine, where wall time also pays for the neighbours'
+load; then each member's share of the members' wall time, the models the forecasts ended as,
+and the load average before and after.
 
 Goal (issue 14): 500 series x 156 weeks, h = 13, under 60 s on 2 cores. Other counts print
 the wall time projected to 500 series.
@@ -306,9 +310,10 @@ def main() -> None:
     total_member = sum(seconds.values()) or 1.0
     print(f"Load at end: {load_text()}")
     print(f"Total: {wall:.1f} s wall ({wall / args.series * 1000:.0f} ms a series), CPU {cpu:.1f} s in the workers")
+    cores = max(1, min(args.workers, os.cpu_count() or 1))
     print(
-        f"CPU-bound estimate on {args.workers} idle cores: {cpu / args.workers:.1f} s "
-        f"(the workers' CPU seconds, cmdstan's included, / {args.workers}; wall time also pays for the neighbours')"
+        f"CPU-bound estimate on {cores} idle cores: {cpu / cores:.1f} s "
+        f"(the workers' CPU seconds, cmdstan's included, / {cores}; wall time also pays for the neighbours')"
     )
     print("Share of the members' wall time:")
     for name, value in seconds.most_common():
