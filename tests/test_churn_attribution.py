@@ -37,18 +37,49 @@ def family():
 
 def test_batch_contributions_equal_lightgbm_pred_contrib(family):
     X, _ = churn_like(attribution.BATCH + 200, seed=5)
-    fast = attribution.contributions(family, X)
+    fast = reasons.contributions(family, X)
     learner = family.members_["gbm"].named_steps["learn"]
     assert id(learner) in attribution._explainers, "a batch this size must take the numpy TreeSHAP"
-    slow = reasons.contributions(family, X)  # LightGBM's pred_contrib, row by row
-    assert list(fast.columns) == list(slow.columns)
-    np.testing.assert_allclose(fast.to_numpy(), slow.to_numpy(), rtol=0, atol=1e-6)
+    # The same sum written out with LightGBM's own pred_contrib, row by row.
+    gbm_scale, lr_scale = reasons.member_scales(family, ["gbm", "lr"])
+    Z, names = reasons._prepared(family.members_["gbm"], X)
+    slow = gbm_scale * pd.DataFrame(learner.predict(Z, pred_contrib=True)[:, :-1], columns=names, index=X.index)
+    Z, names = reasons._prepared(family.members_["lr"], X)
+    lr = family.members_["lr"].named_steps["learn"]
+    slow = (slow + lr_scale * pd.DataFrame(Z * lr.coef_[0], columns=names, index=X.index))[list(fast.columns)]
+    np.testing.assert_allclose(fast.to_numpy(), slow.fillna(0.0).to_numpy(), rtol=0, atol=1e-6)
     assert (slow.abs().to_numpy() > 1e-3).sum() > len(X)  # the values are not all zero
+
+
+def test_each_members_part_is_scaled_as_the_stack_weighs_it(family):
+    """The ensemble's log-odds move by weight x calibration slope per unit of a member's own
+    log-odds: a member the stack leaves out explains nothing, and with neither explained member
+    weighed the two are averaged as a stand-in."""
+    import copy
+
+    X, _ = churn_like(50, seed=8)
+    scales = reasons.member_scales(family, ["gbm", "lr"])
+    weights = dict(zip(family.members_, family.stacker_.coef_, strict=True))
+    assert scales == [pytest.approx(weights[n] * family.calibrators_[n].coef_[0][0]) for n in ("gbm", "lr")]
+    no_lr = copy.copy(family)
+    no_lr.stacker_ = copy.copy(family.stacker_)
+    no_lr.stacker_.coef_ = np.array([0.0 if n == "lr" else weights[n] for n in family.members_])
+    Z, names = reasons._prepared(family.members_["gbm"], X)
+    learner = family.members_["gbm"].named_steps["learn"]
+    gbm_only = pd.DataFrame(learner.predict(Z, pred_contrib=True)[:, :-1], columns=names, index=X.index)
+    expected = (reasons.member_scales(no_lr, ["gbm", "lr"])[0] * gbm_only)[list(X.columns)]
+    np.testing.assert_allclose(reasons.contributions(no_lr, X).to_numpy(), expected.to_numpy(), atol=1e-9)
+    neither = copy.copy(no_lr)
+    neither.stacker_ = copy.copy(no_lr.stacker_)
+    neither.stacker_.coef_ = np.array([1.0 if n == "mlp" else 0.0 for n in family.members_])
+    assert reasons.member_scales(neither, ["gbm", "lr"]) == [0.5, 0.5]
 
 
 def test_batch_reasons_and_scores_are_unchanged(family):
     X, _ = churn_like(attribution.BATCH + 200, seed=6)
-    assert attribution.explain(family, X) == reasons.explain(family, X)
+    batch = reasons.explain(family, X)  # the numpy TreeSHAP
+    small = [r for start in range(0, len(X), 100) for r in reasons.explain(family, X.iloc[start:start + 100])]
+    assert batch == small  # LightGBM's own pred_contrib, under BATCH rows at a time
     rows = X.assign(client_id=np.arange(1, len(X) + 1))
     scored = score_frame(family, rows)
     one_by_one = [score_frame(family, rows.iloc[[i]])[0] for i in range(0, len(rows), 97)]

@@ -277,3 +277,28 @@ def test_one_explain_function_gives_churn_reasons_by_shap_or_lime(trained, db):
     print(f"\nSHAP: {shap['text']}\nLIME: {lime['text']}")
     importance = global_importance(version)
     assert {i["feature"] for i in importance} <= set(dataset.FEATURES) and importance[0]["words"]
+
+
+def test_one_clients_question_reuses_the_frame_until_the_store_changes(trained, db, monkeypatch):
+    """A page's or the API's single-client churn answer reads the frame built for the store's
+    state; a feature build (or a sync) makes the next question build it again."""
+
+    import importlib
+
+    from ml.models import FeatureBuild
+
+    churn_predict = importlib.import_module("ml.estimators.churn.predict")  # the package's predict is a function
+
+    built = []
+    real = churn_predict.build_frame
+    monkeypatch.setattr(churn_predict, "build_frame", lambda: built.append(1) or real())
+    score_and_store()
+    churn_predict._frames.clear()
+    built.clear()
+    row = Prediction.objects.filter(model_version=active(KIND)).first()
+    first = churn_predict.explain_client(row.client_id, as_of=row.as_of)
+    again = churn_predict.explain_client(row.client_id, as_of=row.as_of)
+    assert len(built) == 1 and again == first and first["value"] == pytest.approx(row.value)
+    FeatureBuild.objects.create()
+    churn_predict.explain_client(row.client_id, as_of=row.as_of)
+    assert len(built) == 2

@@ -1,26 +1,16 @@
-"""Churn contributions for batch scoring: the same values as `reasons.contributions`, faster.
+"""The boosted churn member's SHAP values, fast for a batch (`reasons.contributions` reads them here).
 
-`reasons.contributions` takes the boosted member's SHAP values from LightGBM's
-`pred_contrib=True`, an exact TreeSHAP walked row by row (about 0.45 ms a client over the
+LightGBM's `pred_contrib=True` is an exact TreeSHAP walked row by row (about 0.45 ms a client over the
 member's 300 trees: 4.5 s of the 10,000-client bench). From BATCH rows on, the same exact
 path-dependent TreeSHAP comes from `ml.explanations.treeshap`, which solves each tree once per
 distinct way the batch's rows go through it (0.3 s for those 10,000 clients; equal to
 `pred_contrib` to 1e-12, so the reasons and their order do not change). Fewer rows (a page's
-client, one month's book) keep LightGBM's own call, which has no set-up. The linear member's
-contributions and the mean of the two are reasons.py's, unchanged.
+client, one month's book) keep LightGBM's own call, which has no set-up.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
-import pandas as pd
-
-from .reasons import TOP_REASONS, _prepared, reasons_from
-
-if TYPE_CHECKING:
-    from ml.churn import ChurnFamily
 
 BATCH = 256  # rows; below this LightGBM's own pred_contrib is quicker than the numpy set-up
 _explainers: dict[int, tuple] = {}  # id(learner) -> (learner, TreeShap); the learner kept so the id stays its
@@ -52,27 +42,4 @@ def gbm_shap(learner, Z) -> np.ndarray:
     return learner.predict(Z, pred_contrib=True)[:, :-1]  # last column: the expected value
 
 
-def contributions(family: ChurnFamily, X: pd.DataFrame) -> pd.DataFrame:
-    """Per row of X and input feature: its push on churn risk in log-odds (positive = riskier),
-    as `reasons.contributions` computes it."""
-    parts = []
-    if "gbm" in family.members_:
-        pipeline = family.members_["gbm"]
-        Z, names = _prepared(pipeline, X)
-        shap = gbm_shap(pipeline.named_steps["learn"], Z)
-        parts.append(pd.DataFrame(shap, columns=names, index=X.index))
-    if "lr" in family.members_:
-        pipeline = family.members_["lr"]
-        Z, names = _prepared(pipeline, X)
-        linear = Z * pipeline.named_steps["learn"].coef_[0]
-        parts.append(pd.DataFrame(linear, columns=names, index=X.index))
-    total = sum(parts) / len(parts)
-    return total.reindex(columns=[c for c in X.columns if c in total.columns]).fillna(0.0)
-
-
-def explain(family: ChurnFamily, X: pd.DataFrame, top: int = TOP_REASONS) -> list[dict]:
-    """`reasons.explain` with the batch path above: the same reasons, words and actions."""
-    return reasons_from(contributions(family, X), X, top)
-
-
-__all__ = ["BATCH", "contributions", "explain", "gbm_shap"]
+__all__ = ["BATCH", "gbm_shap"]

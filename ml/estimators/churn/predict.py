@@ -23,14 +23,13 @@ import pandas as pd
 from django.db import transaction
 
 from ml.features import months as mo
-from ml.models import ChurnWarning, Intervention, ModelVersion, Prediction
+from ml.models import ChurnWarning, ClientMonthKPI, FeatureBuild, Intervention, ModelVersion, Prediction
 from ml.models.churn import TIERS
 from ml.predictions import store_predictions
 from ml.registry import active, load_serving
 
-from .attribution import explain
-from .dataset import FEATURES, build_frame, departures
-from .reasons import reasons_from
+from .dataset import FEATURES, ChurnFrame, build_frame, departures
+from .reasons import explain, reasons_from
 
 KIND = "churn"
 TIER_CUTS = ((35.0, "critical"), (15.0, "high"), (5.0, "medium"), (0.0, "low"))
@@ -71,6 +70,33 @@ def score_frame(family, rows: pd.DataFrame) -> list[Scored]:
     return out
 
 
+_frames: dict[str, tuple] = {}  # "frame" -> (state of the store, ChurnFrame)
+
+
+def _store_state() -> tuple:
+    """What the churn frame depends on, in one query: the KPI store (a feature build or any
+    rewrite of its rows) and the synced rows its departures read (any sync run)."""
+    from django.db import connection
+
+    from clients.models import SyncRun
+
+    kpi, builds, runs = ClientMonthKPI._meta.db_table, FeatureBuild._meta.db_table, SyncRun._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*), MAX(computed_at), (SELECT MAX(id) FROM {builds}), "
+                       f"(SELECT MAX(id) FROM {runs}) FROM {kpi}")
+        return tuple(cursor.fetchone())
+
+
+def serving_frame() -> ChurnFrame:
+    """The churn frame (every client-month's features), built once per state of the store: a
+    page's or the API's one-client question is then a row lookup, not a rebuild."""
+    state = _store_state()
+    hit = _frames.get("frame")
+    if hit is None or hit[0] != state:
+        hit = _frames["frame"] = (state, build_frame())
+    return hit[1]
+
+
 def predict(as_of: date | None = None, version: ModelVersion | None = None) -> list[Scored]:
     """Score every client still a client at the month end of `as_of` (default: the KPI
     store's last month) with the active churn version (or `version`)."""
@@ -78,7 +104,7 @@ def predict(as_of: date | None = None, version: ModelVersion | None = None) -> l
     if version is None:
         raise LookupError("No churn model is active: train one first (Retrain now, or the train command)")
     family = load_serving(version)
-    frame = build_frame()
+    frame = serving_frame()
     month = (as_of or frame.last_month).replace(day=1)
     return score_frame(family, frame.rows[frame.rows["month"] == month])
 
@@ -189,7 +215,7 @@ def explain_client(client_id: int, as_of: date | None = None, method: str = "sha
     if version is None:
         raise LookupError("No churn model is active: train one first (Retrain now, or the train command)")
     family = load_serving(version)
-    frame = build_frame()
+    frame = serving_frame()
     if frame.last_month is None:
         return None
     month = (as_of or frame.last_month).replace(day=1)

@@ -1,14 +1,22 @@
 """Why a client's churn risk is what it is: `explain(family, X)`, the one function pages, the
 API and batch scoring call, and the words and retention actions each reason maps to.
 
-Contributions, per client and feature, in log-odds: the mean of
-- the gradient-boosting member's SHAP values (LightGBM's exact TreeSHAP, `pred_contrib=True`),
+Contributions, per client and feature, in the ensemble's log-odds, from the two members whose
+log-odds split exactly into per-feature parts:
+- the gradient-boosting member's SHAP values (exact path-dependent TreeSHAP: LightGBM's
+  `pred_contrib=True`, or for a batch the same values from `ml.explanations.treeshap`, see
+  attribution.py),
 - the logistic-regression member's linear contributions, coefficient x (standardised value -
   the training mean, which is 0 after scaling): a linear model's exact SHAP values under
   feature independence.
-Both are read from the fitted members, after the members' own imputation and scaling. The top
-reasons are the features pushing risk up the most; each has a sentence with the client's own
-value and, where one fits, a retention action.
+The stacked ensemble's log-odds are an intercept plus, per member, the stack's weight times the
+member's calibration slope times the member's own log-odds (ml/churn/family.py), so each
+member's parts are scaled by that product and summed: a member the stack leaves out explains
+nothing. When the stack gives neither explained member any weight (the MLP carries the score),
+and for a version saved before the stack, the two are averaged instead, as a stand-in. Both are
+read from the fitted members, after the members' own imputation and scaling. The top reasons
+are the features pushing risk up the most; each has a sentence with the client's own value and,
+where one fits, a retention action.
 """
 
 from __future__ import annotations
@@ -72,20 +80,32 @@ def _prepared(pipeline, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     return prepare.transform(X), names
 
 
+def member_scales(family: ChurnFamily, names: list[str]) -> list[float]:
+    """How far one log-odds unit of each named member moves the ensemble's log-odds: the stack's
+    weight times the member's calibration slope. Equal shares summing to 1 for a family with no
+    stack, or when the stack gives none of them weight (the plain average, a stand-in)."""
+    stacker = getattr(family, "stacker_", None)
+    if stacker is not None:
+        weights = dict(zip(family.members_, stacker.coef_, strict=True))
+        scales = [float(weights[n]) * float(family.calibrators_[n].coef_[0][0]) for n in names]
+        if sum(abs(v) for v in scales) > 1e-9:
+            return scales
+    return [1.0 / len(names)] * len(names)
+
+
 def contributions(family: ChurnFamily, X: pd.DataFrame) -> pd.DataFrame:
-    """Per row of X and input feature: its push on churn risk in log-odds (positive = riskier)."""
-    parts = []
-    if "gbm" in family.members_:
-        pipeline = family.members_["gbm"]
-        Z, names = _prepared(pipeline, X)
-        shap = pipeline.named_steps["learn"].predict(Z, pred_contrib=True)[:, :-1]  # last column: expected value
-        parts.append(pd.DataFrame(shap, columns=names, index=X.index))
-    if "lr" in family.members_:
-        pipeline = family.members_["lr"]
-        Z, names = _prepared(pipeline, X)
-        linear = Z * pipeline.named_steps["learn"].coef_[0]
-        parts.append(pd.DataFrame(linear, columns=names, index=X.index))
-    total = sum(parts) / len(parts)
+    """Per row of X and input feature: its push on churn risk in the ensemble's log-odds
+    (positive = riskier)."""
+    from .attribution import gbm_shap  # attribution imports this module's words
+
+    parts, names = [], [n for n in ("gbm", "lr") if n in family.members_]
+    for name in names:
+        pipeline = family.members_[name]
+        Z, columns = _prepared(pipeline, X)
+        learner = pipeline.named_steps["learn"]
+        values = gbm_shap(learner, Z) if name == "gbm" else Z * learner.coef_[0]
+        parts.append(pd.DataFrame(values, columns=columns, index=X.index))
+    total = sum(scale * part for scale, part in zip(member_scales(family, names), parts, strict=True))
     return total.reindex(columns=[c for c in X.columns if c in total.columns]).fillna(0.0)
 
 
