@@ -64,7 +64,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Serves static/ from the project under daphne: the app must work on a closed network.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # WhiteNoise, kept async under daphne (superhack/static_files.py says why).
+    "superhack.static_files.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
