@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine with Python 3.11:
 #   make run   - create .venv, install, migrate, load the demo MSP on an empty database, build
-#                its KPIs, train the models, serve
+#                its KPIs, train the models, forecast its desk's demand, serve
 #   make test  - create .venv, install, run the test suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -26,6 +26,9 @@ run: install
 	@# Both are incremental: on a database already loaded they find nothing new and skip.
 	$(PY) manage.py build_features
 	$(PY) manage.py train --kind all --no-progress
+	@# The desk's demand forecasts and capacity gap (about 25 s on the demo), so the Demand and
+	@# Capacity pages show figures too; a later run replaces the same week's forecasts.
+	$(PY) manage.py forecast_demand
 	$(PY) manage.py serve
 
 test: install
