@@ -48,6 +48,21 @@ def env_int(name: str, default: int, minimum: int | None = None) -> int:
     return value
 
 
+def env_float(name: str, default: float, *, above: float | None = None, at_most: float | None = None) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfiguredEnv(f"{name}={raw!r} is not a number") from None
+    if above is not None and not value > above:
+        raise ImproperlyConfiguredEnv(f"{name}={value} must be more than {above}")
+    if at_most is not None and value > at_most:
+        raise ImproperlyConfiguredEnv(f"{name}={value} must be at most {at_most}")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:

@@ -8,29 +8,12 @@ fixture or a deployment's own settings module still wins.
 
 from __future__ import annotations
 
-import os
-
-from .env import ImproperlyConfiguredEnv, env_int, env_str
+from .env import ImproperlyConfiguredEnv, env_float, env_int, env_str
 
 __all__ = [  # what settings.py's star import takes: the settings, not the parsers
     "FORECAST_CONTRACTOR_HOURLY_RATE", "FORECAST_DRIFT_MIN_PERIODS", "FORECAST_DRIFT_RATIO", "FORECAST_HOLIDAY_COUNTRY",
     "FORECAST_HORIZON_WEEKS", "FORECAST_HOURS_PER_WEEK", "FORECAST_TARGET_UTILISATION", "FORECAST_TOP_CLIENTS",
 ]
-
-
-def env_float(name: str, default: float, *, above: float | None = None, at_most: float | None = None) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ImproperlyConfiguredEnv(f"{name}={raw!r} is not a number") from None
-    if above is not None and not value > above:
-        raise ImproperlyConfiguredEnv(f"{name}={value} must be more than {above}")
-    if at_most is not None and value > at_most:
-        raise ImproperlyConfiguredEnv(f"{name}={value} must be at most {at_most}")
-    return value
 
 
 def env_country(name: str, default: str | None) -> str | None:

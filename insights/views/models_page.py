@@ -95,7 +95,7 @@ def model_action(request: HttpRequest) -> HttpResponse:
     elif action == "roll_back":
         outcomes = [actions.roll_back_kind(request.POST.get("kind", ""))]
     elif action == "retrain":
-        outcomes = actions.retrain_kinds([request.POST.get("kind", "")], user=request.user, trigger="admin")
+        outcomes = actions.retrain_kinds([request.POST.get("kind", "")], user=request.user)
     else:
         outcomes = [actions.Outcome(False, f"Unknown action {action!r}: choose retrain, promote or roll_back.")]
     for outcome in outcomes:
