@@ -164,9 +164,93 @@ def c_rank_mean(oof, y, g, test):
     return cal.predict_proba(logit(T).reshape(-1, 1))[:, 1]
 
 
+def _tied_stack(oof, test, y, C, floor=None, toward_equal=False):
+    """A logistic stack on the calibrated members' log-odds, intercept free, weights w >= 0:
+    - floor: each member's share of the weights at least `floor` (w = A v with v >= 0 and
+      A = I + c 1 1^T / k, c = floor k / (1 - floor k));
+    - toward_equal: the L2 penalty (1 / 2C on the summed log-loss) is on w minus its mean
+      (shrinks the weights toward equal ones) instead of on w (toward zero)."""
+    from scipy.optimize import minimize
+
+    names = list(test)
+    k = len(names)
+    Z = np.column_stack([logit(oof[n]) for n in names])
+    T = np.column_stack([logit(test[n]) for n in names])
+    y = np.asarray(y, dtype="float64")
+    n = len(y)
+    if floor:
+        c = floor * k / (1 - floor * k)  # w_i = v_i + c * mean(v): a zero v_i leaves share c / (k (1 + c))
+        A = np.eye(k) + c * np.ones((k, k)) / k
+    else:
+        A = np.eye(k)
+    penalty = 1.0 / (2.0 * C * n)
+
+    def loss_and_grad(theta):
+        w = A @ theta[1:]
+        z = theta[0] + Z @ w
+        d = w - w.mean() if toward_equal else w
+        loss = np.mean(np.logaddexp(0.0, z) - y * z) + penalty * np.sum(d ** 2)
+        r = (1 / (1 + np.exp(-z)) - y) / n
+        gw = Z.T @ r + 2 * penalty * (d - d.mean() if toward_equal else d)
+        return loss, np.r_[r.sum(), A.T @ gw]
+
+    start = np.r_[0.0, np.full(k, 1.0 / k)]
+    res = minimize(loss_and_grad, start, jac=True, bounds=[(None, None)] + [(0, None)] * k, method="L-BFGS-B")
+    w = A @ res.x[1:]
+    return 1 / (1 + np.exp(-(T @ w + res.x[0]))), w
+
+
+def c_equal_platt(oof, y, g, test):
+    """Equal weights on the calibrated log-odds, one slope and intercept fitted (Platt)."""
+    from sklearn.linear_model import LogisticRegression
+
+    names = list(test)
+    zo = np.mean([logit(oof[n]) for n in names], axis=0).reshape(-1, 1)
+    zt = np.mean([logit(test[n]) for n in names], axis=0).reshape(-1, 1)
+    return LogisticRegression(C=1e4).fit(zo, y).predict_proba(zt)[:, 1]
+
+
+def c_floor_half(oof, y, g, test):
+    """Non-negative stack (C=1) with each member's share of the weights >= 1/(2k)."""
+    return _tied_stack(oof, test, y, C=1.0, floor=0.5 / len(test))[0]
+
+
+def c_shrink_eq_001(oof, y, g, test):
+    return _tied_stack(oof, test, y, C=0.01, toward_equal=True)[0]
+
+
+def c_shrink_eq_01(oof, y, g, test):
+    return _tied_stack(oof, test, y, C=0.1, toward_equal=True)[0]
+
+
+def c_cv_1se(oof, y, g, test, blocks=3):
+    """The free non-negative stack only when, over `blocks` consecutive month blocks of the
+    validation rows (each scored by a stack fitted on the others), its PR-AUC beats equal
+    weights by more than one standard error of the difference; equal weights otherwise."""
+    from ml.churn.stacking import Stacker
+
+    names = list(test)
+    months = np.unique(g)
+    diffs = []
+    for block in np.array_split(months, blocks):
+        out = np.isin(g, block)
+        if y[out].sum() == 0 or y[~out].sum() == 0:
+            continue
+        st = Stacker(C=1.0).fit(np.column_stack([oof[n][~out] for n in names]), y[~out])
+        p_st = st.predict(np.column_stack([oof[n][out] for n in names]))
+        p_eq = np.mean([logit(oof[n][out]) for n in names], axis=0)
+        diffs.append(_ap(y[out], p_st) - _ap(y[out], p_eq))
+    diffs = np.array(diffs)
+    se = diffs.std(ddof=1) / np.sqrt(len(diffs)) if len(diffs) > 1 else np.inf
+    if len(diffs) and diffs.mean() > se:
+        return c_stack_pos(oof, y, g, test)
+    return c_equal_platt(oof, y, g, test)
+
+
 COMBINERS = {"mean": c_mean, "logit_mean": c_logit_mean, "stack": c_stack, "stack_pos": c_stack_pos,
              "stack_pos_C0.1": c_stack_pos_strong, "ap_weights": c_ap_weights, "select": c_select,
-             "rank_mean": c_rank_mean}
+             "rank_mean": c_rank_mean, "equal_platt": c_equal_platt, "floor_half": c_floor_half,
+             "shrink_eq_C0.1": c_shrink_eq_01, "shrink_eq_C0.01": c_shrink_eq_001, "cv_1se": c_cv_1se}
 
 
 def origins(labelled: pd.DataFrame, n: int, test_months: int = 4):
@@ -180,43 +264,92 @@ def origins(labelled: pd.DataFrame, n: int, test_months: int = 4):
             yield k, train, held
 
 
-def design(paths, n_origins, member_names):
+# The rule choosing among the combinations the churn reasons can read (an intercept plus
+# non-negative weights on the calibrated members' log-odds: reasons.member_scales), written
+# down before any of the 2026-12-01 comparisons was run. Simplest first.
+ELIGIBLE = ("equal_platt", "shrink_eq_C0.01", "shrink_eq_C0.1", "floor_half", "stack_pos", "cv_1se")
+RULE = """Per development world: the mean over its held-out windows of (PR-AUC of the combination
+minus PR-AUC of logistic regression alone). Best = the eligible combination with the highest
+mean of those per-world differences. Chosen = the simplest eligible combination (order: {order})
+whose mean is within one standard error of the best's (the standard error over worlds of the
+per-world difference between it and the best). Windows and worlds won against logistic
+regression and the worst world are reported beside it, not used.""".format(order=" < ".join(ELIGIBLE))
+
+
+def _window(path, k, train, held, features, member_names):
     from sklearn.metrics import brier_score_loss, roc_auc_score
 
+    oof_raw, fitted, seen, groups = fit_members(train, features, member_names)
+    y_tr = train["label"].to_numpy()
+    test_raw = {n: m.predict_proba(held.loc[:, features])[:, 1] for n, m in fitted.items()}
+    oof, test = calibrate(oof_raw, y_tr, seen, test_raw)
+    y = held["label"].to_numpy()
+    churners = held.loc[held["label"] == 1, "client_id"].nunique()
+    out = {"world": Path(path).stem.removeprefix("churn-"), "origin": k, "churners": churners}
+    for n in member_names:
+        out[n] = _ap(y, test[n])
+    for name, combine in COMBINERS.items():
+        p = combine(oof, y_tr[seen], groups[seen], test)
+        out[name] = _ap(y, p)
+        out[f"{name}_roc"] = roc_auc_score(y, p)
+        out[f"{name}_brier"] = brier_score_loss(y, p)
+    return out
+
+
+def design(paths, n_origins, member_names, cache=None):
+    """Every combiner on every window of every frame; a window's row is kept in `cache` (a
+    folder) so that adding worlds refits only the new ones."""
     from ml.estimators.churn.dataset import FEATURES
 
     features = list(FEATURES)
     rows = []
     for path in paths:
+        stored = Path(cache) / f"{Path(path).stem}-o{n_origins}.csv" if cache else None
+        if stored is not None and stored.exists():
+            rows += pd.read_csv(stored).to_dict("records")
+            continue
         labelled = pd.read_pickle(path)
+        mine = []
         for k, train, held in origins(labelled, n_origins):
-            oof_raw, fitted, seen, groups = fit_members(train, features, member_names)
-            y_tr = train["label"].to_numpy()
-            test_raw = {n: m.predict_proba(held.loc[:, features])[:, 1] for n, m in fitted.items()}
-            oof, test = calibrate(oof_raw, y_tr, seen, test_raw)
-            y = held["label"].to_numpy()
-            churners = held.loc[held["label"] == 1, "client_id"].nunique()
-            out = {"world": Path(path).stem.removeprefix("churn-"), "origin": k, "churners": churners}
-            for n in member_names:
-                out[n] = _ap(y, test[n])
-            for name, combine in COMBINERS.items():
-                p = combine(oof, y_tr[seen], groups[seen], test)
-                out[name] = _ap(y, p)
-                out[f"{name}_roc"] = roc_auc_score(y, p)
-                out[f"{name}_brier"] = brier_score_loss(y, p)
-            rows.append(out)
+            out = _window(path, k, train, held, features, member_names)
+            mine.append(out)
             print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in out.items()
                            if not k.endswith(("_roc", "_brier"))), flush=True)
+        if stored is not None:
+            stored.parent.mkdir(parents=True, exist_ok=True)
+            pd.DataFrame(mine).to_csv(stored, index=False)
+        rows += mine
     table = pd.DataFrame(rows)
+    summarise(table, member_names)
+    return table
+
+
+def summarise(table, member_names):
     cols = [*member_names, *COMBINERS]
-    print("\nPR-AUC mean over world-origins:")
+    worlds = table["world"].nunique()
+    print(f"\n{len(table)} held-out windows on {worlds} worlds, {table['churners'].sum()} held-out churners "
+          f"(median {table['churners'].median():.0f} a window)")
+    print("\nPR-AUC mean over windows:")
     print(table[cols].mean().round(4).to_string())
-    print("\nensemble minus lr (mean, wins of", len(table), "):")
+    by_world = table.groupby("world")[cols].mean()
+    diff = by_world[list(COMBINERS)].sub(by_world["lr"], axis=0)
+    print(f"\ncombination minus lr: mean over windows, windows won of {len(table)}, mean over worlds, "
+          f"worlds won of {worlds}, worst world, ROC-AUC, Brier")
     for c in COMBINERS:
         d = table[c] - table["lr"]
-        print(f"  {c:16s} {d.mean():+.4f}  wins {(d > 0).sum()}  "
-              f"roc {table[c + '_roc'].mean():.4f}  brier {table[c + '_brier'].mean():.4f}")
-    return table
+        print(f"  {c:16s} {d.mean():+.4f}  {(d > 0).sum():3d}  {diff[c].mean():+.4f}  {(diff[c] > 0).sum():3d}  "
+              f"{diff[c].min():+.4f} ({diff[c].idxmin()})  roc {table[c + '_roc'].mean():.4f}  "
+              f"brier {table[c + '_brier'].mean():.4f}")
+    best = max(ELIGIBLE, key=lambda c: diff[c].mean())
+    print(f"\nRule: {RULE}\nbest: {best} ({diff[best].mean():+.4f} over logistic regression)")
+    for c in ELIGIBLE:
+        gap = by_world[best] - by_world[c]
+        se = gap.std(ddof=1) / np.sqrt(len(gap)) if len(gap) > 1 else 0.0
+        print(f"  {c:16s} {diff[c].mean():+.4f}  behind the best by {gap.mean():.4f} (SE {se:.4f})")
+        if gap.mean() <= se:
+            print(f"chosen: {c}")
+            return c
+    return best
 
 
 def final(paths):
@@ -239,6 +372,8 @@ def main():
     parser.add_argument("--frames", nargs="+", required=True)
     parser.add_argument("--origins", type=int, default=1)
     parser.add_argument("--final", action="store_true", help="the trainer's code path, no design variants")
+    parser.add_argument("--cache", default=str(ROOT / "var" / "churn-design"),
+                        help="folder keeping each frame's window results ('' to refit everything)")
     args = parser.parse_args()
     _setup()
     from ml.churn.members import MEMBER_NAMES
@@ -246,7 +381,7 @@ def main():
     if args.final:
         final(args.frames)
     else:
-        design(args.frames, args.origins, MEMBER_NAMES)
+        design(args.frames, args.origins, MEMBER_NAMES, args.cache or None)
 
 
 if __name__ == "__main__":
