@@ -1,13 +1,18 @@
-"""ASGI entry point: HTTP through Django; websockets (live alerts, insights.alerts.routing)
-through Channels, only from this site's own origins (ALLOWED_HOSTS) and with the Django
-session's user in the scope."""
+"""ASGI entry point: HTTP through Django, each request in one worker thread
+(superhack/http_handler.py says why); websockets (live alerts, insights.alerts.routing) through
+Channels, only from this site's own origins (ALLOWED_HOSTS) and with the Django session's user
+in the scope."""
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "superhack.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)  # as get_asgi_application(): the handler sets it per request
+
+from superhack.http_handler import OneHopASGIHandler  # noqa: E402
+
+django_asgi_app = OneHopASGIHandler()
 
 # Needs Django set up first.
 from channels.auth import AuthMiddlewareStack  # noqa: E402
