@@ -18,7 +18,6 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 from django.db import transaction
 from django.test import Client as HttpClient
-from django.urls import reverse
 from django.utils import timezone
 from django_q.conf import Conf
 
@@ -159,7 +158,7 @@ def test_acknowledging_pushes_the_new_open_count(responder):
         com = socket_for(session)
         assert (await com.connect())[0]
         assert (await com.receive_json_from(WAIT))["open_count"] == 1
-        answer = await database_sync_to_async(http.post)(reverse("alerts:api-acknowledge", args=[alert.pk]))
+        answer = await database_sync_to_async(http.post)(f"/api/v1/alerts/{alert.pk}/acknowledge/")
         assert answer.status_code == 200
         assert await com.receive_json_from(WAIT) == {"type": "count", "open_count": 0}
         await com.disconnect()

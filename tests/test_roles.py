@@ -105,8 +105,8 @@ def test_anonymous_pages_redirect_to_login(client, url):
 
 
 def test_anonymous_api_and_actions_are_refused(client, alert):
-    assert client.get("/alerts/api/").status_code == 403
-    assert client.post(f"/alerts/api/{alert.pk}/acknowledge/").status_code == 403
+    assert client.get("/api/v1/alerts/").status_code == 401
+    assert client.post(f"/api/v1/alerts/{alert.pk}/acknowledge/").status_code == 401
     assert client.post(f"/alerts/{alert.pk}/acknowledge/").status_code == 302
     alert.refresh_from_db()
     assert alert.status == Alert.Status.OPEN
@@ -151,7 +151,7 @@ def test_viewer_attempts_to_act_get_403_and_change_nothing(as_role, alert, findi
     client = as_role("viewer")
     assert client.post(f"/alerts/{alert.pk}/acknowledge/").status_code == 403
     assert client.post(f"/alerts/{alert.pk}/resolve/").status_code == 403
-    assert client.post(f"/alerts/api/{alert.pk}/acknowledge/").status_code == 403
+    assert client.post(f"/api/v1/alerts/{alert.pk}/acknowledge/").status_code == 403
     change = reverse("admin:insights_leakfinding_change", args=[finding.pk])
     assert client.post(change, {"status": "dismissed"}).status_code == 403
     leak_action(client, finding, "dismiss_findings")  # an action the viewer is not offered

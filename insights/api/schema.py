@@ -1,7 +1,7 @@
-"""The OpenAPI schema of /api/v1/ only (the small alerts API under /alerts/api/ predates it and
-is not part of the published API), with enum names that say whose status or kind they are.
-The schema view and `manage.py spectacular --generator-class insights.api.schema.ApiGenerator`
-both use this generator."""
+"""The OpenAPI schema of /api/v1/ only (never the pages' own endpoints), with enum names that
+say whose status or kind they are. The schema view and
+`manage.py spectacular --generator-class insights.api.schema.ApiGenerator` both use this
+generator."""
 
 from __future__ import annotations
 
