@@ -8,8 +8,9 @@ Pure machine learning: no Django models, no database, nothing imported at Django
 - `forecast(series, horizon, season_length=None)`: the entry point (`api`). A frame of `mean`,
   `lo_80`, `hi_80`, `lo_95`, `hi_95` indexed by the next periods; `attrs` say which model made
   it, why, the weights and every member's and baseline's own forecast.
-- `members`: damped-trend ETS, ARIMA (small order set by AICc, KPSS for d), STL + ETS and Theta
-  from statsmodels; `prophet_member`: Prophet with country or caller holidays.
+- `members`: damped-trend ETS, ARIMA (small order set by AICc, KPSS for d), STL + ETS, Theta and
+  ETS on temporally aggregated blocks (`agg_ets`) from statsmodels; `prophet_member`: Prophet
+  with country or caller holidays.
 - `baselines`: naive, seasonal naive (always computed and reported) and Croston-SBA (the
   fallback for intermittent counts).
 - `ensemble`: the rolling-origin backtest inside every forecast, fallbacks for short, flat and

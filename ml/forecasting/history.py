@@ -31,12 +31,13 @@ class History:
     season: int | None  # periods per season when the series is treated as seasonal, else None
     offset: object = None  # the pandas offset between labels (None for an integer index)
     extras: dict = field(default_factory=dict)  # caller options members read (country, holidays)
+    period: int | None = None  # the frequency's own season length, used or not (W 52, M 12, H 24)
 
     def __len__(self) -> int:
         return len(self.values)
 
     def prefix(self, length: int) -> History:
-        return History(self.values[:length], self.labels[:length], self.season, self.offset, self.extras)
+        return History(self.values[:length], self.labels[:length], self.season, self.offset, self.extras, self.period)
 
     def future_labels(self, horizon: int) -> pd.Index:
         return future_index(self.labels, horizon, self.offset)
