@@ -161,3 +161,41 @@ def test_the_ensemble_is_the_stack_of_its_calibrated_members():
     del family.stacker_
     average = np.mean([probabilities[n] for n in ("lr", "mlp", "gbm")], axis=0)
     assert family.member_proba(X.tail(50))["ensemble"] == pytest.approx(average)
+
+
+def test_the_stack_keeps_every_member_at_its_floor_share():
+    """The churn ensemble's stack (floor = half an equal share) never leaves a member out, even
+    one the validation rows would drop, and otherwise still follows the validation rows."""
+    from ml.churn.family import FLOOR_OF_EQUAL_SHARE
+    from ml.churn.stacking import Stacker
+
+    rng = np.random.default_rng(6)
+    rows = 4000
+    risk = rng.normal(size=rows)
+    y = (rng.random(rows) < 1 / (1 + np.exp(-(risk * 1.5 - 3)))).astype(int)
+    informative = 1 / (1 + np.exp(-(risk * 1.5 - 3 + rng.normal(scale=0.3, size=rows))))
+    weaker = 1 / (1 + np.exp(-(risk * 0.5 - 3 + rng.normal(scale=1.0, size=rows))))
+    # Ranks churners last (a member's Platt calibration would flip it; the stack must not).
+    upside_down = 1 - 1 / (1 + np.exp(-(risk * 1.5 - 3 + rng.normal(scale=1.0, size=rows))))
+    P = np.column_stack([informative, weaker, upside_down])
+
+    free = Stacker(C=1.0).fit(P, y).coef_
+    floor = FLOOR_OF_EQUAL_SHARE / 3
+    held = Stacker(C=1.0, floor=floor).fit(P, y).coef_
+    assert free.min() == 0.0  # the free stack drops a member...
+    shares = held / held.sum()
+    assert shares.min() == pytest.approx(floor, abs=1e-6)  # ...the floored one keeps it at the floor
+    assert shares[0] > 0.5 and np.argmax(shares) == 0
+    # Equal weights, one slope fitted: the limit where no member is weighed above another.
+    tied = Stacker(tied=True).fit(P, y).coef_
+    assert tied == pytest.approx(np.full(3, tied[0])) and tied[0] > 0
+    with pytest.raises(ValueError, match="floor"):
+        Stacker(floor=0.4).fit(P, y)
+
+
+def test_the_family_gives_each_member_its_floor_share():
+    from ml.churn.family import FLOOR_OF_EQUAL_SHARE
+
+    X, y = small_frame(rows=400)
+    weights = np.array(list(fit_family(X, y, seed=0).weights_.values()))
+    assert (weights / weights.sum()).min() >= FLOOR_OF_EQUAL_SHARE / 3 - 1e-3
