@@ -15,13 +15,15 @@ written rule). Fixed before it was measured on them, the fresh test worlds and t
 seeds 9101 and 9102, 300 clients x 30 months, the simulator's default annual churn rate (12%,
 integrations.simulator.priors.DEFAULT_CHURN_RATE, from the plan's section 6), the final 4
 labelled months held out (the trainer's split); the bar is met on a world when the ensemble's
-held-out PR-AUC is above logistic regression's. Each is measured once, with
+held-out PR-AUC is above logistic regression's. Each was measured once, with
 
     .venv/bin/python bench/churn_design.py --final \
         --frames var/churn-frames/churn-s9101-300x30.pkl var/churn-frames/churn-s9102-300x30.pkl
 
-(frames from bench/churn_frames.py), and seed 9002 once more for the record. This module runs
-the first, seed 9101.
+(frames from bench/churn_frames.py), and seed 9002 once more for the record: ensemble against
+logistic regression on held-out PR-AUC, 9101 0.357 vs 0.228 (18 churners), 9102 0.292 vs 0.148
+(12), 9002 0.234 vs 0.241 (18, behind). This module runs the first, seed 9101, and the bar is a
+plain assertion there.
 
 The world is simulated, imported and its KPIs built once for the module, inside one
 transaction rolled back at the end, so other test files see an empty database.
@@ -180,14 +182,10 @@ def test_unchanged_data_skips_training(trained, db):
     assert again.version_id == trained.version_id and "training skipped" in again.message
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Stacked ensemble (non-negative logistic stack, designed on seeds 1-3, 11, 21-24), measured once on seed "
-    "9002, 300 x 30 (never tuned on): held-out PR-AUC ensemble 0.223 vs logistic regression 0.241 on 18 "
-    "churners (the stack kept LightGBM alone; ROC-AUC 0.766/0.720, F1 0.289/0.308, Brier 0.0382/0.0411). "
-    "On seed 9003 (300 x 30, measured once) 0.455 vs 0.304. The averaged ensemble before it had 0.238 on "
-    "9002; seed 4242 (150 x 24) had 0.110/0.218. Reported, not tuned away; strict, so a change that makes "
-    "the ensemble win shows up here."))
 def test_the_ensemble_beats_logistic_regression_on_held_out_pr_auc(trained, db):
+    """Measured once when the floored stack was fixed (bench/churn_design.py --final): seed 9101
+    0.357 against logistic regression's 0.228 (18 held-out churners), seed 9102 0.292 against
+    0.148 (12), and the seen seed 9002 0.234 against 0.241 (18; still behind there)."""
     metrics = trained.version.metrics
     assert metrics["pr_auc"] > metrics["lr_pr_auc"]
 
