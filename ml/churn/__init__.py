@@ -9,8 +9,8 @@ the same family on any frame (the public telco set keeps it honest).
   the fold-local imputation, scaling and encoding.
 - `members`: the three learners and their a-priori hyperparameters.
 - `family`: `ChurnFamily`, which fits the members, calibrates them, stacks them (each kept at
-  a floor share) and picks the
-  decision threshold on validation data carved from its own training rows.
+  a floor share) and picks the decision threshold on validation data carved from its own
+  training rows.
 - `metrics`: ROC-AUC, PR-AUC, churn-class F1, Brier and the F1-maximising threshold.
 - `crossval`: `cross_validate_frame`, stratified outer folds over the whole family.
 """
