@@ -256,6 +256,7 @@ def _runner() -> _CmdStanRunner:
     return _RUNNERS[pid]
 
 
+@lru_cache(maxsize=1)
 def _prophet_class():
     from prophet import Prophet
 
@@ -270,7 +271,7 @@ def _prophet_class():
             self.stan_backend = _runner()
 
         def setup_dataframe(self, df, initialize_scales=False):
-            if not _plain_frame(self, df):
+            if not _plain_frame(self, df) or (initialize_scales and "y" not in df):
                 return super().setup_dataframe(df, initialize_scales)
             return _setup_plain_frame(self, df, initialize_scales)
 
@@ -295,27 +296,35 @@ def _plain_frame(model, df: pd.DataFrame) -> bool:
 
 
 def _setup_plain_frame(model, df: pd.DataFrame, initialize_scales: bool) -> pd.DataFrame:
-    """Prophet's `setup_dataframe` for a plain frame (`_plain_frame`) with numpy instead of a dozen
-    pandas column operations (half a fit's preparation here): rows sorted by ds (stable, as
-    Prophet's mergesort), the scales set from them when asked, `floor` 0, `t` = (ds - start) /
-    t_scale and `y_scaled` = (y - floor) / y_scale, computed with the same numpy operations pandas
-    applies, so the values are the same to the bit (tests/test_forecasting.py)."""
+    """Prophet's `setup_dataframe` (and `initialize_scales`) for a plain frame (`_plain_frame`),
+    with numpy and one DataFrame instead of a dozen pandas column operations: rows sorted by ds
+    (stable, as Prophet's mergesort), the scales set from them when asked (y_scale the largest
+    absolute y, or 1 when that is 0; start and t_scale from the first and last ds), `floor` 0,
+    `t` = (ds - start) / t_scale and `y_scaled` = (y - floor) / y_scale, computed with the numpy
+    operations pandas applies, so the values are the same to the bit (tests/test_forecasting.py)."""
     ds = df["ds"].to_numpy()
     order = np.argsort(ds, kind="mergesort")
-    columns = {"ds": ds[order]}
+    ds = ds[order]
+    columns = {"ds": ds}
+    y = None
     if "y" in df:
         y = pd.to_numeric(df["y"]).to_numpy()[order]
         if np.isinf(y).any():
             raise ValueError("Found infinity in column y.")
         columns["y"] = y
-    frame = pd.DataFrame(columns)
-    model.initialize_scales(initialize_scales, frame)
-    floor = np.zeros(len(frame))
-    frame["floor"] = floor
-    frame["t"] = (columns["ds"] - np.datetime64(model.start, "ns")) / np.timedelta64(model.t_scale, "ns")
-    if "y" in columns:
-        frame["y_scaled"] = (columns["y"] - floor) / model.y_scale
-    return frame
+    if initialize_scales:
+        model.y_min = 0.0
+        model.y_scale = float(np.abs(y).max())
+        if model.y_scale == 0:
+            model.y_scale = 1.0
+        model.start = pd.Timestamp(ds[0])
+        model.t_scale = pd.Timestamp(ds[-1]) - model.start
+    floor = np.zeros(len(ds))
+    columns["floor"] = floor
+    columns["t"] = (ds - np.datetime64(model.start, "ns")) / np.timedelta64(model.t_scale, "ns")
+    if y is not None:
+        columns["y_scaled"] = (y - floor) / model.y_scale
+    return pd.DataFrame(columns)
 
 
 class ProphetMember:
