@@ -25,22 +25,27 @@ back to back at the same load, the code before from commit d1312ed:
 
 | run | load average | wall | CPU (cmdstan included) | CPU / 2: on 2 idle cores |
 |---|---|---|---|---|
-| 500 series with Prophet, after (ml.forecasting as of this table) | 4.7-5.2 | 156.0 s | **137.8 s** | **68.9 s** |
-| the same, before (d1312ed) | 4.7-5.1 | 199.4 s | 197.4 s | 98.7 s |
+| 500 series with Prophet, after (ml.forecasting as of this table) | 1.6-3.2 | 116.4 s | **121.8 s** | **60.9 s** |
+| the same, after (without the last Prophet frame change) | 2.8-3.1 | 108.9 s | 120.6 s | 60.3 s |
+| the same, after (without the last Prophet frame change) | 4.7-5.2 | 156.0 s | 137.8 s | 68.9 s |
+| the same, before (d1312ed), back to back with the run above | 4.7-5.1 | 199.4 s | 197.4 s | 98.7 s |
 | 500 series, statsmodels members, after | 4.4-5.1 | 105.6 s | **81.8 s** | **40.9 s** |
 | the same, before (d1312ed) | 5.1-5.3 | 137.8 s | 92.0 s | 46.0 s |
 | earlier, before: 500 series with Prophet | 3-4 | 148.9 s | 148.6 s | 74.3 s -- goal missed |
 | earlier, before: 500 series, statsmodels members | 3-4 | 72.1 s | 72.7 s | 36.3 s -- goal met |
 
-After / before at the same load: 0.70 of the CPU with Prophet. Scaled to the quieter machine of
-the earlier runs (148.6 s before), the full run takes about 104 s of CPU: about 52 s on 2 idle
-cores, under the 60 s goal by CPU; wall time on this shared machine is whatever the neighbours
-leave. What changed (ml.forecasting.prophet_member, members):
+After / before at the same load: 0.70 of the CPU with Prophet, 0.89 without. Measured directly,
+the full run is at the goal, not comfortably under it: 120.6-121.8 s of CPU at load 1.6-3.2,
+60.3-60.9 s on 2 idle cores (goal missed by a second; 137.8 s at load 5). Scaled from the
+earlier quieter runs (148.6 s before x 0.70) it would be about 104 s, 52 s on 2 idle cores;
+that is an estimate, not a measurement. Wall time on this shared machine is whatever the
+neighbours leave. What changed (ml.forecasting.prophet_member, members):
 - Prophet's compiled Stan model is run directly (`_CmdStanRunner`) with the data, inits and
   command line cmdstanpy would use, its files in /dev/shm: no cmdstanpy model object per Prophet
   object, no console read line by line, no temporary files on the disk (15 ms of system CPU a
   series here). Forecasts bit-identical to stock Prophet (tests/test_forecasting.py).
-- Prophet's `setup_dataframe` in numpy for plain frames (bit-identical; ~2 ms a series).
+- Prophet's `setup_dataframe` and `initialize_scales` in numpy for plain frames (bit-identical;
+  a few ms a series).
 - Theta's smoothing parameter by a bounded Brent search on the same objective instead of a
   state-space MLE: 7 -> 0.5 ms a fit, forecasts within 0.05% of the series level; the design
   set (--design --prophet, 100 forecasts) gave the same figures to three decimals before and
@@ -49,7 +54,10 @@ Tried and left: warm-starting Prophet's backtest fits from the final fit (`init=
 did not fall: half of it is starting the process), ARIMA's `low_memory` (changes the AICc
 statsmodels reports, so the order chosen), looser L-BFGS tolerances for ARIMA (no fewer
 likelihood evaluations). What is left is mostly ARIMA's order search (three state-space fits
-with numerical gradients, ~30% of the CPU) and Prophet's five fits a series.
+with numerical gradients, ~30% of the CPU) and Prophet's five fits a series: per series about
+42 ms of cmdstan (half of it starting the five processes) and 54 ms of Python (its
+preprocessing 18 ms, forecasts 19 ms of which 8 ms drawing the 400 samples its intervals come
+from).
 
 Parallelism: a `multiprocessing` pool of --workers processes (fork), each importing
 statsmodels (and Prophet) once and taking series in chunks of 10; Prophet's fits also start one

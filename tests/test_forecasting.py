@@ -87,7 +87,10 @@ def test_helpdesk_forecast_intervals_cover_the_holdout_as_promised(helpdesk):
         "1.379 (80% coverage 75%); members ets 1.388, arima 1.362, theta 1.390, prophet 1.392; no season used "
         "(STL strength 0.62 < 0.64); naive 1.488, seasonal naive 2.617 (the README's 1.49 and 2.62). Before it, "
         "inverse-MASE weights: 1.383. Every model lands where the README's SES 1.39 and ARIMA(1,1,1) 1.36 do; the "
-        "issue's 1.25 is not reached and no constant was changed against the holdout"
+        "issue's 1.25 is not reached and no constant was changed against the holdout. Re-run once on 1 Dec 2026 after "
+        "Theta's SES parameter moved to a Brent search (a speed change): the same figures to three decimals. "
+        "Temporal aggregation (agg_ets, docs/forecasting.md) was tried on the training weeks and the design set and "
+        "not adopted, so the holdout was not scored for it"
     ),
 )
 def test_helpdesk_forecast_beats_the_issue_mase_bar_on_the_holdout(helpdesk):
