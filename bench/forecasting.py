@@ -25,7 +25,8 @@ back to back at the same load, the code before from commit d1312ed:
 
 | run | load average | wall | CPU (cmdstan included) | CPU / 2: on 2 idle cores |
 |---|---|---|---|---|
-| 500 series with Prophet, after (ml.forecasting as of this table) | 1.6-3.2 | 116.4 s | **121.8 s** | **60.9 s** |
+| 500 series with Prophet, after (ml.forecasting as of this table) | 1.5-2.0 | **62.6 s** | **121.7 s** | **60.8 s** |
+| the same | 1.6-3.2 | 116.4 s | 121.8 s | 60.9 s |
 | the same, after (without the last Prophet frame change) | 2.8-3.1 | 108.9 s | 120.6 s | 60.3 s |
 | the same, after (without the last Prophet frame change) | 4.7-5.2 | 156.0 s | 137.8 s | 68.9 s |
 | the same, before (d1312ed), back to back with the run above | 4.7-5.1 | 199.4 s | 197.4 s | 98.7 s |
@@ -34,12 +35,12 @@ back to back at the same load, the code before from commit d1312ed:
 | earlier, before: 500 series with Prophet | 3-4 | 148.9 s | 148.6 s | 74.3 s -- goal missed |
 | earlier, before: 500 series, statsmodels members | 3-4 | 72.1 s | 72.7 s | 36.3 s -- goal met |
 
-After / before at the same load: 0.70 of the CPU with Prophet, 0.89 without. Measured directly,
-the full run is at the goal, not comfortably under it: 120.6-121.8 s of CPU at load 1.6-3.2,
-60.3-60.9 s on 2 idle cores (goal missed by a second; 137.8 s at load 5). Scaled from the
-earlier quieter runs (148.6 s before x 0.70) it would be about 104 s, 52 s on 2 idle cores;
-that is an estimate, not a measurement. Wall time on this shared machine is whatever the
-neighbours leave. What changed (ml.forecasting.prophet_member, members):
+After / before: 0.70 of the CPU with Prophet at load 5 (run back to back), 0.82 against the
+earlier quieter run (148.6 s; the disk writes saved weigh more under load); 0.89 without
+Prophet. The goal is missed narrowly: on an almost idle machine (load 1.5-2, most of it this
+run) 62.6 s wall and 121.7 s of CPU, 60.8 s on 2 idle cores; 120.6-121.8 s of CPU at loads up
+to 3. Wall time on this shared machine is otherwise whatever the neighbours leave. What changed
+(ml.forecasting.prophet_member, members):
 - Prophet's compiled Stan model is run directly (`_CmdStanRunner`) with the data, inits and
   command line cmdstanpy would use, its files in /dev/shm: no cmdstanpy model object per Prophet
   object, no console read line by line, no temporary files on the disk (15 ms of system CPU a
