@@ -148,7 +148,12 @@ class ArimaMember:
         model = ARIMA(values, order=order, trend=trend, concentrate_scale=True)
         # cov_type "none": the parameters' standard errors (a numerical Hessian) are never used;
         # skipping them leaves the parameters, AICc and forecasts exactly as they were, 8% faster.
-        return model.fit(start_params=start, method_kwargs={"maxiter": MAXITER, "disp": 0}, cov_type="none")
+        # The estimated parameters are then filtered, not smoothed (what fit() ends with): the
+        # smoothed states are never used, and the parameters, AICc and forecasts are the same.
+        params = model.fit(
+            start_params=start, method_kwargs={"maxiter": MAXITER, "disp": 0}, cov_type="none", return_params=True
+        )
+        return model.filter(params, cov_type="none")
 
     def fit(self, history: History, warm: _ArimaFit | None = None) -> _ArimaFit:
         values = history.adjusted

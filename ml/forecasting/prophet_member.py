@@ -256,6 +256,34 @@ def _runner() -> _CmdStanRunner:
     return _RUNNERS[pid]
 
 
+_MATRICES: dict = {}
+
+
+def _cached_component_matrix(model, seasonal_features: pd.DataFrame, modes: dict) -> tuple[pd.DataFrame, dict]:
+    """`_component_matrix` at fit time, kept per process by what it depends on (the feature
+    columns, holiday names, regressors' modes, the modes so far and the holidays' mode): the five
+    fits of a series, and most series, share one. A copy is returned and `modes` is completed as
+    `_component_matrix` would."""
+    holidays = None if model.train_holiday_names is None else tuple(model.train_holiday_names.unique())
+    key = (
+        tuple(seasonal_features.columns),
+        holidays,
+        tuple((name, props["mode"]) for name, props in model.extra_regressors.items()),
+        tuple(modes["additive"]),
+        tuple(modes["multiplicative"]),
+        model.holidays_mode,
+    )
+    if key not in _MATRICES:
+        if len(_MATRICES) >= 256:
+            _MATRICES.clear()
+        matrix, done = _component_matrix(model, seasonal_features, modes)
+        _MATRICES[key] = (matrix, {mode: list(names) for mode, names in done.items()})
+    matrix, done = _MATRICES[key]
+    for mode, names in done.items():
+        modes[mode] = list(names)
+    return matrix.copy(), modes
+
+
 @lru_cache(maxsize=1)
 def _prophet_class():
     from prophet import Prophet
@@ -265,7 +293,9 @@ def _prophet_class():
         place of cmdstanpy; nothing else differs."""
 
         def regressor_column_matrix(self, seasonal_features, modes):
-            return _component_matrix(self, seasonal_features, modes)
+            if self.train_component_cols is not None:
+                return _component_matrix(self, seasonal_features, modes)
+            return _cached_component_matrix(self, seasonal_features, modes)
 
         def _load_stan_backend(self, stan_backend):
             self.stan_backend = _runner()
