@@ -25,8 +25,10 @@ back to back at the same load, the code before from commit d1312ed:
 
 | run | load average | wall | CPU (cmdstan included) | CPU / 2: on 2 idle cores |
 |---|---|---|---|---|
-| 500 series with Prophet, after (ml.forecasting as of this table) | 1.5-2.0 | **62.6 s** | **121.7 s** | **60.8 s** |
-| the same | 1.6-3.2 | 116.4 s | 121.8 s | 60.9 s |
+| 500 series with Prophet, after (ml.forecasting as of this table) | 1.3-1.8 | **64.8 s** | **125.5 s** | **62.8 s** |
+| the same, one commit earlier (two bit-identical changes fewer) | 1.5-2.0 | 62.6 s | 121.7 s | 60.8 s |
+| the same, two commits earlier | 1.6-3.2 | 116.4 s | 121.8 s | 60.9 s |
+| 500 series, statsmodels members, after | 1.7-1.8 | 35.2 s | 68.1 s | 34.0 s -- goal met |
 | the same, after (without the last Prophet frame change) | 2.8-3.1 | 108.9 s | 120.6 s | 60.3 s |
 | the same, after (without the last Prophet frame change) | 4.7-5.2 | 156.0 s | 137.8 s | 68.9 s |
 | the same, before (d1312ed), back to back with the run above | 4.7-5.1 | 199.4 s | 197.4 s | 98.7 s |
@@ -37,10 +39,11 @@ back to back at the same load, the code before from commit d1312ed:
 
 After / before: 0.70 of the CPU with Prophet at load 5 (run back to back), 0.82 against the
 earlier quieter run (148.6 s; the disk writes saved weigh more under load); 0.89 without
-Prophet. The goal is missed narrowly: on an almost idle machine (load 1.5-2, most of it this
-run) 62.6 s wall and 121.7 s of CPU, 60.8 s on 2 idle cores; 120.6-121.8 s of CPU at loads up
-to 3. Wall time on this shared machine is otherwise whatever the neighbours leave. What changed
-(ml.forecasting.prophet_member, members):
+Prophet. The goal is missed narrowly: on an almost idle machine (load 1.3-2, most of it this
+run) 62.6-64.8 s wall and 121.7-125.5 s of CPU, 60.8-62.8 s on 2 idle cores (run-to-run noise
+is a few per cent; the last two changes, each measured alone as ~1-3% of a member's time, are
+inside it); 120.6-121.8 s of CPU at loads up to 3. Wall time on this shared machine is
+otherwise whatever the neighbours leave. What changed (ml.forecasting.prophet_member, members):
 - Prophet's compiled Stan model is run directly (`_CmdStanRunner`) with the data, inits and
   command line cmdstanpy would use, its files in /dev/shm: no cmdstanpy model object per Prophet
   object, no console read line by line, no temporary files on the disk (15 ms of system CPU a
@@ -51,6 +54,8 @@ to 3. Wall time on this shared machine is otherwise whatever the neighbours leav
   state-space MLE: 7 -> 0.5 ms a fit, forecasts within 0.05% of the series level; the design
   set (--design --prophet, 100 forecasts) gave the same figures to three decimals before and
   after: forecast 1.116, Theta 1.121, coverage 82.0% / 95.4%.
+- ARIMA fits end with a filter instead of statsmodels' smoother, and Prophet's component
+  matrix is kept per process (both bit-identical).
 Tried and left: warm-starting Prophet's backtest fits from the final fit (`init=`; cmdstan's CPU
 did not fall: half of it is starting the process), ARIMA's `low_memory` (changes the AICc
 statsmodels reports, so the order chosen), looser L-BFGS tolerances for ARIMA (no fewer
