@@ -245,6 +245,21 @@ def test_prophet_member_gives_stock_prophets_numbers(monkeypatch):
     assert np.ptp(ours.mean) > 0 and (ours.hi_95 > ours.lo_95).all()
 
 
+def test_prophet_fits_in_two_threads_at_once_each_get_their_own_series_numbers():
+    """The member's cmdstan files are one set per process: threads forecasting side by side
+    (two web requests, a worker's threads) must not read each other's optimum."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    low, high = weekly_counts(110, seed=7, level=10), weekly_counts(110, seed=8, level=300)
+    alone = [forecast(series, 6, members=("prophet",))["mean"] for series in (low, high)]
+
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(lambda series: forecast(series, 6, members=("prophet",))["mean"], [low, high] * 3))
+
+    for i, frame in enumerate(together):
+        pd.testing.assert_series_equal(frame, alone[i % 2])
+
+
 # --- accuracy on synthetic series ------------------------------------------------------------
 def test_a_strongly_seasonal_series_is_forecast_better_than_naive():
     series = weekly_counts(169, seed=21, amplitude=0.5, level=40)

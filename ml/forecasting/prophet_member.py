@@ -38,6 +38,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -203,6 +204,9 @@ class _CmdStanRunner:
         _remove_stale_directories(memory or tempfile.gettempdir())
         self.directory = tempfile.mkdtemp(prefix=f"prophet-fits-{os.getpid()}-", dir=memory)
         atexit.register(shutil.rmtree, self.directory, True)
+        # The files are shared by the process's threads (a web or worker thread may forecast
+        # beside another): one fit at a time writes and reads them.
+        self.lock = threading.Lock()
 
     @staticmethod
     def get_type() -> str:
@@ -210,16 +214,22 @@ class _CmdStanRunner:
 
     def fit(self, stan_init: dict, stan_data: dict, **kwargs) -> dict:
         from prophet.models import CmdStanPyBackend
-        from stanio.json import json as stan_json
 
         if kwargs:
             raise TypeError(f"unsupported fit options {sorted(kwargs)}")
         inits, data = CmdStanPyBackend.prepare_data(stan_init, stan_data)
         files = {name: os.path.join(self.directory, name) for name in ("data.json", "init.json", "output.csv")}
+        algorithm = "newton" if data["T"] < 100 else "lbfgs"
+        with self.lock:
+            return self._fit_files(files, data, inits, algorithm)
+
+    def _fit_files(self, files: dict, data: dict, inits: dict, algorithm: str) -> dict:
+        from prophet.models import CmdStanPyBackend
+        from stanio.json import json as stan_json
+
         for name, content in (("data.json", data), ("init.json", inits)):
             with open(files[name], "w") as handle:
                 stan_json.dump(content, handle)
-        algorithm = "newton" if data["T"] < 100 else "lbfgs"
         try:
             row, names = self._optimize(files, algorithm)
         except RuntimeError:
@@ -263,8 +273,19 @@ def _remove_stale_directories(parent: str) -> None:
     for entry in entries:
         parts = entry.split("-")
         if entry.startswith("prophet-fits-") and len(parts) >= 4 and parts[2].isdigit():
-            if not os.path.exists(f"/proc/{parts[2]}"):
+            if not _running(int(parts[2])):
                 shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    """Whether process `pid` exists (signal 0 checks without sending; no /proc needed)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 _RUNNERS: dict[int, _CmdStanRunner] = {}
