@@ -184,39 +184,15 @@ def c_rank_mean(oof, y, g, test):
 
 
 def _tied_stack(oof, test, y, C, floor=None, toward_equal=False):
-    """A logistic stack on the calibrated members' log-odds, intercept free, weights w >= 0:
-    - floor: each member's share of the weights at least `floor` (w = A v with v >= 0 and
-      A = I + c 1 1^T / k, c = floor k / (1 - floor k));
-    - toward_equal: the L2 penalty (1 / 2C on the summed log-loss) is on w minus its mean
-      (shrinks the weights toward equal ones) instead of on w (toward zero)."""
-    from scipy.optimize import minimize
+    """The project's Stacker (ml.churn.stacking) on the calibrated members: weights >= 0, with
+    `floor` (each member's share at least that) or `toward_equal` (the L2 penalty on the
+    weights' spread around their mean). Returns (test probabilities, weights)."""
+    from ml.churn.stacking import Stacker
 
     names = list(test)
-    k = len(names)
-    Z = np.column_stack([logit(oof[n]) for n in names])
-    T = np.column_stack([logit(test[n]) for n in names])
-    y = np.asarray(y, dtype="float64")
-    n = len(y)
-    if floor:
-        c = floor * k / (1 - floor * k)  # w_i = v_i + c * mean(v): a zero v_i leaves share c / (k (1 + c))
-        A = np.eye(k) + c * np.ones((k, k)) / k
-    else:
-        A = np.eye(k)
-    penalty = 1.0 / (2.0 * C * n)
-
-    def loss_and_grad(theta):
-        w = A @ theta[1:]
-        z = theta[0] + Z @ w
-        d = w - w.mean() if toward_equal else w
-        loss = np.mean(np.logaddexp(0.0, z) - y * z) + penalty * np.sum(d ** 2)
-        r = (1 / (1 + np.exp(-z)) - y) / n
-        gw = Z.T @ r + 2 * penalty * (d - d.mean() if toward_equal else d)
-        return loss, np.r_[r.sum(), A.T @ gw]
-
-    start = np.r_[0.0, np.full(k, 1.0 / k)]
-    res = minimize(loss_and_grad, start, jac=True, bounds=[(None, None)] + [(0, None)] * k, method="L-BFGS-B")
-    w = A @ res.x[1:]
-    return 1 / (1 + np.exp(-(T @ w + res.x[0]))), w
+    stacker = Stacker(C=C, floor=floor or 0.0, toward_equal=toward_equal)
+    stacker.fit(np.column_stack([oof[n] for n in names]), np.asarray(y, dtype="float64"))
+    return stacker.predict(np.column_stack([test[n] for n in names])), stacker.coef_
 
 
 def c_equal_platt(oof, y, g, test):
