@@ -231,6 +231,78 @@ def _redis_up() -> bool:
         return False
 
 
+# --- the relay: alerts raised by another process, on the in-memory layer --------------------
+@pytest.fixture
+def other_process(settings, monkeypatch):
+    """Alerts raised and acknowledged as the task worker would: in a process whose in-memory
+    layer this web process never hears (its pushes go nowhere), with a fast relay."""
+    import insights.alerts.services.push as push
+
+    settings.ALERT_RELAY_SECONDS = 0.2
+    monkeypatch.setattr(push, "send_event", lambda event: None)
+
+
+def test_an_alert_raised_by_another_process_reaches_the_socket_once(other_process, viewer, responder):
+    session = session_of(viewer)
+    known = raise_alert("ticket_surge", "info", None, "Known surge", "words", {}, "known")
+
+    async def scenario():
+        com = socket_for(session)
+        assert (await com.connect())[0]
+        assert await com.receive_json_from(WAIT) == {"type": "count", "open_count": 1}
+        assert await com.receive_nothing(0.5)  # nothing new: the relay stays quiet
+        alert = await database_sync_to_async(surge)()
+        event = await com.receive_json_from(WAIT)
+        assert (event["type"], event["open_count"], event["alert"]["id"]) == ("alert", 2, alert.pk)
+        assert event["alert"]["title"] == "Ticket surge at Harbor Dental"
+        await database_sync_to_async(surge)()  # a repeat: counted, not news
+        assert await com.receive_nothing(0.6)
+        await database_sync_to_async(raise_alert)("ticket_surge", "critical", None, "Known surge", "worse", {},
+                                                  "known")
+        rose = await com.receive_json_from(WAIT)
+        assert (rose["alert"]["id"], rose["alert"]["severity"]) == (known.pk, "critical")
+        from insights.alerts.services import acknowledge
+
+        await database_sync_to_async(acknowledge)(alert, responder)
+        assert await com.receive_json_from(WAIT) == {"type": "count", "open_count": 1}
+        assert await com.receive_nothing(0.6)
+        await com.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_an_alert_heard_on_the_layer_is_not_relayed_again(settings, viewer):
+    settings.ALERT_RELAY_SECONDS = 0.2
+    session = session_of(viewer)
+
+    async def scenario():
+        com = socket_for(session)
+        assert (await com.connect())[0]
+        await com.receive_json_from(WAIT)
+        alert = await database_sync_to_async(surge)()
+        event = await com.receive_json_from(WAIT)
+        assert event["alert"]["id"] == alert.pk
+        assert await com.receive_nothing(0.8)  # four looks later: still once
+        await com.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_with_the_relay_off_another_process_alert_is_not_pushed(other_process, settings, viewer):
+    settings.ALERT_RELAY_SECONDS = 0
+    session = session_of(viewer)
+
+    async def scenario():
+        com = socket_for(session)
+        assert (await com.connect())[0]
+        await com.receive_json_from(WAIT)
+        await database_sync_to_async(surge)()
+        assert await com.receive_nothing(0.6)
+        await com.disconnect()
+
+    async_to_sync(scenario)()
+
+
 @pytest.mark.skipif(not _redis_up(), reason="Redis is not answering on 127.0.0.1:6379")
 def test_alerts_travel_over_the_redis_layer(settings, viewer):
     # A prefix of its own, so no other test's alerts (CI runs the suite in parallel) arrive here.

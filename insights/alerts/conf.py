@@ -23,6 +23,10 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
         [], "E-mail addresses of escalations; empty: every active user who may change alerts."),
     "ALERT_ESCALATION_CHECK_MINUTES": (
         5, "How often the django-q2 schedule looks for alerts to escalate."),
+    "ALERT_RELAY_SECONDS": (
+        5, "With the in-memory channel layer (no REDIS_URL), how often each alerts socket looks in the "
+           "database for alerts another process raised (the task worker's syncs): that layer cannot carry "
+           "them across processes. 0 turns the look off; with Redis it is never needed."),
     "ALERT_RECENT_DAYS": (
         14, "Only rows dated within this many days are scored: a first full sync or a re-delivered "
             "history is not news, and scoring it would flood people with alerts about last year."),

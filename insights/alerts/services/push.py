@@ -3,8 +3,8 @@ one helper that sends them to the group every alerts socket joins, and sending o
 transaction commits, so a rolled-back alert is never shown to anyone.
 
 Which layer carries them is settings.CHANNEL_LAYERS: in memory, only sockets served by the
-process that raised the alert hear it; with REDIS_URL, every process's sockets do (a sync run
-by the task worker reaching the web server's browsers needs Redis).
+process that raised the alert hear it (the sockets' relay reads the task worker's alerts from
+the database, consumers.py); with REDIS_URL, every process's sockets do.
 """
 
 from __future__ import annotations
