@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -25,6 +26,7 @@ from channels.layers import InMemoryChannelLayer
 from .conf import setting
 from .services.push import GROUP, AlertEvent
 
+log = logging.getLogger(__name__)
 # How many open alerts a socket remembers the severity of at connect (to notice a rise).
 KNOWN_LIMIT = 1000
 
@@ -121,7 +123,11 @@ class AlertsConsumer(AsyncJsonWebsocketConsumer):
             # A margin of one interval: a raise that committed just after the last look with
             # an earlier last_seen is still read.
             since, looked = looked - timedelta(seconds=seconds), timezone.now()
-            payloads, count = await alerts_to_relay(self.last_id, self.known, since)
+            try:
+                payloads, count = await alerts_to_relay(self.last_id, self.known, since)
+            except Exception:  # a database restarting: the next look tries again
+                log.exception("The alerts relay could not read the database")
+                continue
             events = [AlertEvent(type="alert", alert=p, open_count=count) for p in payloads]
             events = [e for e in events if self._is_news(e)]
             if not events and count != self.count:
