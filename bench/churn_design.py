@@ -183,7 +183,7 @@ def c_rank_mean(oof, y, g, test):
     return cal.predict_proba(logit(T).reshape(-1, 1))[:, 1]
 
 
-def _tied_stack(oof, test, y, C, floor=None, toward_equal=False):
+def _project_stack(oof, test, y, C, floor=None, toward_equal=False):
     """The project's Stacker (ml.churn.stacking) on the calibrated members: weights >= 0, with
     `floor` (each member's share at least that) or `toward_equal` (the L2 penalty on the
     weights' spread around their mean). Returns (test probabilities, weights)."""
@@ -207,15 +207,15 @@ def c_equal_platt(oof, y, g, test):
 
 def c_floor_half(oof, y, g, test):
     """Non-negative stack (C=1) with each member's share of the weights >= 1/(2k)."""
-    return _tied_stack(oof, test, y, C=1.0, floor=0.5 / len(test))[0]
+    return _project_stack(oof, test, y, C=1.0, floor=0.5 / len(test))[0]
 
 
 def c_shrink_eq_001(oof, y, g, test):
-    return _tied_stack(oof, test, y, C=0.01, toward_equal=True)[0]
+    return _project_stack(oof, test, y, C=0.01, toward_equal=True)[0]
 
 
 def c_shrink_eq_01(oof, y, g, test):
-    return _tied_stack(oof, test, y, C=0.1, toward_equal=True)[0]
+    return _project_stack(oof, test, y, C=0.1, toward_equal=True)[0]
 
 
 def c_cv_1se(oof, y, g, test, blocks=3):

@@ -63,20 +63,17 @@ def known_alerts() -> tuple[int, dict[int, str]]:
 
 @database_sync_to_async
 def alerts_to_relay(after_id: int, known: dict[int, str], since) -> tuple[list[dict], int]:
-    """Payloads of the alerts newer than `after_id` and of known ones whose severity rose (a
-    rise moves last_seen, so only those seen since `since` are read), in id order, and the
-    open count."""
+    """Payloads of the alerts newer than `after_id` and of known ones seen since `since` (a
+    severity rise moves last_seen), in id order, and the open count; the socket keeps what is
+    news to it (`AlertsConsumer._is_news`)."""
     from django.db.models import Q
 
     from .models import Alert
     from .services.push import open_alerts, payload
-    from .services.raising import SEVERITY_ORDER
 
     touched = Q(pk__in=list(known), last_seen__gte=since)
     rows = Alert.objects.select_related("client").filter(Q(pk__gt=after_id) | touched).order_by("pk")
-    rose = [a for a in rows if a.pk > after_id
-            or SEVERITY_ORDER.index(a.severity) > SEVERITY_ORDER.index(known[a.pk])]
-    return [payload(a) for a in rose], open_alerts()
+    return [payload(a) for a in rows], open_alerts()
 
 
 class AlertsConsumer(AsyncJsonWebsocketConsumer):
@@ -143,8 +140,8 @@ class AlertsConsumer(AsyncJsonWebsocketConsumer):
         """Not sent to this socket already (by the layer or an earlier look)."""
         if event["type"] == "count":
             return event["open_count"] != self.count
-        alert = event["alert"]
-        return self.known.get(alert["id"]) != alert["severity"] or alert["id"] > self.last_id
+        # A new alert is not known; a known one is news only when its severity rose.
+        return self.known.get(event["alert"]["id"]) != event["alert"]["severity"]
 
     def _remember(self, event: dict) -> None:
         self.count = event["open_count"]

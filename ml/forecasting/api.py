@@ -35,7 +35,12 @@ DEFAULT_MEMBERS = ("ets", "arima", "stl_ets", "theta", "prophet")
 
 
 def applicable_members(
-    labels: pd.Index, seasonal: bool, wanted: tuple[str, ...] | None = None, horizon: int = 1, period: int | None = None
+    labels: pd.Index,
+    seasonal: bool,
+    wanted: tuple[str, ...] | None = None,
+    horizon: int = 1,
+    period: int | None = None,
+    origins: int = ORIGINS,
 ) -> tuple[str, ...]:
     """The members of `wanted` (default: `DEFAULT_MEMBERS`) that apply: `stl_ets` only for a seasonal series
     (otherwise it is `ets` again), Prophet only for a dated one, `agg_ets` only when its first
@@ -45,7 +50,7 @@ def applicable_members(
     if unknown:
         raise ValueError(f"unknown members {sorted(unknown)}; choose from {list(MEMBERS)}")
     dated = isinstance(labels, pd.DatetimeIndex | pd.PeriodIndex)
-    aggregate = aggregate_applies(len(labels), horizon, period)
+    aggregate = aggregate_applies(len(labels), horizon, period, origins)
     return tuple(
         name
         for name in wanted
@@ -110,7 +115,7 @@ def forecast(
         season_note = f"; season of {season} {'used' if seasonal else 'not used'} (STL strength {strength:.2f})"
     if not seasonal:
         history = History(values.to_numpy(), values.index, None, offset, extras, season)
-    names = applicable_members(values.index, seasonal, members, horizon, season)
+    names = applicable_members(values.index, seasonal, members, horizon, season, origins)
     result = run(history, horizon, season, names, origins)
 
     frame = pd.DataFrame(

@@ -283,7 +283,7 @@ def aggregate_block(period: int | None) -> int:
     return AGGREGATE_BLOCKS.get(period or 0, AGGREGATE_BLOCK)
 
 
-def aggregate_applies(length: int, horizon: int, period: int | None, origins: int = 4) -> bool:
+def aggregate_applies(length: int, horizon: int, period: int | None, origins: int) -> bool:
     """Whether the history leaves `AGGREGATE_MIN_BLOCKS` blocks before the earliest backtest
     origin (at most `origins` horizons before the end)."""
     return length - origins * horizon >= AGGREGATE_MIN_BLOCKS * aggregate_block(period)
