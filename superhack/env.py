@@ -70,6 +70,24 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def sqlite_database(path) -> dict:
+    """DATABASES['default'] for an SQLite file that the web server, the task worker (and its
+    ORM broker, which writes on every poll) and a sync all write to at once.
+
+    WAL lets readers go on while one connection writes, and `timeout` makes a writer wait up to
+    30 s for the lock instead of failing. That wait only applies when a transaction asks for the
+    lock at its start: Django's default (DEFERRED) begins as a reader and upgrades at its first
+    write, and if another connection wrote in between SQLite refuses the upgrade at once with
+    "database is locked" -- no waiting, the task fails (a leak rule in the worker did, during
+    `make run`). IMMEDIATE takes the write lock at BEGIN, so every atomic block waits its turn.
+    """
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": path,
+        "OPTIONS": {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"},
+    }
+
+
 def database_from_url(url: str) -> dict:
     """DATABASES['default'] for a postgres:// or sqlite:/// URL."""
     parsed = urlparse(url)
@@ -94,7 +112,7 @@ def database_from_url(url: str) -> dict:
         path = unquote(parsed.path)
         if not path or path == "/":
             raise ImproperlyConfiguredEnv(f"DATABASE_URL {url!r} names no file")
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
+        return sqlite_database(path)
     raise ImproperlyConfiguredEnv(
         f"DATABASE_URL scheme {parsed.scheme!r} is not supported (use postgres:// or sqlite:///)"
     )
