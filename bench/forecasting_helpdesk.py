@@ -65,6 +65,17 @@ def aggregated(values, horizon: int, block: int, model: str):
     return np.repeat(mean / block, block)[:horizon]
 
 
+def arima_111(values, horizon: int):
+    """The README's reference: a plain ARIMA(1,1,1), as statsmodels fits it by default."""
+    import numpy as np
+    from statsmodels.tsa.arima.model import ARIMA
+
+    from ml.forecasting.members import quiet
+
+    with quiet():
+        return np.asarray(ARIMA(values, order=(1, 1, 1)).fit().forecast(horizon), dtype=float)
+
+
 def _origin(job):
     import numpy as np
     import pandas as pd
@@ -85,6 +96,7 @@ def _origin(job):
     means.update({name: np.asarray(band["mean"]) for name, band in frame.attrs["baselines"].items()})
     means["forecast"] = frame["mean"].to_numpy()
     means["mean_13"] = np.full(horizon, values[-13:].mean())
+    means["arima(1,1,1)"] = arima_111(values, horizon)  # the datasets README's reference model
     for block in (4, 13):
         for model in ("theta", "ets"):
             means[f"agg{block}_{model}"] = aggregated(values, horizon, block, model)
@@ -119,6 +131,15 @@ def main() -> None:
     weights = frame.pop("weights")
     print(f"Helpdesk training weeks ({length}), origins at {positions}, h={args.horizon}: MASE per origin")
     print(frame.T.round(3).assign(mean=frame.mean().round(3)).sort_values("mean").to_string())
+    # How far one 12-week window's MASE can be trusted: the spread across windows of the same
+    # series, and of the paired difference between the forecast and the reference model.
+    spread = frame["forecast"].std(ddof=1)
+    paired = (frame["forecast"] - frame["arima(1,1,1)"]).std(ddof=1)
+    print(
+        f"\nOne 12-week window's MASE: forecast sd {spread:.3f} across origins (mean {frame['forecast'].mean():.3f}, "
+        f"standard error {spread / len(frame) ** 0.5:.3f}); forecast - arima(1,1,1): mean "
+        f"{(frame['forecast'] - frame['arima(1,1,1)']).mean():+.3f}, sd {paired:.3f}"
+    )
     print("\nMembers kept per origin: " + "; ".join(f"{p}: {w}" for p, w in weights.items()))
 
 
