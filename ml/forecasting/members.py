@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import warnings
 from contextlib import contextmanager
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -86,13 +87,11 @@ class ETSMember:
         self.on_adjusted = on_adjusted
 
     def _model(self, history: History):
-        from statsmodels.tsa.exponential_smoothing.ets import ETSModel
-
         season = None
         if not self.on_adjusted and history.season and history.season <= LONGEST_ETS_SEASON:
             season = history.season
         values = history.adjusted if self.on_adjusted else history.values
-        return ETSModel(
+        return _ets_class()(
             pd.Series(values),
             error="add",
             trend="add",
@@ -108,6 +107,30 @@ class ETSMember:
             start = warm.results.params if warm is not None else None
             results = model.fit(disp=False, maxiter=MAXITER, start_params=start)
         return _ETSFit(self, history, results)
+
+
+@lru_cache(maxsize=1)
+def _ets_class():
+    """statsmodels' ETSModel whose results skip the parameters' covariance matrix.
+
+    ETSResults computes it when made -- a complex-step Hessian of the likelihood, a fifth of the
+    cost of smoothing with given parameters, and paid by every fit and every backtest origin --
+    but nothing here reads it: the forecasts and their analytic variances use the parameters and
+    states only. Its `cov_params_approx` is NaN instead; everything else is statsmodels' own, and
+    the forecasts are the same to the bit (tests/test_forecasting.py)."""
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel, ETSResults, ETSResultsWrapper
+
+    class ETSResultsWithoutCovariance(ETSResults):
+        @property
+        def cov_params_approx(self):
+            return np.full((self.k_params, self.k_params), np.nan)
+
+    class LeanETSModel(ETSModel):
+        @property
+        def _res_classes(self):
+            return {"fit": (ETSResultsWithoutCovariance, ETSResultsWrapper)}
+
+    return LeanETSModel
 
 
 class _ETSFit(_Fitted):
@@ -190,7 +213,9 @@ class _ArimaFit(_Fitted):
 
         with quiet():
             model = ARIMA(history.adjusted, order=self.order, trend=self.trend, concentrate_scale=True)
-            results = model.filter(self.results.params)  # filtering only: no smoother pass
+            # Filtering only (no smoother pass), without the parameters' covariance (statsmodels'
+            # default computes it from numerical score vectors; nothing here reads it).
+            results = model.filter(self.results.params, cov_type="none")
         return _ArimaFit(history, results, self.order, self.trend)
 
 
@@ -311,9 +336,9 @@ class AggregateMember:
         return values[len(values) - count * block :].reshape(count, block).sum(axis=1), block
 
     def _model(self, sums: np.ndarray):
-        from statsmodels.tsa.exponential_smoothing.ets import ETSModel
-
-        return ETSModel(pd.Series(sums), error="add", trend="add", damped_trend=True, initialization_method="heuristic")
+        return _ets_class()(
+            pd.Series(sums), error="add", trend="add", damped_trend=True, initialization_method="heuristic"
+        )
 
     def fit(self, history: History, warm: _AggregateFit | None = None) -> _AggregateFit:
         sums, block = self._sums(history)
