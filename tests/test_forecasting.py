@@ -335,3 +335,35 @@ def test_mase_scales_by_the_in_sample_naive_error_and_smape_forgives_zero_for_ze
     assert mase([6], [5], zigzag, season=2) == pytest.approx(1.0)
     assert smape([0, 10], [0, 10]) == 0.0
     assert smape([10], [0]) == pytest.approx(200.0)
+
+
+# --- speed paths that must not change behaviour ---------------------------------------------------
+def test_prophets_plots_still_draw_after_the_member_put_off_importing_them():
+    """The member keeps matplotlib out of a process until something plots (ml.forecasting.
+    prophet_member._defer_plotting_import); a plot asked for afterwards must still be drawn."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import sys, numpy as np, pandas as pd\n"
+        "from ml.forecasting.prophet_member import _prophet_class\n"
+        "model = _prophet_class()(uncertainty_samples=0)\n"
+        "print('before', 'matplotlib' in sys.modules)\n"
+        "frame = pd.DataFrame({'ds': pd.date_range('2021-01-03', periods=60, freq='W'), 'y': np.arange(60.0)})\n"
+        "model.fit(frame)\n"
+        "figure = model.plot(model.predict(model.make_future_dataframe(5, freq='W')))\n"
+        "from prophet.plot import add_changepoints_to_plot\n"
+        "print('after', type(figure).__name__, len(figure.axes[0].lines), callable(add_changepoints_to_plot))\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+        check=True,
+    )
+    assert done.stdout.split("\n")[:2] == ["before False", "after Figure 2 True"]
