@@ -59,7 +59,15 @@ def applicable_members(
 
 
 def clean(series: pd.Series) -> tuple[pd.Series, str]:
-    """Float values without leading or trailing gaps, inner gaps filled by linear interpolation."""
+    """Float values without leading or trailing gaps, inner gaps filled by linear interpolation,
+    starting at the first non-zero value.
+
+    Leading zeros are dropped because before its first non-zero period the thing measured did
+    not exist yet: a client onboarded last spring has two years of zeros on the desk's shared
+    weekly index, and a category its first ticket. Read as weeks of no demand they pull the level
+    and trend toward zero and shrink the naive error MASE is scaled by, so one such client's
+    backtest error could outweigh the rest of the desk (the M5 competition scales from the first
+    non-zero sale for the same reason). A series of nothing but zeros is kept: it is flat."""
     if not isinstance(series, pd.Series):
         series = pd.Series(series)
     values = pd.to_numeric(series, errors="coerce").astype(float)
@@ -67,13 +75,17 @@ def clean(series: pd.Series) -> tuple[pd.Series, str]:
     if not present.any():
         raise ValueError("the series has no values to forecast from")
     first, last = np.flatnonzero(present)[[0, -1]]
-    values = values.iloc[first : last + 1]
+    active = np.flatnonzero(values.fillna(0).to_numpy() != 0)
+    leading = int(active[0] - first) if len(active) else 0
+    values = values.iloc[first + leading : last + 1]
+    notes = []
+    if leading:
+        notes.append(f"{leading} leading zero period{'s' if leading > 1 else ''} left out (before the first activity)")
     gaps = int(values.isna().sum())
-    note = ""
     if gaps:
         values = values.interpolate(method="linear")
-        note = f"; {gaps} missing value{'s' if gaps > 1 else ''} filled by linear interpolation"
-    return values, note
+        notes.append(f"{gaps} missing value{'s' if gaps > 1 else ''} filled by linear interpolation")
+    return values, "".join(f"; {note}" for note in notes)
 
 
 def forecast(

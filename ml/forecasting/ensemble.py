@@ -215,7 +215,11 @@ def _note(model: str, weights: dict[str, float], origins: list[int], intervals: 
         )
     elif model == "ensemble":
         shares = ", ".join(f"{name} {w:.2f}" for name, w in sorted(weights.items(), key=lambda kv: -kv[1]))
-        parts.append(f"ensemble weighted by inverse backtest MASE over {len(origins)} origins ({shares})")
+        squared = " squared" if weighting.POWERS.get(weighting.RULE) == 2 else ""
+        parts.append(
+            f"ensemble of the models within {weighting.trim():g}x of the best backtest MASE over {len(origins)} "
+            f"origins, weighted by inverse MASE{squared} ({shares})"
+        )
     else:
         parts.append(f"{model} alone: the only model within {weighting.trim():g}x of the best backtest MASE")
     parts.append(f"intervals: {intervals}")
