@@ -228,7 +228,7 @@ class ThetaMember:
 
         with quiet():
             model = ThetaModel(
-                pd.Series(history.values),
+                np.asarray(history.values, dtype=float),
                 period=history.season or 1,
                 deseasonalize=bool(history.season),
                 use_test=True,
