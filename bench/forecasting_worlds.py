@@ -46,6 +46,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from ml.forecasting.backtest import against_members  # noqa: E402 (after the path)
+
 SERIES_OF_WORLD = """
 import os, pickle, sys
 sys.path.insert(0, {root!r})
@@ -124,6 +126,9 @@ def replay(rule: str, means: dict, inner: dict):
     if rule == "drop worst, equal":
         return np.mean([means[n] for n in (scored[:-1] if len(scored) > 2 else scored)], axis=0)
     return means[scored[0]]  # best inner
+
+
+MEMBERS = ("ets", "stl_ets", "arima", "theta", "prophet")
 
 
 def _backtest(job):
@@ -208,28 +213,26 @@ def main() -> None:
     frame = pd.DataFrame(rows)
     if args.keep:
         frame.to_pickle(args.keep)
-    wide = frame.pivot_table(index=["seed", "series", "origin"], columns="model", values="mase", aggfunc="first")
-    served = frame.groupby(["seed", "series", "origin"])["served"].first().reindex(wide.index)
-    members = [m for m in ("ets", "stl_ets", "arima", "theta", "prophet") if m in wide.columns]
-    if "stl_ets" in wide.columns:
-        wide["stl_ets"] = wide["stl_ets"].fillna(wide["ets"])
-    ran = wide[members].notna().all(axis=1)
+    frame["series"] = frame["seed"].astype(str) + "/" + frame["series"]
+    scored, left_out = against_members(frame)
+    members = [m for m in MEMBERS if m in scored.columns]
+    served = frame.groupby(["series", "origin"])["served"].first()
+    skipped = served[~served.index.isin(scored.index)]
     print(
-        f"\n{len(wide)} forecasts ({wide.index.get_level_values(1).nunique()} series x origins, "
-        f"{len(args.seeds)} worlds); {int((~ran).sum())} left out where not every member ran "
-        f"(served: {dict(served[~ran].value_counts())})"
+        f"\n{len(served)} forecasts ({len(args.seeds)} worlds); {left_out} left out where not every member ran "
+        f"(served: {dict(skipped.value_counts())})"
     )
-    scored = wide[ran]
     rules = [r for r in RULES if r in scored.columns]
     table = scored[["forecast", *members, "naive", "seasonal_naive", *rules]].agg(["mean", "median"]).T
+    seeds = scored.index.get_level_values(0).str.split("/").str[0]
     for seed in args.seeds:
-        table[f"mean {seed}"] = scored.xs(seed, level=0)[table.index].mean()
+        table[f"mean {seed}"] = scored[seeds == str(seed)][table.index].mean()
     print(table.round(3).to_string())
     best = min(members, key=lambda m: scored[m].mean())
     ensemble, single = scored["forecast"].mean(), scored[best].mean()
     wins = float(np.mean(scored["forecast"] <= scored[best]))
     print(
-        f"\nEnsemble {ensemble:.3f} against the best member ({best}) {single:.3f}: "
+        f"\nEnsemble {ensemble:.4f} against the best member ({best}) {single:.4f}: "
         f"{'at or below' if ensemble <= single else 'ABOVE'}; the forecast at or below it in {wins:.0%} of forecasts"
     )
     print(f"{time.perf_counter() - started:.0f} s")

@@ -78,3 +78,18 @@ def backtest(
     summary["origins"] = per_origin.groupby("model", sort=False).size()
     summary.attrs["per_origin"] = rows
     return summary
+
+
+def against_members(per_origin: pd.DataFrame, members=("ets", "stl_ets", "arima", "theta", "prophet")):
+    """MASE of every forecast (rows: one per series and origin, from `backtest`'s per-origin rows
+    with a `series` column added) laid out one column per model, for comparing the ensemble with
+    each member over the same forecasts: STL + ETS runs only on seasonal series and is plain ETS
+    elsewhere, so its gaps take ETS's score; forecasts where a member still did not run (a
+    fallback for a short, flat or intermittent series: no ensemble was made) are left out.
+    Returns the frame and the number of forecasts left out."""
+    wide = per_origin.pivot_table(index=["series", "origin"], columns="model", values="mase", aggfunc="first")
+    members = [m for m in members if m in wide.columns]
+    if "stl_ets" in members and "ets" in wide.columns:
+        wide["stl_ets"] = wide["stl_ets"].fillna(wide["ets"])
+    ran = wide[members].notna().all(axis=1)
+    return wide[ran], int((~ran).sum())
