@@ -19,6 +19,43 @@ models, so it is judged with --prophet. Prophet fits five times a series (the fo
 backtest origins), each one a cmdstan process (about 4.5 ms of it starting the process).
 `forecast()` itself uses Prophet by default for dated series.
 
+Measured on 2 December 2026, after the bit-identical changes listed below, on the same 2 cores.
+The host ran slower than on 1 December -- the code of that day (34ba2c3) took 170.7 s of CPU,
+not 121.7-125.5 s -- so "before" and "after" were run back to back, no other job seen at start:
+
+| run | load average | wall | CPU (cmdstan included) | CPU / 2 |
+|---|---|---|---|---|
+| 500 series with Prophet, before (34ba2c3) | 1.6-1.9 | 89.6 s | 170.7 s | 85.4 s |
+| the same, after, right after it | 1.9-2.2 | **71.4 s** | **140.2 s** | 70.1 s |
+| after, three more runs in a row | 2.0-2.4 | 70.4, 67.6, 64.2 s | 138.2, 132.9, 126.1 s | 69.1, 66.5, 63.1 s |
+| before / after, a neighbour's bench running | 1.6-3.2 | 156.1 / 127.5 s | 177.1 / 142.9 s | 88.6 / 71.5 s |
+
+After / before: 0.82 of the CPU (0.81 under the neighbour's load), 0.80 of the wall. The goal is
+still missed on this host: 64.2-71.4 s wall. Scaled by the CPU ratio, the runs of 1 December
+(121.7-125.5 s of CPU) would take ~100-103 s of CPU, ~50-52 s on 2 idle cores; not measured, a
+host that fast was not seen on 2 December. What changed (forecasts bit-identical: 30 bench
+series and one series of each of the ten design kinds with all five members, and the same
+with agg_ets; every member's band, the forecast, backtest scores and weights differ by 0):
+- ETS results no longer compute the parameters' covariance (statsmodels' ETSResults computes a
+  complex-step Hessian when made, on every fit and backtest origin; `members._ets_class`) and
+  ARIMA's backtest filters skip the OPG covariance; nothing read either.
+- Prophet's 400 predictive samples are one matrix (`sample_model_vectorized`'s arithmetic and
+  draws without a dict per sample), its Fourier terms and linear-trend samples use numpy
+  arrays instead of pandas Series, and `prophet.plot` (matplotlib, plotly) is imported only
+  when something plots: Prophet's import 1.1 -> 0.54 s of CPU per worker.
+- ETS forecasts from get_prediction's two parts without its index and results objects
+  (0.80 -> 0.67 ms a forecast); Theta gets a numpy array instead of a Series.
+- This bench's pool takes a series a task instead of ten (an idle worker at the end: up to ~2.4 s).
+Tried and left on 2 December: ETS on a numpy array (statsmodels' ETS prediction needs a pandas
+index); cold starts for the backtest's ARIMA fit (the warm start is already cheaper: on 60
+series, means by order of 10-75 likelihood evaluations a fit against 12-92 cold). Where the CPU goes now (py-spy,
+one process, 40 series): ARIMA's fits ~27% of the Python time -- statsmodels' state-space
+likelihood, half the Cython filter and half its Python set-up per call, 10-100 evaluations a
+fit with finite-difference gradients, the models with a constant slowest to converge; cmdstan
+~60 ms of CPU a series (12 ms a fit, ~2.6 ms of it starting the process); Prophet's pandas
+preprocessing ~3.7 ms a fit; each worker's imports ~1.3 s (statsmodels, scipy.signal/stats,
+formulaic through statsmodels.base.model).
+
 Measured on 1 December 2026 (2 cores shared with other jobs; the load average is theirs and ours).
 CPU seconds rise with the neighbours' load too (shared caches), so "before" and "after" were run
 back to back at the same load, the code before from commit d1312ed:
