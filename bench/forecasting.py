@@ -19,23 +19,27 @@ models, so it is judged with --prophet. Prophet fits five times a series (the fo
 backtest origins), each one a cmdstan process (about 4.5 ms of it starting the process).
 `forecast()` itself uses Prophet by default for dated series.
 
-Measured on 2 December 2026, after the bit-identical changes listed below, on the same 2 cores.
-The host ran slower than on 1 December -- the code of that day (34ba2c3) took 170.7 s of CPU,
-not 121.7-125.5 s -- so "before" and "after" were run back to back, no other job seen at start:
+Measured on 2 December 2026, after the bit-identical changes listed below, on the same 2 cores,
+no other job seen at the start of a run. The host's speed drifted by up to a third within
+minutes (the code of 1 December, 34ba2c3: 65.2-89.6 s), so "before" (34ba2c3) and "after" were
+run back to back and alternately; wall and CPU (cmdstan included) of each run, in the order run:
 
-| run | load average | wall | CPU (cmdstan included) | CPU / 2 |
+| time (UTC) | load average | code | wall | CPU |
 |---|---|---|---|---|
-| 500 series with Prophet, before (34ba2c3) | 1.6-1.9 | 89.6 s | 170.7 s | 85.4 s |
-| the same, after, right after it | 1.9-2.2 | **71.4 s** | **140.2 s** | 70.1 s |
-| after, three more runs in a row | 2.0-2.4 | 70.4, 67.6, 64.2 s | 138.2, 132.9, 126.1 s | 69.1, 66.5, 63.1 s |
-| before / after, a neighbour's bench running | 1.6-3.2 | 156.1 / 127.5 s | 177.1 / 142.9 s | 88.6 / 71.5 s |
+| 01:22-01:25 (a neighbour's job running) | 1.6-3.2 | before, after | 156.1, 127.5 s | 177.1, 142.9 s |
+| 01:40-01:42 | 1.6-2.2 | before, after | 89.6, 71.4 s | 170.7, 140.2 s |
+| 01:43-01:47 | 2.0-2.4 | after x3 | 70.4, 67.6, 64.2 s | 138.2, 132.9, 126.1 s |
+| 01:49-01:53 | 0.9-2.1 | after, before, after | 63.9, 65.2, 63.5 s | 124.0, 127.2, 124.2 s |
+| 01:53-01:58 | 1.9-2.2 | after, before, after, before | 70.3, 70.6, 67.4, 80.8 s | 138.0, 137.1, 132.1, 157.8 s |
 
-After / before: 0.82 of the CPU (0.81 under the neighbour's load), 0.80 of the wall. The goal is
-still missed on this host: 64.2-71.4 s wall. Scaled by the CPU ratio, the runs of 1 December
-(121.7-125.5 s of CPU) would take ~100-103 s of CPU, ~50-52 s on 2 idle cores; not measured, a
-host that fast was not seen on 2 December. What changed (forecasts bit-identical: 30 bench
-series and one series of each of the ten design kinds with all five members, and the same
-with agg_ets; every member's band, the forecast, backtest scores and weights differ by 0):
+The goal is missed: after, 63.5-71.4 s wall (124.0-140.2 s of CPU) over eight runs without a
+neighbour; before, 65.2-89.6 s in the same hour. The drift is larger than the change at this
+scale, so the change was measured in one process, before and after alternating (40 series, all
+five members, CPU of the process and its cmdstan children, imports included, five pairs):
+before 14.6-17.2 s, after 12.1-14.2 s, after / before 0.82-0.97 (median 0.83). What changed
+(forecasts bit-identical: 30 bench series and one series of each of the ten design kinds with
+all five members, and the same with agg_ets; every member's band, the forecast, backtest scores
+and weights differ by 0):
 - ETS results no longer compute the parameters' covariance (statsmodels' ETSResults computes a
   complex-step Hessian when made, on every fit and backtest origin; `members._ets_class`) and
   ARIMA's backtest filters skip the OPG covariance; nothing read either.
@@ -48,8 +52,9 @@ with agg_ets; every member's band, the forecast, backtest scores and weights dif
 - This bench's pool takes a series a task instead of ten (an idle worker at the end: up to ~2.4 s).
 Tried and left on 2 December: ETS on a numpy array (statsmodels' ETS prediction needs a pandas
 index); cold starts for the backtest's ARIMA fit (the warm start is already cheaper: on 60
-series, means by order of 10-75 likelihood evaluations a fit against 12-92 cold). Where the CPU goes now (py-spy,
-one process, 40 series): ARIMA's fits ~27% of the Python time -- statsmodels' state-space
+series, means by order of 10-75 likelihood evaluations a fit against 12-92 cold); `gc.freeze()`
+after the imports (three full collections in 40 series: nothing to gain). Where the CPU goes
+now (py-spy, one process, 40 series): ARIMA's fits ~27% of the Python time -- statsmodels' state-space
 likelihood, half the Cython filter and half its Python set-up per call, 10-100 evaluations a
 fit with finite-difference gradients, the models with a constant slowest to converge; cmdstan
 ~60 ms of CPU a series (12 ms a fit, ~2.6 ms of it starting the process); Prophet's pandas
