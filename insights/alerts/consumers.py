@@ -91,12 +91,15 @@ class AlertsConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(GROUP, self.channel_name)
         self.joined = True
         self.relay = None
-        self.last_id, self.known = await known_alerts()
+        # What the socket has been sent matters only to the relay, which only the in-memory
+        # layer needs: over Redis a connect reads no more than the open count.
+        seconds = setting("ALERT_RELAY_SECONDS")
+        relaying = bool(seconds) and isinstance(self.channel_layer, InMemoryChannelLayer)
+        self.last_id, self.known = await known_alerts() if relaying else (0, {})
         await self.accept()
         self.count = await current_count()
         await self.send_json(AlertEvent(type="count", open_count=self.count))
-        seconds = setting("ALERT_RELAY_SECONDS")
-        if seconds and isinstance(self.channel_layer, InMemoryChannelLayer):
+        if relaying:
             self.relay = asyncio.ensure_future(self.relay_from_database(seconds))
 
     async def disconnect(self, code: int) -> None:
@@ -159,7 +162,8 @@ class AlertsConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=FORBIDDEN)
             return
         event = message["event"]
-        if self.relay is not None and not self._is_news(event):
-            return  # the relay sent it already
-        self._remember(event)
+        if self.relay is not None:
+            if not self._is_news(event):
+                return  # the relay sent it already
+            self._remember(event)
         await self.send_json(event)
