@@ -35,7 +35,6 @@ written down before any evaluation world was simulated (2 December 2026):
 from __future__ import annotations
 
 import argparse
-import pickle
 import subprocess
 import sys
 import tempfile
@@ -49,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 from ml.forecasting.backtest import against_members  # noqa: E402 (after the path)
 
 SERIES_OF_WORLD = """
-import os, pickle, sys
+import os, sys
 sys.path.insert(0, {root!r})
 os.environ["SUPERHACK_VAR_DIR"] = {scratch!r}
 os.environ.pop("DATABASE_URL", None)
@@ -63,9 +62,9 @@ from ml.forecasting.desk import desk_series
 call_command("migrate", verbosity=0)
 folder = simulated_world({scratch!r} + "/msp", clients={clients}, months={months}, seed={seed})
 import_dump(folder, progress=False)
-series = [(s.key, s.values) for s in desk_series()]
-with open({out!r}, "wb") as handle:
-    pickle.dump(series, handle)
+import pandas as pd
+rows = [pd.DataFrame({{"key": s.key, "week": s.values.index, "value": s.values.to_numpy()}}) for s in desk_series()]
+pd.concat(rows).to_csv({out!r}, index=False)
 """
 
 
@@ -74,19 +73,22 @@ CACHE = ROOT / "var" / "forecast-worlds"
 
 def world_series(seed: int, clients: int, months: int) -> list:
     """(key, weekly series) of one simulated world, built in a child process (and kept in
-    var/forecast-worlds, so rerunning the backtests does not re-simulate)."""
-    out = CACHE / f"series-s{seed}-{clients}x{months}.pkl"
-    if out.exists():
-        with open(out, "rb") as handle:
-            return pickle.load(handle)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    scratch = tempfile.mkdtemp(prefix=f"forecast-world-{seed}-")
-    code = SERIES_OF_WORLD.format(
-        root=str(ROOT), scratch=scratch, clients=clients, months=months, seed=seed, out=str(out)
-    )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
-    with open(out, "rb") as handle:
-        return pickle.load(handle)
+    var/forecast-worlds as plain CSV, so rerunning the backtests does not re-simulate)."""
+    import pandas as pd
+
+    out = CACHE / f"series-s{seed}-{clients}x{months}.csv"
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        scratch = tempfile.mkdtemp(prefix=f"forecast-world-{seed}-")
+        code = SERIES_OF_WORLD.format(
+            root=str(ROOT), scratch=scratch, clients=clients, months=months, seed=seed, out=str(out)
+        )
+        subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+    frame = pd.read_csv(out, parse_dates=["week"], float_precision="round_trip")
+    return [
+        (key, pd.Series(rows["value"].to_numpy(), index=pd.DatetimeIndex(rows["week"], freq="W-SUN"), name=key))
+        for key, rows in frame.groupby("key", sort=False)
+    ]
 
 
 # The combination rules replayed on the members' own forecasts beside the one in force
