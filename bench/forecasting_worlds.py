@@ -51,6 +51,33 @@ lowest mean MASE over their forecasts pooled; S stays unless beaten by more than
 single-series `forecast()` has no desk and is unchanged by any of them. Evaluation, once, after
 the choice is in `forecast_demand`'s code: seeds 5401 and 5402 (60 x 36), never simulated
 before, with the code as it stands then; their figures are reported whatever they are.
+
+Result of the second round (`--raw` on the four design worlds, then `--replay-desks`; 736
+forecasts where every member ran), pooled mean MASE:
+
+| rule | pooled | 5101 | 5102 | 5301 | 5302 |
+|---|---|---|---|---|---|
+| S, series (in force) | 0.8473 | 0.7485 | 0.8068 | 1.0124 | 0.8284 |
+| D, desk | **0.8435** | 0.7469 | 0.8031 | 1.0016 | 0.8291 |
+| DM, desk by measure | 0.8436 | 0.7469 | 0.8035 | 1.0015 | 0.8292 |
+| A, desk arithmetic | 0.8444 | 0.7494 | 0.8022 | 1.0031 | 0.8297 |
+| H, half | 0.8448 | 0.7476 | 0.8043 | 1.0065 | 0.8278 |
+| B, the desk's best | 0.8619 | 0.7220 | 0.8627 | 1.0146 | 0.8515 |
+| best member, in hindsight: ARIMA | 0.8630 | 0.7917 | 0.8030 | 1.0146 | 0.8506 |
+
+D beat S by 0.0038, less than the 0.005 the protocol asks: S stays, `forecast_demand` is
+unchanged, and seeds 5401 and 5402 were not needed for a choice. (The replayed S differs from the
+forecast served, 0.8471, only by the forecast's clipping at zero.) Choosing the desk's best member
+alone (B) gained on one world and lost on three: a desk's four inner origins do not pick the
+member that will do best next.
+
+Third, a larger measurement of the bar for the code as it stands, written before any of its
+worlds was simulated: seeds 5401 to 5410, 60 clients x 36 months, run once
+(`--seeds 5401 5402 5403 5404 5405 5406 5407 5408 5409 5410`). Reported: the pooled mean MASE of
+the forecast and each member over the forecasts where every member ran, per world, and the
+pooled difference between the forecast and the best member with a bootstrap over worlds (2,000
+resamples of the ten worlds). It was decided after the two-world evaluation above missed by
+0.004, so it is a second look: it is reported beside that miss, not instead of it.
 """
 
 from __future__ import annotations
@@ -161,8 +188,8 @@ def _backtest(job):
     from ml.forecasting import forecast, mase
     from ml.forecasting.api import clean
     from ml.forecasting.backtest import origin_positions
-    from ml.forecasting.capacity import HOLIDAY_COUNTRY
     from ml.forecasting.metrics import mase_scale
+    from superhack.settings_forecasting import FORECAST_HOLIDAY_COUNTRY
 
     seed, key, series, horizon, origins = job
     values, _ = clean(series)
@@ -171,8 +198,8 @@ def _backtest(job):
     try:
         for position in origin_positions(len(values), horizon, origins):
             actual, past = history[position : position + horizon], history[:position]
-            # As `forecast_demand` calls it: Prophet with the default country's holidays.
-            frame = forecast(values.iloc[:position], horizon, country=HOLIDAY_COUNTRY)
+            # As `forecast_demand` calls it: Prophet with the setting's holidays (no Django here).
+            frame = forecast(values.iloc[:position], horizon, country=FORECAST_HOLIDAY_COUNTRY)
             members = {n: np.asarray(b["mean"]) for n, b in frame.attrs["members"].items()}
             inner = {n: score["mase"] for n, score in frame.attrs["backtest"].items() if n in members}
             means = dict(members)
@@ -198,6 +225,99 @@ def _backtest(job):
     return seed, key, rows, raw, None
 
 
+DESK_RULES = ("S", "D", "DM", "H", "B", "A")
+
+
+def _desk_scores(forecasts: list[dict], relative: bool = True) -> dict[str, float]:
+    """Each member's desk score over `forecasts` (one desk): the geometric mean of its inner
+    MASE relative to each series' best member, or with `relative=False` its plain mean."""
+    import numpy as np
+
+    logs: dict[str, list[float]] = {}
+    for one in forecasts:
+        inner = {n: v for n, v in one["inner"].items() if np.isfinite(v)}
+        if not inner:
+            continue
+        best = max(min(inner.values()), 1e-6)
+        for name, value in inner.items():
+            logs.setdefault(name, []).append(np.log(max(value / best, 1e-6)) if relative else value)
+    if relative:
+        return {name: float(np.exp(np.mean(v))) for name, v in logs.items()}
+    return {name: float(np.mean(v)) for name, v in logs.items()}
+
+
+def _inverse_squared(scores: dict[str, float], means: dict) -> object:
+    best = max(min(scores.values()), 1e-6)
+    weights = {n: max(v, 1e-6) ** -2.0 for n, v in scores.items() if v <= 2.0 * best}
+    return sum(means[n] * w for n, w in weights.items()) / sum(weights.values())
+
+
+def desk_rules(raw: list):
+    """MASE of every desk rule (the second round's candidates, module docstring) on every forecast
+    of `raw` (`--raw`'s pickles), one row per (series, origin), beside the forecast, the members
+    and the baselines, in `against_members`' layout."""
+    import numpy as np
+    import pandas as pd
+
+    desks: dict[tuple, list] = {}
+    for seed, key, forecasts in raw:
+        for one in forecasts:
+            desks.setdefault((seed, one["origin"]), []).append((key, one))
+    rows = []
+    for (seed, origin), items in desks.items():
+        scores = {"D": _desk_scores([one for _, one in items]), "A": _desk_scores([o for _, o in items], False)}
+        for measure in ("tickets", "hours"):
+            scores[f"DM:{measure}"] = _desk_scores([one for key, one in items if key.startswith(measure)])
+        for key, one in items:
+            means, inner = one["means"], {n: v for n, v in one["inner"].items() if np.isfinite(v)}
+            combined = {name: means[name] for name in means}
+            if len(inner) > 1:
+                best = max(min(inner.values()), 1e-6)
+                combined["S"] = _inverse_squared(inner, means)
+                for rule in ("D", "A"):
+                    combined[rule] = _inverse_squared({n: scores[rule][n] for n in inner}, means)
+                by_measure = scores[f"DM:{key.split(':')[0]}"]
+                combined["DM"] = _inverse_squared({n: by_measure[n] for n in inner}, means)
+                combined["H"] = _inverse_squared({n: np.sqrt(inner[n] / best * scores["D"][n]) for n in inner}, means)
+                combined["B"] = means[min(inner, key=lambda n: scores["D"][n])]
+            for name, mean in combined.items():
+                error = float(np.mean(np.abs(one["actual"] - mean))) / one["scale"]
+                rows.append({"series": f"{seed}/{key}", "origin": origin, "model": name, "mase": error})
+    return pd.DataFrame(rows)
+
+
+def replay_desks(paths: list[str]) -> None:
+    """Print the desk rules' table for `--raw` pickles (module docstring, second round)."""
+    import pandas as pd
+
+    raw = [item for path in paths for item in pd.read_pickle(path)]
+    scored, left_out = against_members(desk_rules(raw))
+    members = [m for m in MEMBERS if m in scored.columns]
+    columns = ["forecast", *DESK_RULES, *members, "naive"]
+    seeds = scored.index.get_level_values(0).str.split("/").str[0]
+    table = pd.DataFrame({"pooled": scored[columns].mean()})
+    for seed in sorted(set(seeds)):
+        table[seed] = scored[seeds == seed][columns].mean()
+    print(f"{len(scored)} forecasts where every member ran ({left_out} left out)")
+    print(table.round(4).to_string())
+
+
+def world_bootstrap(scored, best: str, draws: int = 2000) -> tuple[float, float, float]:
+    """The pooled difference forecast - `best` when the worlds themselves are resampled (how much
+    of the verdict is the luck of which worlds were drawn): its 2.5% and 97.5% percentiles and
+    the share of draws at or below zero."""
+    import numpy as np
+
+    worlds = scored.index.get_level_values(0).str.split("/").str[0]
+    by_world = scored.assign(world=worlds).groupby("world")
+    sums = by_world[["forecast", best]].sum().to_numpy()
+    counts = by_world.size().to_numpy()
+    picks = np.random.default_rng(0).integers(0, len(counts), size=(draws, len(counts)))
+    diffs = (sums[picks, 0].sum(1) - sums[picks, 1].sum(1)) / counts[picks].sum(1)
+    low, high = np.percentile(diffs, [2.5, 97.5])
+    return float(low), float(high), float(np.mean(diffs <= 0))
+
+
 def main() -> None:
     import numpy as np
     import pandas as pd
@@ -213,7 +333,11 @@ def main() -> None:
     parser.add_argument(
         "--raw", help="pickle every forecast's member means, inner backtest MASEs, actuals and MASE scale here"
     )
+    parser.add_argument("--replay-desks", nargs="+", metavar="RAW", help="only replay the desk rules on --raw pickles")
     args = parser.parse_args()
+    if args.replay_desks:
+        replay_desks(args.replay_desks)
+        return
 
     started = time.perf_counter()
     jobs = []
@@ -267,6 +391,12 @@ def main() -> None:
         f"\nEnsemble {ensemble:.4f} against the best member ({best}) {single:.4f}: "
         f"{'at or below' if ensemble <= single else 'ABOVE'}; the forecast at or below it in {wins:.0%} of forecasts"
     )
+    if len(args.seeds) > 2:
+        low, high, share = world_bootstrap(scored, best)
+        print(
+            f"forecast - {best}: {ensemble - single:+.4f}; resampling worlds: 95% of draws in "
+            f"[{low:+.4f}, {high:+.4f}], {share:.0%} at or below zero"
+        )
     print(f"{time.perf_counter() - started:.0f} s")
 
 
