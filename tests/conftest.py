@@ -12,6 +12,12 @@ Simulated worlds and the sandbox serving them over real HTTP:
 - `sandbox`: `make_sandbox()` over `world_dir`; a module that wants other page sizes or
   another world overrides it with its own `sandbox` fixture calling `make_sandbox(...)`.
 - `connected_sandbox`: `sandbox` with QuickBooks connected through the real OAuth code flow.
+
+A test whose fixtures use `django_db_setup` (a module-scoped world written once for its tests)
+is marked `django_db` when it is not already (`pytest_collection_modifyitems` below):
+pytest-django creates the test databases only for the tests it sees asking for a database, so a
+file whose tests reach the database only through such a fixture, run alone, wrote to the
+project's own database.
 """
 
 from contextlib import ExitStack
@@ -24,6 +30,15 @@ from django.core.management import call_command
 from integrations.sandbox import Sandbox, serve
 from integrations.sandbox.testing import connect_quickbooks, point_settings_at, simulated_world
 from integrations.sandbox.world import World
+
+DATABASE_FIXTURES = {"db", "transactional_db", "live_server"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if "django_db_setup" in names and not names & DATABASE_FIXTURES and not item.get_closest_marker("django_db"):
+            item.add_marker(pytest.mark.django_db)
 
 
 @pytest.fixture
