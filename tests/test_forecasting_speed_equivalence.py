@@ -83,3 +83,57 @@ def test_filter_gives_what_model_filter_gives():
     assert filtered.llf == results.llf
     np.testing.assert_array_equal(filtered.predicted_state, results.filter_results.predicted_state)
     np.testing.assert_array_equal(filtered.predicted_state_cov, results.filter_results.predicted_state_cov)
+
+
+def test_prophet_forecast_features_without_holidays_are_prophets_own():
+    """Without holidays or regressors the member stacks the seasonalities' Fourier terms itself;
+    they must be Prophet's feature matrix to the bit, laid out as its DataFrame's values are."""
+    import ml.forecasting.prophet_member as prophet_member
+
+    values = weekly_series(5, weeks=156)
+    index = pd.date_range("2021-01-03", periods=len(values), freq="W-SUN")
+    history = History(values, index, 52, index.freq, {})
+    model = prophet_member.ProphetMember().fit(history).model
+    assert model.holidays is None and list(model.seasonalities) == ["yearly"]
+    future = model.setup_dataframe(pd.DataFrame({"ds": prophet_member._timestamps(history.future_labels(13))}))
+
+    matrix, components = prophet_member._features(model, future)
+    theirs = model.make_all_seasonality_features(future)[0].values
+
+    assert matrix.shape == theirs.shape == (13, 20)
+    assert matrix.tobytes(order="A") == theirs.tobytes(order="A")
+    assert matrix.flags.f_contiguous == theirs.flags.f_contiguous
+    assert components is model.train_component_cols
+
+
+@pytest.mark.parametrize(
+    ("periods", "freq"),
+    [(156, "W-SUN"), (80, "W-SUN"), (96, "MS"), (24 * 28, "h"), (40, "D"), (12, "W-SUN")],
+)
+def test_prophet_seasonalities_and_changepoints_are_stock_prophets(periods, freq):
+    """The member's Prophet prepares a plain frame (its history, dates, automatic seasonalities
+    and changepoint grid) from numpy arrays; stock Prophet's preprocessing of the same frame must
+    give the same, to the bit (weekly with and without two years, monthly, hourly, daily, and
+    fewer rows than the 25 changepoints asked)."""
+    from prophet import Prophet
+
+    import ml.forecasting.prophet_member as prophet_member
+
+    rng = np.random.default_rng(periods)
+    frame = pd.DataFrame(
+        {"ds": pd.date_range("2020-01-05", periods=periods, freq=freq), "y": rng.poisson(30, periods).astype(float)}
+    )
+    options = {"yearly_seasonality": "auto", "weekly_seasonality": "auto", "daily_seasonality": "auto"}
+    ours, stock = prophet_member._prophet_class()(**options), Prophet(**options)
+    ours_input, stock_input = ours.preprocess(frame), stock.preprocess(frame)
+
+    assert type(ours).preprocess is not Prophet.preprocess
+    pd.testing.assert_series_equal(ours.history_dates, stock.history_dates)
+    pd.testing.assert_frame_equal(ours.history, stock.history)
+    assert ours.seasonalities == stock.seasonalities
+    assert ours.n_changepoints == stock.n_changepoints
+    pd.testing.assert_series_equal(ours.changepoints, stock.changepoints)
+    assert ours.changepoints_t.tobytes() == stock.changepoints_t.tobytes()
+    assert ours_input.S == stock_input.S and ours_input.K == stock_input.K
+    for name in ("t_change", "y", "t", "X", "s_a", "s_m", "cap"):
+        np.testing.assert_array_equal(np.asarray(getattr(ours_input, name)), np.asarray(getattr(stock_input, name)))
