@@ -56,7 +56,7 @@ def scores(tmp_path_factory, django_db_setup, django_db_blocker) -> pd.DataFrame
             table = backtest(one.values, HORIZON, origins=ORIGINS, country=settings.FORECAST_HOLIDAY_COUNTRY)
             rows += [{**row, "series": f"{seed}/{one.key}"} for row in table.attrs["per_origin"]]
     scored, left_out = against_members(pd.DataFrame(rows))
-    table = scored.agg(["mean", "median"]).T.round(4)
+    table = scored.dropna(axis=1, how="all").agg(["mean", "median"]).T.round(4)  # Croston: fallbacks only
     print(f"\n{len(scored)} forecasts scored, {left_out} left out (a fallback served)\n{table.to_string()}")
     return scored
 
