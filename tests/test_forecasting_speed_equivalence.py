@@ -137,3 +137,20 @@ def test_prophet_seasonalities_and_changepoints_are_stock_prophets(periods, freq
     assert ours_input.S == stock_input.S and ours_input.K == stock_input.K
     for name in ("t_change", "y", "t", "X", "s_a", "s_m", "cap"):
         np.testing.assert_array_equal(np.asarray(getattr(ours_input, name)), np.asarray(getattr(stock_input, name)))
+
+
+@pytest.mark.parametrize("season", [None, 52])
+@pytest.mark.parametrize("shift", [0.0, -45.0])  # all positive (multiplicative season) or not (additive)
+def test_theta_forecast_is_statsmodels_own(season, shift):
+    from ml.forecasting.members import ThetaMember, _theta_forecast
+
+    rng = np.random.default_rng(9)
+    t = np.arange(156)
+    values = 40 + 8 * np.sin(2 * np.pi * t / 52) + rng.normal(0, 2, 156) + shift
+    index = pd.date_range("2021-01-03", periods=156, freq="W-SUN")
+    fitted = ThetaMember().fit(History(values, index, season, index.freq))
+    assert fitted.results.model.deseasonalize == bool(season)
+
+    ours, theirs = _theta_forecast(fitted.results, 13), np.asarray(fitted.results.forecast(13), dtype=float)
+
+    assert ours.tobytes() == theirs.tobytes()

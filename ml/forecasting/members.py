@@ -340,20 +340,43 @@ def _theta_results(model):
     return ThetaModelResults(b0, alpha, None, one_step, seasonal, False, model)
 
 
+def _theta_forecast(results, steps: int) -> np.ndarray:
+    """`ThetaModelResults.forecast(steps)` (theta = 2) as an array: its `forecast_components` and
+    their sum, the same operations in the same order, without the DataFrame and extended index
+    it builds for them (half of a Theta forecast's time here). The same numbers to the bit
+    (tests/test_forecasting_speed_equivalence.py)."""
+    theta = 2.0
+    trend_weight = (theta - 1) / theta
+    alpha, nobs, model = results._alpha, results._nobs, results.model
+    h = np.arange(1, steps + 1, dtype=np.float64) - 1
+    if alpha > 0:
+        h += 1 / alpha - ((1 - alpha) ** nobs / alpha)
+    forecast = trend_weight * (results._b0 * h) + results._one_step * np.ones(steps)
+    if model.deseasonalize:
+        season = np.zeros(steps) if model.method.startswith("add") else np.ones(steps)
+        if results._seasonal.shape[0]:
+            season[:] = results._seasonal[(nobs + np.arange(steps)) % model.period]
+        if model.method.startswith("mul"):
+            forecast *= season
+        else:
+            forecast += season
+    return forecast
+
+
 class _ThetaFit(_Fitted):
     def __init__(self, member: ThetaMember, history: History, results):
         self.member, self.history, self.results = member, history, results
 
     def forecast(self, horizon: int) -> Band:
-        with quiet():
-            mean = np.asarray(self.results.forecast(horizon), dtype=float)
+        mean = _theta_forecast(self.results, horizon)
         return Band.symmetric(mean, self._sigma() * np.sqrt(1 + np.arange(horizon) * self.results.params["alpha"] ** 2))
 
     def _sigma(self) -> float:
         """Root mean square one-step error of the theta line (SES with half the trend slope as
         drift) on the seasonally adjusted history."""
         alpha, drift = float(self.results.params["alpha"]), float(self.results.params["b0"]) / 2
-        values = self.history.adjusted
+        # Python floats, not numpy scalars: the same arithmetic (0.26 -> 0.16 ms here).
+        values = np.asarray(self.history.adjusted, dtype=float).tolist()
         level, errors = values[0], []
         for value in values[1:]:
             errors.append(value - (level + drift))
