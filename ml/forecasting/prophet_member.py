@@ -33,9 +33,10 @@ On 2 December 2026, again without changing a number: the samples are drawn as on
 the linear trend's samples and the Fourier terms computed on numpy arrays (`FastProphet`,
 `_sample_linear_trends`), and `prophet.plot` is imported only when something plots
 (`_defer_plotting_import`: Prophet's import 1.1 -> 0.54 s of CPU, paid by every pool worker).
-Later that day, again without changing a number: a plain frame's preprocessing takes its dates,
-automatic seasonalities and changepoint grid from numpy arrays (`_preprocess_plain_frame`,
-`_set_auto_seasonalities`, `_set_changepoint_grid`: 3.0 -> 2.3 ms a fit), and a forecast without
+Later that day, again without changing a number: a plain frame's automatic seasonalities and
+changepoint grid come from numpy arrays (`_set_auto_seasonalities`, `_set_changepoint_grid`;
+with a copy of Prophet's `preprocess` for plain frames, since dropped so as not to keep its
+code here line for line, 3.0 -> 2.3 ms a fit), and a forecast without
 holidays or regressors stacks its Fourier terms as arrays (`_features`: 3.5 -> 2.9 ms a forecast);
 tests/test_forecasting_speed_equivalence.py compares them with stock Prophet.
 """
@@ -49,7 +50,6 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from copy import deepcopy
 from functools import lru_cache
 
 import numpy as np
@@ -403,7 +403,7 @@ def _prophet_class():
     class FastProphet(Prophet):
         """Prophet with `_component_matrix` in place of its crosstab, `_CmdStanRunner` in place
         of cmdstanpy, numpy Fourier terms and trend samples (`_sample_linear_trends`), and a
-        plain frame's preprocessing on numpy arrays (`_preprocess_plain_frame`); nothing else
+        plain frame's set-up, seasonalities and changepoints on numpy arrays; nothing else
         differs."""
 
         @staticmethod
@@ -441,11 +441,6 @@ def _prophet_class():
                 return super().setup_dataframe(df, initialize_scales)
             return _setup_plain_frame(self, df, initialize_scales)
 
-        def preprocess(self, df, **kwargs):
-            if not _plain_frame(self, df) or "y" not in df or not _increasing_with_values(df):
-                return super().preprocess(df, **kwargs)
-            return _preprocess_plain_frame(self, df, kwargs)
-
         def set_auto_seasonalities(self):
             if not _plain_history(self):
                 return super().set_auto_seasonalities()
@@ -462,106 +457,44 @@ def _prophet_class():
     return FastProphet
 
 
-def _increasing_with_values(df: pd.DataFrame) -> bool:
-    """Dates strictly increasing (so already unique and sorted) and every y present."""
-    ds = df["ds"].to_numpy()
-    return len(ds) >= 2 and bool(np.all(ds[1:] > ds[:-1])) and not df["y"].isna().any()
-
-
-def _preprocess_plain_frame(model, df: pd.DataFrame, kwargs: dict):
-    """Prophet's `preprocess` for a plain frame (`_plain_frame`) whose dates strictly increase
-    and whose values are all present: its first two steps -- the rows with a value copied, the
-    dates made unique and sorted as a Series, 0.4 ms a fit here -- are then the frame itself and
-    its dates as they are (`setup_dataframe` copies what it uses); from there on Prophet's own
-    steps, line for line."""
-    from prophet.models import ModelInputData, TrendIndicator
-
-    model.history_dates = pd.Series(df["ds"].to_numpy(), name="ds")
-    model.history = model.setup_dataframe(df, initialize_scales=True)
-    model.set_auto_seasonalities()
-    seasonal_features, prior_scales, component_cols, modes = model.make_all_seasonality_features(model.history)
-    model.train_component_cols = component_cols
-    model.component_modes = modes
-    model.fit_kwargs = deepcopy(kwargs)
-
-    model.set_changepoints()
-
-    if model.growth in ["linear", "flat"]:
-        cap = np.zeros(model.history.shape[0])
-    else:
-        cap = model.history["cap_scaled"]
-
-    return ModelInputData(
-        T=model.history.shape[0],
-        S=len(model.changepoints_t),
-        K=seasonal_features.shape[1],
-        tau=model.changepoint_prior_scale,
-        trend_indicator=TrendIndicator[model.growth.upper()].value,
-        y=model.history["y_scaled"],
-        t=model.history["t"],
-        t_change=model.changepoints_t,
-        X=seasonal_features,
-        sigmas=prior_scales,
-        s_a=component_cols["additive_terms"],
-        s_m=component_cols["multiplicative_terms"],
-        cap=cap,
-    )
-
-
 def _plain_history(model) -> bool:
     """The fitted history's dates are nanosecond datetimes without a time zone (numpy's)."""
     return model.history is not None and model.history["ds"].dtype == np.dtype("datetime64[ns]")
 
 
+# Prophet's automatic seasonalities: name, period in days, the history span below which and the
+# sampling interval at or above which "auto" leaves it off, and its default Fourier order.
+AUTO_SEASONALITIES = (
+    ("yearly", 365.25, pd.Timedelta(days=730), None, 10),
+    ("weekly", 7, pd.Timedelta(weeks=2), pd.Timedelta(weeks=1), 3),
+    ("daily", 1, pd.Timedelta(days=2), pd.Timedelta(days=1), 4),
+)
+
+
 def _set_auto_seasonalities(model) -> None:
-    """Prophet's `set_auto_seasonalities` with the history's first and last dates and smallest
-    nonzero spacing taken on the numpy array instead of the pandas column (a diff, a selection
-    and three reductions: 0.3 ms a fit here); from there on Prophet's own rules, messages and
-    settings, line for line."""
+    """What Prophet's `set_auto_seasonalities` decides (the table above, the model's own
+    seasonality arguments through its `parse_seasonality_args`), with the history's span and
+    smallest nonzero spacing read off the numpy array instead of the pandas column (a diff, a
+    selection and three reductions: 0.3 ms a fit here)."""
     ds = model.history["ds"].to_numpy()
-    first, last = pd.Timestamp(ds.min()), pd.Timestamp(ds.max())
+    span = pd.Timestamp(ds.max()) - pd.Timestamp(ds.min())
     spacing = np.diff(ds)
     spacing = spacing[spacing != np.timedelta64(0, "ns")]
-    min_dt = pd.Timedelta(spacing.min()) if len(spacing) else pd.NaT  # pandas' min skips NaT too
-
-    # Yearly seasonality
-    yearly_disable = last - first < pd.Timedelta(days=730)
-    fourier_order = model.parse_seasonality_args("yearly", model.yearly_seasonality, yearly_disable, 10)
-    if fourier_order > 0 and yearly_disable:
-        logging.getLogger("prophet").warning(
-            "Yearly seasonality is enabled with less than 730 days "
-            "(approximately 2 years) of history. The model may be "
-            "under-identified, and the trend/seasonality decomposition "
-            "can be unstable and dependent on the Prophet/Stan version. "
-            "Consider disabling yearly seasonality or providing more "
-            "history."
-        )
-    if fourier_order > 0:
-        model.seasonalities["yearly"] = {
-            "period": 365.25,
-            "fourier_order": fourier_order,
-            "prior_scale": model.seasonality_prior_scale,
-            "mode": model.seasonality_mode,
-            "condition_name": None,
-        }
-    # Weekly seasonality
-    weekly_disable = (last - first < pd.Timedelta(weeks=2)) or (min_dt >= pd.Timedelta(weeks=1))
-    fourier_order = model.parse_seasonality_args("weekly", model.weekly_seasonality, weekly_disable, 3)
-    if fourier_order > 0:
-        model.seasonalities["weekly"] = {
-            "period": 7,
-            "fourier_order": fourier_order,
-            "prior_scale": model.seasonality_prior_scale,
-            "mode": model.seasonality_mode,
-            "condition_name": None,
-        }
-    # Daily seasonality
-    daily_disable = (last - first < pd.Timedelta(days=2)) or (min_dt >= pd.Timedelta(days=1))
-    fourier_order = model.parse_seasonality_args("daily", model.daily_seasonality, daily_disable, 4)
-    if fourier_order > 0:
-        model.seasonalities["daily"] = {
-            "period": 1,
-            "fourier_order": fourier_order,
+    smallest = pd.Timedelta(spacing.min()) if len(spacing) else pd.NaT  # NaT: never "too coarse"
+    for name, period, shortest, coarsest, default_order in AUTO_SEASONALITIES:
+        disable = span < shortest or (coarsest is not None and smallest >= coarsest)
+        order = model.parse_seasonality_args(name, getattr(model, f"{name}_seasonality"), disable, default_order)
+        if order <= 0:
+            continue
+        if name == "yearly" and disable:  # asked for explicitly on under two years
+            logging.getLogger("prophet").warning(
+                "yearly seasonality asked for on %s days of history (under two years): the trend and the "
+                "season may not be told apart reliably",
+                span.days,
+            )
+        model.seasonalities[name] = {
+            "period": period,
+            "fourier_order": order,
             "prior_scale": model.seasonality_prior_scale,
             "mode": model.seasonality_mode,
             "condition_name": None,
