@@ -43,8 +43,9 @@ holds the members to statsmodels' and stock Prophet's own results):
   (identical to the bit). One-process interleaved pairs: 0.962 of the CPU (0.922-0.987).
 - Prophet's preprocessing of a plain frame (dates, automatic seasonalities, changepoint grid) on
   numpy arrays, 3.0 -> 2.3 ms a fit (0.4 ms of it from a copy of Prophet's `preprocess`, dropped
-  after these runs so as not to keep Prophet's code here line for line), and a forecast's Fourier features as one array when it has
-  no holidays or regressors, 3.5 -> 2.9 ms: 0.940 (0.922-0.969).
+  after these runs so as not to keep Prophet's code here line for line), and a forecast's
+  Fourier features as one array when it has no holidays or regressors, 3.5 -> 2.9 ms: 0.940
+  (0.922-0.969).
 - Theta's mean forecast as an array and its interval errors on Python floats (~1.7 ms a
   series). Together: 0.898 of the CPU (0.866-0.923, six interleaved pairs on 40 series).
 Tried and dropped: warm-starting ARIMA candidates from nested orders (about 5% fewer likelihood
