@@ -261,9 +261,11 @@ def _desk_scores(forecasts: list[dict], relative: bool = True) -> dict[str, floa
 
 
 def _inverse_squared(scores: dict[str, float], means: dict) -> object:
-    best = max(min(scores.values()), 1e-6)
-    weights = {n: max(v, 1e-6) ** -2.0 for n, v in scores.items() if v <= 2.0 * best}
-    return sum(means[n] * w for n, w in weights.items()) / sum(weights.values())
+    """The members' means combined with the weights `scores` give under the rule in force
+    (`weights.member_weights`: inverse score squared within 2x of the best)."""
+    from ml.forecasting.weights import member_weights
+
+    return sum(means[name] * weight for name, weight in member_weights(scores).items())
 
 
 def desk_rules(raw: list):
@@ -284,7 +286,7 @@ def desk_rules(raw: list):
             scores[f"DM:{measure}"] = _desk_scores([one for key, one in items if key.startswith(measure)])
         for key, one in items:
             means, inner = one["means"], {n: v for n, v in one["inner"].items() if np.isfinite(v)}
-            combined = {name: means[name] for name in means}
+            combined = dict(means)
             if len(inner) > 1:
                 best = max(min(inner.values()), 1e-6)
                 combined["S"] = _inverse_squared(inner, means)
