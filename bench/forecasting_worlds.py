@@ -92,6 +92,19 @@ best member in 8 of 10 (above it on 5406, 0.870 against ARIMA 0.862, and 5407, 0
 0.813). With the two-world evaluation (whose Prophet now gets the holidays `forecast_demand`
 gives it: 0.919 against ETS 0.917 there), twelve evaluation worlds pooled: 0.817 against ARIMA
 0.832. Desk weights (D) would have scored 0.797 on the ten.
+
+Fourth, known onboardings as regressors (issue 14: "holidays and known onboardings as regressors
+where the model takes them"), written and committed before any of it was scored. `--regressors`
+gives Prophet and ARIMA the columns of `ml.forecasting.onboardings` at each outer origin, as known
+then: go-lives up to the origin, and those within `NOTICE_WEEKS` after it (signed by then).
+Variants: none (as `forecast_demand` is now), onboarding (the surge column only), both (surge and
+users gone live so far). Design worlds: 5101 (40 x 36) and 5102 (60 x 36), seen before. Choice:
+the lowest pooled mean MASE of the served forecast over the design worlds' forecasts where every
+member ran; none stays unless another variant is lower by more than 0.005. Evaluation, once,
+after the choice is in `forecast_demand`'s code: seeds 5501 to 5504 (60 x 36), never simulated
+before, run with none and with the chosen variant (both if none stays, for the record); the
+pooled MASE of each and the ensemble against its best member under the choice, reported
+whatever they are.
 """
 
 from __future__ import annotations
@@ -120,17 +133,22 @@ django.setup()
 from django.core.management import call_command
 from integrations.dump import import_dump
 from integrations.sandbox.testing import simulated_world
-from ml.forecasting.desk import desk_series
+from ml.forecasting.desk import desk_series, onboardings
 call_command("migrate", verbosity=0)
 folder = simulated_world({scratch!r} + "/msp", clients={clients}, months={months}, seed={seed})
 import_dump(folder, progress=False)
 import pandas as pd
 rows = [pd.DataFrame({{"key": s.key, "week": s.values.index, "value": s.values.to_numpy()}}) for s in desk_series()]
 pd.concat(rows).to_csv({out!r}, index=False)
+onboardings().to_csv({out_onboardings!r}, index=False)
 """
 
 
 CACHE = ROOT / "var" / "forecast-worlds"
+
+
+def onboardings_file(seed: int, clients: int, months: int) -> Path:
+    return CACHE / f"onboardings-s{seed}-{clients}x{months}.csv"
 
 
 def world_series(seed: int, clients: int, months: int) -> list:
@@ -139,11 +157,12 @@ def world_series(seed: int, clients: int, months: int) -> list:
     import pandas as pd
 
     out = CACHE / f"series-s{seed}-{clients}x{months}.csv"
-    if not out.exists():
+    if not out.exists() or not onboardings_file(seed, clients, months).exists():
         out.parent.mkdir(parents=True, exist_ok=True)
         scratch = tempfile.mkdtemp(prefix=f"forecast-world-{seed}-")
         code = SERIES_OF_WORLD.format(
-            root=str(ROOT), scratch=scratch, clients=clients, months=months, seed=seed, out=str(out)
+            root=str(ROOT), scratch=scratch, clients=clients, months=months, seed=seed, out=str(out),
+            out_onboardings=str(onboardings_file(seed, clients, months)),
         )
         subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
     frame = pd.read_csv(out, parse_dates=["week"], float_precision="round_trip")
@@ -205,7 +224,7 @@ def _backtest(job):
     from ml.forecasting.metrics import mase_scale
     from superhack.settings_forecasting import FORECAST_HOLIDAY_COUNTRY
 
-    seed, key, series, horizon, origins = job
+    seed, key, series, horizon, origins, variant, onboardings = job
     values, _ = clean(series)
     history = values.to_numpy()
     rows, raw = [], []
@@ -213,7 +232,10 @@ def _backtest(job):
         for position in origin_positions(len(values), horizon, origins):
             actual, past = history[position : position + horizon], history[:position]
             # As `forecast_demand` calls it: Prophet with the setting's holidays (no Django here).
-            frame = forecast(values.iloc[:position], horizon, country=FORECAST_HOLIDAY_COUNTRY)
+            regressors = origin_regressors(variant, onboardings, key, values.index[:position], horizon)
+            frame = forecast(
+                values.iloc[:position], horizon, country=FORECAST_HOLIDAY_COUNTRY, regressors=regressors
+            )
             members = {n: np.asarray(b["mean"]) for n, b in frame.attrs["members"].items()}
             inner = {n: score["mase"] for n, score in frame.attrs["backtest"].items() if n in members}
             means = dict(members)
@@ -237,6 +259,30 @@ def _backtest(job):
     except Exception as error:  # a bench reports a failing series and goes on
         return seed, key, None, None, f"{type(error).__name__}: {error}"
     return seed, key, rows, raw, None
+
+
+# Known onboardings replayed at a past origin: the clients going live within this many weeks
+# after it were signed by then (the simulator's shortest notice, so none is known too early).
+NOTICE_WEEKS = 2
+VARIANTS = {"none": (), "onboarding": ("onboarding",), "both": ("onboarding", "onboarded")}
+
+
+def origin_regressors(variant: str, onboardings, key: str, labels, horizon: int):
+    """The regressor columns of `variant` over `labels` (a series up to an origin) and the next
+    `horizon` weeks, as known at the origin; None for "none"."""
+    if not VARIANTS[variant]:
+        return None
+    import pandas as pd
+
+    from ml.forecasting.onboardings import regressor_frame
+    from ml.forecasting.periods import future_index, resolve_offset
+
+    full = labels.append(future_index(labels, horizon, resolve_offset(labels)))
+    parts = key.split(":")  # "tickets:desk", "hours:client:12"
+    client = int(parts[2]) if parts[1] == "client" else None
+    known = labels[-1] + pd.Timedelta(weeks=NOTICE_WEEKS)
+    frame = regressor_frame(onboardings, pd.DatetimeIndex(full), "W", client_id=client, known_until=known)
+    return frame[[c for c in VARIANTS[variant] if c in frame.columns]]
 
 
 DESK_RULES = ("S", "D", "DM", "H", "B", "A")
@@ -349,6 +395,10 @@ def main() -> None:
     parser.add_argument(
         "--raw", help="pickle every forecast's member means, inner backtest MASEs, actuals and MASE scale here"
     )
+    parser.add_argument(
+        "--regressors", choices=sorted(VARIANTS), default="none",
+        help="known onboardings given to the members that take regressors (none: as forecast_demand did before)",
+    )
     parser.add_argument("--replay-desks", nargs="+", metavar="RAW", help="only replay the desk rules on --raw pickles")
     args = parser.parse_args()
     if args.replay_desks:
@@ -360,7 +410,10 @@ def main() -> None:
     for seed in args.seeds:
         series = world_series(seed, args.clients, args.months)
         print(f"world {seed}: {len(series)} weekly series of {len(series[0][1])} weeks", flush=True)
-        jobs += [(seed, key, values, args.horizon, args.origins) for key, values in series]
+        onboardings = pd.read_csv(onboardings_file(seed, args.clients, args.months), parse_dates=["onboarded_on"])
+        jobs += [
+            (seed, key, values, args.horizon, args.origins, args.regressors, onboardings) for key, values in series
+        ]
     with get_context("fork").Pool(args.workers) as pool:
         results = pool.map(_backtest, jobs, chunksize=1)
 

@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from clients.models import Client, Ticket, Worklog
+from clients.models import Client, Contract, Ticket, Worklog
 
 MEASURES = ("tickets", "hours")
 SCOPES = ("desk", "category", "priority", "client")
@@ -230,3 +230,22 @@ def series_history(key: str, end: date, periods: int) -> pd.Series:
     else:  # the whole desk, or one client's rows (already only theirs)
         sums = _sum_by(frame, None, index)[None]
     return sums.rename(key)
+
+
+def onboardings() -> pd.DataFrame:
+    """Every client's go-live (client_id, onboarded_on, users), past and known ahead: the
+    tenant's go-live date, else the start of its first agreement (many tenants keep no go-live
+    field, every one has agreements); users is its employee count (None where not kept).
+    Clients that churned went live too, so they stay: `onboardings.regressor_frame` says why."""
+    first_start = {
+        row["client_id"]: row["first"]
+        for row in Contract.objects.exclude(status=Contract.Status.CANCELLED)
+        .values("client_id")
+        .annotate(first=Min("start_date"))
+    }
+    rows = [
+        (pk, onboarded or first_start.get(pk), users)
+        for pk, onboarded, users in Client.objects.values_list("pk", "onboarded_on", "employee_count")
+    ]
+    frame = pd.DataFrame(rows, columns=["client_id", "onboarded_on", "users"])
+    return frame.dropna(subset=["onboarded_on"]).reset_index(drop=True)

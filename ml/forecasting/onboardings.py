@@ -1,0 +1,79 @@
+"""Known onboardings as forecast regressors: when clients go live, and how big they are, turned
+into columns that `forecast(regressors=...)` takes for every period of a series and its horizon.
+
+A new client changes the desk's demand twice: for its first weeks the set-up and discovery work
+runs on top of its own tickets (the simulator's priors: tickets x2.0 and x1.4 in the first two
+months, plus the onboarding project), and from then on its steady demand is part of the desk's.
+Two columns, both in users (the client's `employee_count`; 1 where the tenant keeps no count, so
+a client still counts):
+
+- `onboarding`: users of the clients in their first `SURGE_WEEKS` weeks after go-live;
+- `onboarded`: users of every client gone live so far (a step up at each go-live). Departures are
+  left out on purpose: a churn is not known ahead the way a signed client's start date is, so a
+  column that fell at past churns could only stay flat in the horizon and would teach the models
+  a drop they are never told about.
+
+A client's own series gets only `onboarding` (1 in its own first weeks): its steady demand is
+the series itself.
+
+What is known ahead: the go-live dates the tenant holds. Clients with a go-live date after the
+series' end are the signed ones not yet live; `known_until` cuts off those not signed yet when a
+past origin is replayed (`bench/forecasting_worlds.py`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+# Eight weeks, about the two months of a new client's set-up (chosen: no published figure in
+# ../shared/MSP_WORLD.md gives how long onboarding work lasts; the simulator's surge is 2 months).
+SURGE_WEEKS = 8
+SURGE_MONTHS = 2
+COLUMNS = ("onboarding", "onboarded")
+
+
+def go_live_periods(onboardings: pd.DataFrame, frequency: str) -> pd.DataFrame:
+    """`onboardings` (client_id, onboarded_on, users) with each go-live's period label: the
+    Sunday ending its week, or its month's first day. Rows without a date are dropped; a missing
+    or zero user count counts as 1."""
+    frame = onboardings.dropna(subset=["onboarded_on"]).copy()
+    days = pd.to_datetime(frame["onboarded_on"])
+    if frequency == "W":
+        frame["period"] = days + pd.to_timedelta((6 - days.dt.weekday) % 7, unit="D")
+    else:
+        frame["period"] = days.dt.to_period("M").dt.start_time
+    users = pd.to_numeric(frame.get("users"), errors="coerce") if "users" in frame else None
+    frame["users"] = 1.0 if users is None else users.fillna(0).clip(lower=0).replace(0, 1).astype(float)
+    return frame
+
+
+def regressor_frame(
+    onboardings: pd.DataFrame,
+    labels: pd.DatetimeIndex,
+    frequency: str = "W",
+    client_id: int | None = None,
+    known_until: pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """The regressor columns over `labels` (a series' periods and its horizon's).
+
+    `client_id` gives that client's own `onboarding` column only. `known_until` leaves out the
+    clients going live after it (not signed yet at a replayed origin)."""
+    rows = go_live_periods(onboardings, frequency)
+    if known_until is not None:
+        rows = rows[rows["period"] <= known_until]
+    if client_id is not None:
+        rows = rows[rows["client_id"] == client_id].assign(users=1.0)
+    surge = SURGE_WEEKS if frequency == "W" else SURGE_MONTHS
+    # Each go-live's position on `labels`; one before the first label is negative, so a client
+    # that went live just before the series starts has the rest of its surge and no more.
+    grid = pd.PeriodIndex(labels, freq="W-SUN" if frequency == "W" else "M")
+    periods = pd.PeriodIndex(rows["period"], freq=grid.freq)
+    positions = (periods.asi8 - grid.asi8[0]) if len(grid) else np.array([], dtype=int)
+    onboarding, onboarded = np.zeros(len(labels)), np.zeros(len(labels))
+    for position, users in zip(positions, rows["users"].to_numpy(), strict=True):
+        start = max(int(position), 0)
+        onboarding[start : max(int(position) + surge, 0)] += users
+        onboarded[start:] += users
+    frame = pd.DataFrame({"onboarding": onboarding, "onboarded": onboarded}, index=labels)
+    return frame[["onboarding"]] if client_id is not None else frame
