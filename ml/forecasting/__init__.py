@@ -7,7 +7,8 @@ Pure machine learning: no Django models, no database, nothing imported at Django
 
 - `forecast(series, horizon, season_length=None)`: the entry point (`api`). A frame of `mean`,
   `lo_80`, `hi_80`, `lo_95`, `hi_95` indexed by the next periods; `attrs` say which model made
-  it, why, the weights and every member's and baseline's own forecast.
+  it, why, the weights and every member's and baseline's own forecast. `regressors=` takes
+  known regressors (values for the history and the horizon); ARIMA and Prophet fit them.
 - `members`: damped-trend ETS, ARIMA (small order set by AICc, KPSS for d), STL + ETS, Theta and
   ETS on temporally aggregated blocks (`agg_ets`) from statsmodels; `prophet_member`: Prophet
   with country or caller holidays.

@@ -13,6 +13,8 @@ serialise):
   full seasons seasonal models need.
 - `failed`: member -> the error that stopped it; `origins`: the backtest origins' labels;
   `seconds`: wall seconds per member (its fits and backtest), baselines and combination.
+- `regressors`: `{"columns": [...], "members": [...]}`, the known regressors kept and the
+  members that fitted them (`members.REGRESSOR_MEMBERS`); `{}` when none were passed or kept.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import pandas as pd
 from ml.forecasting.bands import COLUMNS
 from ml.forecasting.ensemble import BASELINES, ORIGINS, fallback_reason, run
 from ml.forecasting.history import History
-from ml.forecasting.members import aggregate_applies
+from ml.forecasting.members import REGRESSOR_MEMBERS, aggregate_applies
 from ml.forecasting.periods import future_index, resolve_offset, season_length_for
 
 MEMBERS = ("ets", "arima", "stl_ets", "theta", "prophet", "agg_ets")
@@ -88,6 +90,63 @@ def clean(series: pd.Series) -> tuple[pd.Series, str]:
     return values, "".join(f"; {note}" for note in notes)
 
 
+def regressor_frame(regressors: pd.DataFrame, labels: pd.Index, future: pd.Index) -> tuple[pd.DataFrame | None, str]:
+    """The rows of `regressors` for the history's `labels` then the `future` labels, as floats,
+    without the columns constant over the history (their effect cannot be estimated from it),
+    and a note naming those; None when no column is left. Rows for other labels are ignored.
+    A column that is not numeric, or lacks a finite value for one of those labels, is an
+    error naming the column and the first such label: a regressor is known in advance or it
+    is not one."""
+    if not isinstance(regressors, pd.DataFrame):
+        raise ValueError("regressors must be a DataFrame of numeric columns indexed by period labels")
+    if regressors.index.has_duplicates:
+        raise ValueError("the regressors' index has duplicate labels")
+    wanted = labels.append(future)
+    present = wanted.isin(regressors.index)
+    rows = regressors.reindex(wanted)
+    kept, constant = {}, []
+    for name in rows.columns:
+        try:
+            column = pd.to_numeric(rows[name], errors="raise").to_numpy(dtype=float)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"regressor {name!r} is not numeric ({error})") from None
+        bad = ~(present & np.isfinite(column))
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            why = "no row" if not present[first] else f"the value {column[first]}"
+            raise ValueError(
+                f"regressor {name!r} has {why} for {_label_text(wanted[first])}; {int(bad.sum())} of the "
+                f"{len(wanted)} periods of the history and horizon lack a finite value"
+            )
+        if np.ptp(column[: len(labels)]) == 0:
+            constant.append(str(name))
+        else:
+            kept[name] = column
+    note = ""
+    if constant:
+        note = (
+            f"; regressor{'s' if len(constant) > 1 else ''} {', '.join(constant)} left out (constant over the history)"
+        )
+    if not kept:
+        return None, note
+    return pd.DataFrame(kept, index=wanted), note
+
+
+def _label_text(label) -> str:
+    if isinstance(label, pd.Timestamp) and label == label.normalize():
+        return str(label.date())
+    return str(label)
+
+
+def _regressors_note(used: dict) -> str:
+    if not used:
+        return ""
+    columns = ", ".join(used["columns"])
+    if used["members"]:
+        return f"; regressors {columns} used by {', '.join(used['members'])}"
+    return f"; regressors {columns} not used (no member that takes them was fitted)"
+
+
 def forecast(
     series: pd.Series,
     horizon: int,
@@ -98,6 +157,7 @@ def forecast(
     holidays: pd.DataFrame | None = None,
     origins: int = ORIGINS,
     freq: str | None = None,
+    regressors: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Forecast the next `horizon` periods of a regular series.
 
@@ -108,7 +168,15 @@ def forecast(
     those that do not apply are skipped, see `applicable_members`). `country` (e.g. "US") or a
     Prophet-style `holidays` frame (ds, holiday) gives Prophet holidays. `freq` is needed only
     for a single dated point. Never fails on a flat, intermittent or very short series: it
-    falls back to a baseline and says so in `attrs["note"]`."""
+    falls back to a baseline and says so in `attrs["note"]`.
+
+    `regressors`: known regressors, a frame of numeric columns indexed by period labels with a
+    finite value for every label of the cleaned series (from its first non-zero value) and for
+    the `horizon` labels after it (`regressor_frame`; extra rows ignored), e.g. how many users
+    of new clients are in their onboarding weeks. ARIMA (regression with ARIMA errors) and
+    Prophet (extra regressors) fit them, at the backtest origins too with each origin's own
+    future values; the other members ignore them. Columns constant over the history are left
+    out; with none left the forecast is the one without regressors."""
     if int(horizon) < 1:
         raise ValueError("horizon must be at least 1")
     horizon = int(horizon)
@@ -117,7 +185,11 @@ def forecast(
     if season_length is None:
         season_length = season_length_for(offset)
     season = int(season_length) if season_length and season_length >= 2 else None
+    future = future_index(values.index, horizon, offset)
+    known, regressor_note = (None, "") if regressors is None else regressor_frame(regressors, values.index, future)
     extras = {"country": country, "holidays": holidays}
+    if known is not None:
+        extras["regressors"] = known
     history = History(values.to_numpy(), values.index, season, offset, extras, season)
     seasonal, season_note = False, ""
     # A series that falls back to a baseline is not tested for a season (the test fits STL).
@@ -130,13 +202,15 @@ def forecast(
     names = applicable_members(values.index, seasonal, members, horizon, season, origins)
     result = run(history, horizon, season, names, origins)
 
-    frame = pd.DataFrame(
-        {column: getattr(result.band, column) for column in COLUMNS}, index=future_index(values.index, horizon, offset)
-    )
+    used = {}
+    if known is not None:
+        fitted = [name for name in names if name in REGRESSOR_MEMBERS and name in result.members]
+        used = {"columns": [str(name) for name in known.columns], "members": fitted}
+    frame = pd.DataFrame({column: getattr(result.band, column) for column in COLUMNS}, index=future)
     frame.attrs.update(
         {
             "model": result.model,
-            "note": result.note + season_note + gap_note,
+            "note": result.note + season_note + gap_note + regressor_note + _regressors_note(used),
             "weights": {name: round(w, 4) for name, w in result.weights.items()},
             "backtest": result.scores,
             "members": {n: b.as_dict() for n, b in result.members.items() if n not in BASELINES},
@@ -146,6 +220,7 @@ def forecast(
             "failed": result.failed,
             "seconds": {name: round(sec, 4) for name, sec in result.seconds.items()},
             "origins": [str(values.index[o]) for o in result.origins],
+            "regressors": used,
         }
     )
     return frame

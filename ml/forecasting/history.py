@@ -9,6 +9,12 @@ seasonal component (the seasonal naive forecast of the seasonal part). The STL f
   with three years of data the constant fit halved the error of the seasonal component.
 - not robust: the robust fit costs seven times as much, and the backtest weighting already
   down-weights a member an outlier has misled.
+
+Known regressors (`extras["regressors"]`, set by `api.forecast`): a frame of numeric columns whose
+rows are the whole series' labels followed by its forecast horizon's, in order. A prefix (a
+backtest origin) keeps the frame, and `regressors(ahead)` gives it the rows of its own labels and
+of the `ahead` periods after its origin: values known in advance, so a backtest forecast uses
+them as the forecast from the end of the series does.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ class History:
     labels: pd.Index
     season: int | None  # periods per season when the series is treated as seasonal, else None
     offset: object = None  # the pandas offset between labels (None for an integer index)
-    extras: dict = field(default_factory=dict)  # caller options members read (country, holidays)
+    extras: dict = field(default_factory=dict)  # caller options members read (country, holidays, regressors)
     period: int | None = None  # the frequency's own season length, used or not (W 52, M 12, H 24)
 
     def __len__(self) -> int:
@@ -41,6 +47,25 @@ class History:
 
     def future_labels(self, horizon: int) -> pd.Index:
         return future_index(self.labels, horizon, self.offset)
+
+    @property
+    def regressor_names(self) -> list[str]:
+        frame = self.extras.get("regressors")
+        return [] if frame is None else [str(name) for name in frame.columns]
+
+    def regressors(self, ahead: int = 0) -> np.ndarray | None:
+        """The known regressors' values (periods x columns) for this history's periods and the
+        `ahead` periods after it; None when there are none. The frame's rows follow the series'
+        labels from its first, so a prefix's rows are found by position (checked by label at
+        both ends of the history)."""
+        frame = self.extras.get("regressors")
+        if frame is None or frame.shape[1] == 0:
+            return None
+        start = frame.index.get_loc(self.labels[0])
+        stop = start + len(self) + ahead
+        if stop > len(frame) or frame.index[start + len(self) - 1] != self.labels[-1]:
+            raise ValueError(f"the regressors do not cover this history and the {ahead} periods after it")
+        return frame.to_numpy(dtype=float)[start:stop]
 
     @cached_property
     def _stl(self):

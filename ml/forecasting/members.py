@@ -11,6 +11,12 @@
   from a KPSS test at 5% (d = 1 when level stationarity is rejected), then the model with the
   lowest AICc among a small set: (1,0,0), (2,0,0), (1,0,1) with a constant when d = 0; (0,1,1),
   (1,1,1) and (0,1,1) with drift when d = 1. Analytic intervals (seasonal part taken as known).
+  With known regressors (`History.regressors`) it is a regression with ARIMA errors on the same
+  (adjusted) series: statsmodels' `exog`, the KPSS test then run on the residuals of the least
+  squares fit on the regressors (as forecast::auto.arima does), the regressors' future values
+  entering the forecast mean. A regressor constant up to the first backtest origin is left out
+  of the backtest's fit (its coefficient would be the whole history's starting value, a look
+  ahead); the backtest then misses its effect as a forecast made then would have.
 - `theta`: statsmodels' ThetaModel (the standard theta = 2 method: SES plus half the linear
   trend), deseasonalised by classical decomposition when its seasonality test at 90% passes; its
   SES parameter found by a bounded Brent search (`_theta_results`, 14x cheaper than the
@@ -49,6 +55,7 @@ import pandas as pd
 from ml.forecasting.bands import Band
 from ml.forecasting.history import History
 
+REGRESSOR_MEMBERS = ("arima", "prophet")  # the members that fit known regressors; the rest ignore them
 MAXITER = 200  # ETS and ARIMA optimiser iterations; well-posed fits converge in 20-60
 LONGEST_ETS_SEASON = 24
 KPSS_ALPHA = 0.05
@@ -181,10 +188,10 @@ def differencing_order(values: np.ndarray) -> int:
 class ArimaMember:
     name = "arima"
 
-    def _fit_one(self, history: History, order, trend, start=None) -> _ArimaFit:
+    def _fit_one(self, history: History, order, trend, start=None, columns: tuple[int, ...] = ()) -> _ArimaFit:
         from statsmodels.tsa.arima.model import ARIMA
 
-        model = ARIMA(history.adjusted, order=order, trend=trend, concentrate_scale=True)
+        model = ARIMA(history.adjusted, exog=_exog(history, columns), order=order, trend=trend, concentrate_scale=True)
         # cov_type "none": the parameters' standard errors (a numerical Hessian) are never used;
         # skipping them leaves the parameters, AICc and forecasts exactly as they were, 8% faster.
         # The estimated parameters are then filtered, not smoothed (what fit() ends with): the
@@ -192,16 +199,18 @@ class ArimaMember:
         params = model.fit(
             start_params=start, method_kwargs={"maxiter": MAXITER, "disp": 0}, cov_type="none", return_params=True
         )
-        return _ArimaFit(history, params, _filter(model, params), order, trend)
+        return _ArimaFit(history, params, _filter(model, params), order, trend, columns)
 
     def fit(self, history: History, warm: _ArimaFit | None = None) -> _ArimaFit:
         with quiet():
             if warm is not None:
-                return self._fit_one(history, warm.order, warm.trend, warm.params)
+                columns = _varying(history, warm.columns)
+                return self._fit_one(history, warm.order, warm.trend, warm.start_for(columns), columns)
+            columns = _varying(history)
             best = None
-            for order, trend in ARIMA_ORDERS[differencing_order(history.adjusted)]:
+            for order, trend in ARIMA_ORDERS[differencing_order(_regression_errors(history, columns))]:
                 try:
-                    fitted = self._fit_one(history, order, trend)
+                    fitted = self._fit_one(history, order, trend, columns=columns)
                 except (ValueError, np.linalg.LinAlgError):
                     continue
                 if np.isfinite(fitted.aicc) and (best is None or fitted.aicc < best.aicc):
@@ -209,6 +218,36 @@ class ArimaMember:
         if best is None:
             raise ValueError("no ARIMA order could be fitted")
         return best
+
+
+def _varying(history: History, columns: tuple[int, ...] | None = None) -> tuple[int, ...]:
+    """The regressor columns (of `columns`, default all) that vary over the history."""
+    rows = history.regressors()
+    if rows is None:
+        return ()
+    candidates = range(rows.shape[1]) if columns is None else columns
+    return tuple(i for i in candidates if np.ptp(rows[:, i]) > 0)
+
+
+def _exog(history: History, columns: tuple[int, ...], ahead: int = 0) -> np.ndarray | None:
+    """The chosen regressor columns over the history (`ahead` 0) or over the `ahead` periods
+    after it; None without regressors."""
+    if not columns:
+        return None
+    rows = history.regressors(ahead)[:, list(columns)]
+    return rows[len(history) :] if ahead else rows
+
+
+def _regression_errors(history: History, columns: tuple[int, ...]) -> np.ndarray:
+    """The adjusted series less its least squares fit on a constant and the regressors: the
+    errors the ARIMA part models, which the differencing test must judge (a step a regressor
+    explains is no unit root). The adjusted series itself without regressors."""
+    exog = _exog(history, columns)
+    if exog is None:
+        return history.adjusted
+    design = np.column_stack([np.ones(len(history)), exog])
+    coefficients = np.linalg.lstsq(design, history.adjusted, rcond=None)[0]
+    return history.adjusted - design @ coefficients
 
 
 def _filter(model, params: np.ndarray):
@@ -219,10 +258,22 @@ def _filter(model, params: np.ndarray):
 
 
 class _ArimaFit(_Fitted):
-    """An ARIMA model filtered with given parameters (`filtered`: statsmodels' `FilterResults`)."""
+    """An ARIMA model filtered with given parameters (`filtered`: statsmodels' `FilterResults`),
+    with the regressor columns (`columns`, indices into `History.regressors`) it was fitted on."""
 
-    def __init__(self, history: History, params: np.ndarray, filtered, order, trend):
+    def __init__(self, history: History, params: np.ndarray, filtered, order, trend, columns: tuple[int, ...] = ()):
         self.history, self.params, self.filtered, self.order, self.trend = history, params, filtered, order, trend
+        self.columns = columns
+
+    def start_for(self, columns: tuple[int, ...]) -> np.ndarray:
+        """These parameters as starting values for a fit on `columns` (a subset of its own):
+        statsmodels orders them trend, regressors, AR, MA."""
+        if columns == self.columns:
+            return self.params
+        k_trend = 0 if self.trend == "n" else 1
+        keep = [k_trend + self.columns.index(i) for i in columns]
+        rest = np.arange(k_trend + len(self.columns), self.params.size)
+        return self.params[np.r_[np.arange(k_trend), keep, rest].astype(int)]
 
     @cached_property
     def aicc(self) -> float:
@@ -238,7 +289,8 @@ class _ArimaFit(_Fitted):
         return aicc(filtered.llf, filtered.nobs - filtered.loglikelihood_burn, df_model)
 
     def forecast(self, horizon: int) -> Band:
-        mean, variance = _arima_forecast(self.filtered, self.params, self.trend, horizon)
+        exog = _exog(self.history, self.columns, horizon)
+        mean, variance = _arima_forecast(self.filtered, self.params, self.trend, horizon, exog)
         mean = mean + self.history.seasonal_ahead(horizon)
         return Band.symmetric(mean, np.sqrt(np.maximum(variance, 0.0)))
 
@@ -246,11 +298,14 @@ class _ArimaFit(_Fitted):
         from statsmodels.tsa.arima.model import ARIMA
 
         with quiet():
-            model = ARIMA(history.adjusted, order=self.order, trend=self.trend, concentrate_scale=True)
-            return _ArimaFit(history, self.params, _filter(model, self.params), self.order, self.trend)
+            exog = _exog(history, self.columns)
+            model = ARIMA(history.adjusted, exog=exog, order=self.order, trend=self.trend, concentrate_scale=True)
+            return _ArimaFit(history, self.params, _filter(model, self.params), self.order, self.trend, self.columns)
 
 
-def _arima_forecast(filtered, params: np.ndarray, trend: str, steps: int) -> tuple[np.ndarray, np.ndarray]:
+def _arima_forecast(
+    filtered, params: np.ndarray, trend: str, steps: int, exog: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The mean and variance `get_forecast(steps)` gives, from the Kalman filter's last predicted
     state by the same recursions statsmodels runs over the missing future observations (the state
     a <- T a + c and its covariance P <- T P T' + R Q R'; the forecast Z a + d, its variance
@@ -258,7 +313,9 @@ def _arima_forecast(filtered, params: np.ndarray, trend: str, steps: int) -> tup
     builds for them (1.6 ms a forecast, five a backtest). The trend enters as the observation
     intercept d: the constant itself ("c") or the drift times the period number, counted from 1
     at the first observation ("t"; statsmodels' trend_offset); every other system matrix of
-    these models is time-invariant. The covariances are those of the
+    these models is time-invariant. Known regressors (`exog`, their future rows) add their
+    values times their coefficients, which statsmodels places after the trend's, to the same
+    intercept. The covariances are those of the
     filter's output, already multiplied by the concentrated scale. On 40 bench series and all six
     orders the numbers equal statsmodels' or differ in the last bit (at most 6e-16 relative)."""
     if trend == "n":
@@ -269,6 +326,9 @@ def _arima_forecast(filtered, params: np.ndarray, trend: str, steps: int) -> tup
         intercept = params[0] * (filtered.nobs + 1 + np.arange(steps, dtype=float))
     else:
         raise ValueError(f"unsupported ARIMA trend {trend!r}")
+    if exog is not None:
+        k_trend = 0 if trend == "n" else 1
+        intercept = intercept + exog @ params[k_trend : k_trend + exog.shape[1]]
     matrices = (filtered.design, filtered.obs_cov, filtered.transition, filtered.selection, filtered.state_cov)
     if any(matrix.shape[-1] != 1 for matrix in matrices + (filtered.state_intercept,)):
         raise ValueError("ARIMA forecast recursions need time-invariant system matrices")

@@ -12,6 +12,12 @@ holiday is therefore moved to the label of the period that contains it (a week o
 by its end -- pandas' convention for `W` and `ME` -- rolls forward, one labelled by its start
 rolls back). Daily and hourly series keep the holiday's own date.
 
+Known regressors (`History.regressors`): each column that varies over the fitted history is an
+extra regressor (`add_regressor`, Prophet's defaults: additive, prior scale 10, standardised
+unless 0/1), named `regressor_<i>` inside Prophet so that no caller's name can clash with
+Prophet's own columns; the forecast's frame carries their future values. Prophet is refitted
+at every origin, so each backtest origin fits the columns that vary up to it.
+
 Prophet is refitted at every backtest origin (it has no state to filter): the slowest member by
 far, and importing it costs about a second once per process. Three things cut its CPU without
 changing a number (tests/test_forecasting.py compares with stock Prophet): the fit's component
@@ -606,17 +612,35 @@ class ProphetMember:
             uncertainty_samples=SAMPLES,
         )
         frame = pd.DataFrame({"ds": _timestamps(history.labels), "y": history.values})
+        rows = history.regressors()
+        columns = () if rows is None else tuple(i for i in range(rows.shape[1]) if np.ptp(rows[:, i]) > 0)
+        for i in columns:
+            model.add_regressor(_regressor_name(i))
+            frame[_regressor_name(i)] = rows[:, i]
         model.fit(frame)
-        return _ProphetFit(self, history, model)
+        return _ProphetFit(self, history, model, columns)
+
+
+def _regressor_name(column: int) -> str:
+    return f"regressor_{column}"
 
 
 class _ProphetFit:
-    def __init__(self, member: ProphetMember, history: History, model):
-        self.member, self.history, self.model = member, history, model
+    def __init__(self, member: ProphetMember, history: History, model, columns: tuple[int, ...] = ()):
+        self.member, self.history, self.model, self.columns = member, history, model, columns
+
+    def _future(self, horizon: int) -> pd.DataFrame:
+        """The next periods' dates and, with regressors, their known values."""
+        future = pd.DataFrame({"ds": _timestamps(self.history.future_labels(horizon))})
+        if self.columns:
+            rows = self.history.regressors(horizon)[len(self.history) :]
+            for i in self.columns:
+                future[_regressor_name(i)] = rows[:, i]
+        return future
 
     def forecast(self, horizon: int) -> Band:
         model = self.model
-        future = model.setup_dataframe(pd.DataFrame({"ds": _timestamps(self.history.future_labels(horizon))}))
+        future = model.setup_dataframe(self._future(horizon))
         # predict() and predictive_samples() would each rebuild the seasonality and holiday
         # features and their component matrix (`_features`); they are built once here and used
         # for both, with Prophet's own formulas: the point forecast is predict()'s yhat
@@ -655,7 +679,7 @@ class _ProphetFit:
     def public_forecast(self, horizon: int) -> Band:
         """The same forecast through Prophet's public predict() and predictive_samples() (slower;
         kept to check `forecast` against)."""
-        future = pd.DataFrame({"ds": _timestamps(self.history.future_labels(horizon))})
+        future = self._future(horizon)
         state = np.random.get_state()
         np.random.seed(0)
         try:
