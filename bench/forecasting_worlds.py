@@ -264,17 +264,17 @@ def _backtest(job):
 # Known onboardings replayed at a past origin: the clients going live within this many weeks
 # after it were signed by then (the simulator's shortest notice, so none is known too early).
 NOTICE_WEEKS = 2
-VARIANTS = {"none": (), "onboarding": ("onboarding",), "both": ("onboarding", "onboarded")}
 
 
 def origin_regressors(variant: str, onboardings, key: str, labels, horizon: int):
     """The regressor columns of `variant` over `labels` (a series up to an origin) and the next
     `horizon` weeks, as known at the origin; None for "none"."""
-    if not VARIANTS[variant]:
+    from ml.forecasting.onboardings import REGRESSOR_SETS, regressor_frame
+
+    if not REGRESSOR_SETS[variant]:
         return None
     import pandas as pd
 
-    from ml.forecasting.onboardings import regressor_frame
     from ml.forecasting.periods import future_index, resolve_offset
 
     full = labels.append(future_index(labels, horizon, resolve_offset(labels)))
@@ -282,7 +282,7 @@ def origin_regressors(variant: str, onboardings, key: str, labels, horizon: int)
     client = int(parts[2]) if parts[1] == "client" else None
     known = labels[-1] + pd.Timedelta(weeks=NOTICE_WEEKS)
     frame = regressor_frame(onboardings, pd.DatetimeIndex(full), "W", client_id=client, known_until=known)
-    return frame[[c for c in VARIANTS[variant] if c in frame.columns]]
+    return frame[[c for c in REGRESSOR_SETS[variant] if c in frame.columns]]
 
 
 DESK_RULES = ("S", "D", "DM", "H", "B", "A")
@@ -396,7 +396,7 @@ def main() -> None:
         "--raw", help="pickle every forecast's member means, inner backtest MASEs, actuals and MASE scale here"
     )
     parser.add_argument(
-        "--regressors", choices=sorted(VARIANTS), default="none",
+        "--regressors", choices=("none", "onboarding", "both"), default="none",
         help="known onboardings given to the members that take regressors (none: as forecast_demand did before)",
     )
     parser.add_argument("--replay-desks", nargs="+", metavar="RAW", help="only replay the desk rules on --raw pickles")

@@ -12,7 +12,8 @@ from .env import ImproperlyConfiguredEnv, env_float, env_int, env_str
 
 __all__ = [  # what settings.py's star import takes: the settings, not the parsers
     "FORECAST_CONTRACTOR_HOURLY_RATE", "FORECAST_DRIFT_MIN_PERIODS", "FORECAST_DRIFT_RATIO", "FORECAST_HOLIDAY_COUNTRY",
-    "FORECAST_HORIZON_WEEKS", "FORECAST_HOURS_PER_WEEK", "FORECAST_TARGET_UTILISATION", "FORECAST_TOP_CLIENTS",
+    "FORECAST_HORIZON_WEEKS", "FORECAST_HOURS_PER_WEEK", "FORECAST_ONBOARDING_REGRESSORS",
+    "FORECAST_TARGET_UTILISATION", "FORECAST_TOP_CLIENTS",
 ]
 
 
@@ -44,3 +45,10 @@ FORECAST_TOP_CLIENTS = env_int("FORECAST_TOP_CLIENTS", 10, minimum=0)
 # tolerance the ensemble already uses to drop a member; under four weeks one odd week decides it.
 FORECAST_DRIFT_RATIO = env_float("FORECAST_DRIFT_RATIO", 1.5, above=1)
 FORECAST_DRIFT_MIN_PERIODS = env_int("FORECAST_DRIFT_MIN_PERIODS", 4, minimum=1)
+# Known onboardings given to Prophet and ARIMA (ml.forecasting.onboardings.REGRESSOR_SETS):
+# none, onboarding (the surge weeks) or both (and the users gone live so far).
+FORECAST_ONBOARDING_REGRESSORS = env_str("FORECAST_ONBOARDING_REGRESSORS", "none").strip().lower()
+if FORECAST_ONBOARDING_REGRESSORS not in ("none", "onboarding", "both"):
+    raise ImproperlyConfiguredEnv(
+        f"FORECAST_ONBOARDING_REGRESSORS={FORECAST_ONBOARDING_REGRESSORS!r}: choose none, onboarding or both"
+    )

@@ -13,7 +13,7 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from clients.models import Technician
+from clients.models import Client, Technician
 from insights.roles import grant
 from integrations.dump import import_dump
 from integrations.sandbox.testing import simulated_world
@@ -129,3 +129,13 @@ def test_capacity_is_the_stored_hours_against_the_roster(world, api):
         assert week["gap_fte"] == pytest.approx((row.mean / 0.75 - week["roster_hours"]) / 40)
         assert week["gap_fte_lo_80"] <= week["gap_fte"] <= week["gap_fte_hi_80"]
     assert body["recommendations"] and {"action", "words", "hours", "cost"} <= set(body["recommendations"][0])
+
+
+def test_capacity_names_the_clients_going_live_in_its_weeks(world, api):
+    rows = _served("hours:desk")
+    signed = Client.objects.create(source="superops", external_id="signed-1", name="Signed Surveyors",
+                                   onboarded_on=rows[0].period, employee_count=12)
+    body = api.get("/api/v1/capacity/").json()
+    assert {"client": signed.pk, "name": "Signed Surveyors", "go_live": rows[0].period.isoformat(),
+            "users": 12} in body["onboardings"]
+    assert all(rows[0].origin.isoformat() < o["go_live"] <= rows[-1].period.isoformat() for o in body["onboardings"])

@@ -149,6 +149,23 @@ def test_capacity_gap_is_the_stored_hours_against_the_roster(world, reader, sett
     assert 'data-action="' in html  # at least one recommendation, in words with its cost
 
 
+def test_capacity_lists_the_clients_going_live_in_its_weeks(world, reader):
+    origin = _served("hours:desk")[0].origin
+    last = _served("hours:desk")[-1].period
+    signed = Client.objects.create(source="superops", external_id="signed-1", name="Harbor Signed Dental",
+                                   onboarded_on=origin + timedelta(days=10), employee_count=42)
+    later = Client.objects.create(source="superops", external_id="signed-2", name="Too Late Legal",
+                                  onboarded_on=last + timedelta(days=1), employee_count=7)
+    html = reader.get(reverse("insights:capacity")).text
+    listed = re.findall(r'<tr data-client="(\d+)">', html)
+    expected = Client.objects.filter(onboarded_on__gt=origin, onboarded_on__lte=last).order_by("onboarded_on", "name")
+    assert listed == [str(pk) for pk in expected.values_list("pk", flat=True)]
+    assert str(signed.pk) in listed and str(later.pk) not in listed
+    assert escape("Harbor Signed Dental") in html and (origin + timedelta(days=10)).isoformat() in html
+    # The module's forecast ran with the default setting, which gives the models no onboardings.
+    assert "does not count these go-lives" in html
+
+
 def test_client_outlook_shows_its_own_series(world, reader):
     key = Forecast.objects.filter(scope="client", measure="hours", served=True).values_list(
         "series_key", flat=True).first()

@@ -9,7 +9,8 @@ fitted on a request).
   the actuals known so far), the series' history up to the origin and every model's backtest and
   live accuracy; `?model=naive` for one model behind it instead of the served one.
 - GET capacity/ : per forecast week the hours needed, the roster's hours, the gap in FTEs with its
-  80% interval, and the recommendations with their hours and cost.
+  80% interval, the recommendations with their hours and cost, and the clients known to go live
+  in those weeks (signed, with their go-live date and users).
 
 Rights: `ml.view_forecast` (the viewer role and up); errors are DRF's (the API's exception
 handler formats them).
@@ -141,6 +142,8 @@ class Capacity(GenericAPIView):
             "weeks": weeks,
             "recommendations": [{"action": r.action, "words": r.words, "hours": r.hours, "cost": r.cost}
                                 for r in found.recommendations],
+            "onboardings": [{"client": o.client_id, "name": o.name, "go_live": o.go_live, "users": o.users}
+                            for o in found.onboardings],
         })
 
 

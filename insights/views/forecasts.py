@@ -111,6 +111,16 @@ def capacity_figures(plan) -> tuple[dict, dict]:
     return hours, gap
 
 
+def onboarding_note(found: read.CapacityPlan) -> str:
+    """Whether the forecast behind the plan counted the known go-lives, in a manager's words."""
+    used = found.regressors
+    if used.get("members"):
+        members = " and ".join({"arima": "ARIMA", "prophet": "Prophet"}.get(m, m) for m in used["members"])
+        return f"The forecast counts known go-lives: {members} took them as regressors ({', '.join(used['columns'])})."
+    return ("The forecast does not count these go-lives (FORECAST_ONBOARDING_REGRESSORS is off or the history "
+            "holds none to learn from): allow for a new client's set-up weeks by hand.")
+
+
 @needs_view(VIEW)
 def capacity(request: HttpRequest) -> HttpResponse:
     found = read.capacity_plan()
@@ -122,6 +132,7 @@ def capacity(request: HttpRequest) -> HttpResponse:
             utilisation=found.plan.attrs["utilisation"] * 100,
             hours_per_fte=found.plan.attrs["hours_per_fte"],
             proactive_pct=found.proactive_share * 100,
+            onboarding_note=onboarding_note(found),
         )
     return render(request, "insights/forecasts/capacity.html", context)
 

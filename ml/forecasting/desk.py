@@ -30,6 +30,8 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from clients.models import Client, Contract, Ticket, Worklog
+from ml.forecasting.onboardings import regressor_frame
+from ml.forecasting.periods import future_index
 
 MEASURES = ("tickets", "hours")
 SCOPES = ("desk", "category", "priority", "client")
@@ -249,3 +251,44 @@ def onboardings() -> pd.DataFrame:
     ]
     frame = pd.DataFrame(rows, columns=["client_id", "onboarded_on", "users"])
     return frame.dropna(subset=["onboarded_on"]).reset_index(drop=True)
+
+
+def series_regressors(one: DeskSeries, went_live: pd.DataFrame | None, horizon: int,
+                      columns: tuple[str, ...]) -> pd.DataFrame | None:
+    """The onboarding regressors `columns` of one desk series over its periods and the next
+    `horizon` (a client's series has only its own surge), or None when there are none to give.
+    Every go-live the tenant holds counts as known, the future ones included: they are signed."""
+    if not columns or went_live is None or went_live.empty:
+        return None
+    labels = one.values.index
+    full = labels.append(future_index(labels, horizon, labels.freq))
+    client = int(parse_key(one.key)[2]) if one.scope == "client" else None
+    frame = regressor_frame(went_live, pd.DatetimeIndex(full), one.frequency, client_id=client)
+    kept = [column for column in columns if column in frame.columns]
+    return frame[kept] if kept else None
+
+
+@dataclass(frozen=True)
+class KnownOnboarding:
+    """A client going live on a known date (signed, or live already)."""
+
+    client_id: int
+    name: str
+    go_live: date
+    users: int | None
+
+
+def known_onboardings(after: date, until: date) -> list[KnownOnboarding]:
+    """Clients going live after `after` up to `until`, soonest first (`onboardings()`'s dates)."""
+    went_live = onboardings()
+    if went_live.empty:
+        return []
+    days = pd.to_datetime(went_live["onboarded_on"]).dt.date
+    coming = went_live[(days > after) & (days <= until)]
+    names = dict(Client.objects.filter(pk__in=coming["client_id"].tolist()).values_list("pk", "name"))
+    found = [
+        KnownOnboarding(int(row.client_id), names.get(row.client_id, str(row.client_id)),
+                        pd.Timestamp(row.onboarded_on).date(), None if pd.isna(row.users) else int(row.users))
+        for row in coming.itertuples()
+    ]
+    return sorted(found, key=lambda one: (one.go_live, one.name))

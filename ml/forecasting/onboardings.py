@@ -31,6 +31,9 @@ import pandas as pd
 SURGE_WEEKS = 8
 SURGE_MONTHS = 2
 COLUMNS = ("onboarding", "onboarded")
+# What the FORECAST_ONBOARDING_REGRESSORS setting can name.
+REGRESSOR_SETS = {"none": (), "onboarding": ("onboarding",), "both": COLUMNS}
+DEFAULT_REGRESSORS = "none"
 
 
 def go_live_periods(onboardings: pd.DataFrame, frequency: str) -> pd.DataFrame:

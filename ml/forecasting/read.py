@@ -19,7 +19,7 @@ from datetime import date
 import pandas as pd
 from django.db.models import Max
 
-from ml.forecasting.desk import parse_key, series_history
+from ml.forecasting.desk import known_onboardings, parse_key, series_history
 from ml.forecasting.store import stored_forecast
 from ml.models import Forecast, ForecastAccuracy
 
@@ -95,12 +95,16 @@ def accuracy(key: str, origin: date | None = None) -> list[ModelAccuracy]:
 
 
 def _weight(parameters: str) -> float | None:
+    return _parameters(parameters).get("weight")
+
+
+def _parameters(parameters: str) -> dict:
     import json
 
     try:
-        return json.loads(parameters or "{}").get("weight")
+        return json.loads(parameters or "{}")
     except ValueError:
-        return None
+        return {}
 
 
 def history(key: str, end: date, frequency: str = "W") -> pd.Series:
@@ -137,10 +141,13 @@ class CapacityPlan:
     plan: pd.DataFrame  # capacity.capacity_gap(): per week needed, roster, gap and its interval
     recommendations: list
     proactive_share: float
+    onboardings: list = field(default_factory=list)  # desk.KnownOnboarding going live in the plan's weeks
+    regressors: dict = field(default_factory=dict)  # the forecast's regressors: columns and the members that took them
 
 
 def capacity_plan() -> CapacityPlan | None:
-    """The capacity gap of the latest stored weekly forecast of the desk's labour hours."""
+    """The capacity gap of the latest stored weekly forecast of the desk's labour hours, and the
+    clients known to go live in its weeks."""
     from ml.forecasting.capacity import capacity_gap, proactive_share, recommendations
 
     frame = stored_forecast(CAPACITY_KEY)
@@ -149,4 +156,7 @@ def capacity_plan() -> CapacityPlan | None:
     origin = frame.attrs["origin"]
     plan = capacity_gap(frame)
     share = proactive_share(origin)
-    return CapacityPlan(origin, frame.attrs["model"], plan, recommendations(plan, share), share)
+    coming = known_onboardings(origin, plan.index[-1].date()) if len(plan) else []
+    served = Forecast.objects.filter(series_key=CAPACITY_KEY, served=True, origin=origin).first()
+    regressors = _parameters(served.parameters).get("regressors") or {} if served else {}
+    return CapacityPlan(origin, frame.attrs["model"], plan, recommendations(plan, share), share, coming, regressors)

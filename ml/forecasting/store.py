@@ -56,6 +56,7 @@ def _parameters(frame: pd.DataFrame, model: str) -> str:
             "season_length": attrs.get("season_length"),
             "seasonal": attrs.get("seasonal"),
             "origins": attrs.get("origins"),
+            "regressors": attrs.get("regressors") or {},
         },
         default=str,
     )
@@ -192,7 +193,8 @@ def forecast_demand(horizon: int | None = 13, *, top: int | None = 10, as_of: da
     of None is the setting's (FORECAST_HORIZON_WEEKS, FORECAST_TOP_CLIENTS)."""
     from ml.forecasting.api import forecast
     from ml.forecasting.capacity import HOLIDAY_COUNTRY, capacity_gap, proactive_share, recommendations, setting
-    from ml.forecasting.desk import TOP_CLIENTS, desk_series
+    from ml.forecasting.desk import TOP_CLIENTS, desk_series, onboardings, series_regressors
+    from ml.forecasting.onboardings import DEFAULT_REGRESSORS, REGRESSOR_SETS
 
     horizon = int(setting("FORECAST_HORIZON_WEEKS", 13)) if horizon is None else horizon
     top = int(setting("FORECAST_TOP_CLIENTS", TOP_CLIENTS)) if top is None else top
@@ -202,14 +204,17 @@ def forecast_demand(horizon: int | None = 13, *, top: int | None = 10, as_of: da
     plans = [(weekly, horizon)]
     if horizon > 26:
         plans.append((desk_series(as_of, top=top, frequency="M"), long_horizon_months(horizon)))
-    # Prophet takes the country's public holidays (the other members have no regressors).
+    # Prophet takes the country's public holidays; Prophet and ARIMA the known onboardings.
     country = setting("FORECAST_HOLIDAY_COUNTRY", HOLIDAY_COUNTRY)
+    columns = REGRESSOR_SETS[setting("FORECAST_ONBOARDING_REGRESSORS", DEFAULT_REGRESSORS)]
+    went_live = onboardings() if columns else None
     desk_hours = None
     for series_list, steps in plans:
         run.accuracy += record_actuals(series_list)
         for one in series_list:
             try:
-                frame = forecast(one.values, steps, members=members, country=country)
+                regressors = series_regressors(one, went_live, steps, columns)
+                frame = forecast(one.values, steps, members=members, country=country, regressors=regressors)
             except Exception as error:  # one series must not stop the others; said in the report
                 run.failed[one.key] = f"{type(error).__name__}: {error}"[:200]
                 continue
