@@ -11,6 +11,7 @@ ensemble's own quality is tests/test_forecasting.py's business.
 from __future__ import annotations
 
 import io
+import json
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 
@@ -25,8 +26,9 @@ from clients.models import Ticket, Worklog
 from integrations.dump import import_dump
 from integrations.sandbox.testing import simulated_world
 from ml.forecasting import forecast
-from ml.forecasting.desk import DeskSeries, desk_series, top_clients
+from ml.forecasting.desk import DeskSeries, desk_series, onboardings, top_clients
 from ml.forecasting.metrics import mase, smape
+from ml.forecasting.onboardings import regressor_frame
 from ml.forecasting.store import DRIFT_FACTOR, forecast_demand, record_actuals, store_forecast, stored_forecast
 from ml.models import Forecast, ForecastAccuracy
 
@@ -239,3 +241,27 @@ def test_command_prints_the_capacity_gap_per_week(world, db):
         assert week in text
     assert Forecast.objects.filter(series_key="hours:client:" + str(top_clients(AS_OF, 1)[0])).exists()
     print("\n" + text)
+
+
+def test_known_onboardings_reach_the_models_that_take_them(world, db, settings):
+    settings.FORECAST_ONBOARDING_REGRESSORS = "both"
+    went_live = onboardings()
+    series = _by_key(desk_series(AS_OF, top=1))
+    first = series["tickets:desk"].index[0].date()
+    assert ((went_live["onboarded_on"] > first) & (went_live["onboarded_on"] <= AS_OF)).any(), \
+        "the world onboards clients inside the series, or this test shows nothing"
+    run = forecast_demand(13, top=1, as_of=AS_OF, members=("ets", "arima"))
+    assert run.failed == {}
+    served = Forecast.objects.filter(series_key="hours:desk", served=True).first()
+    used = json.loads(served.parameters)["regressors"]
+    assert used == {"columns": ["onboarding", "onboarded"], "members": ["arima"]}
+    # The same forecast as the one function gives with the columns built here.
+    weekly = series["hours:desk"]
+    labels = weekly.index.append(pd.date_range(weekly.index[-1], periods=14, freq="W-SUN")[1:])
+    direct = forecast(weekly, 13, members=("ets", "arima"), regressors=regressor_frame(went_live, labels))
+    np.testing.assert_allclose(stored_forecast("hours:desk")["mean"].to_numpy(), direct["mean"].to_numpy(),
+                               rtol=1e-9)
+    # A client's own series has only its own surge, which a long-standing client does not vary.
+    client_key = next(key for key in series if key.startswith("hours:client:"))
+    client_row = Forecast.objects.filter(series_key=client_key, served=True).first()
+    assert json.loads(client_row.parameters)["regressors"].get("columns", []) in ([], ["onboarding"])
