@@ -162,8 +162,10 @@ def test_capacity_lists_the_clients_going_live_in_its_weeks(world, reader):
     assert listed == [str(pk) for pk in expected.values_list("pk", flat=True)]
     assert str(signed.pk) in listed and str(later.pk) not in listed
     assert escape("Harbor Signed Dental") in html and (origin + timedelta(days=10)).isoformat() in html
-    # The module's forecast ran with the default setting, which gives the models no onboardings.
-    assert "does not count these go-lives" in html
+    # Whether the forecast counted go-lives is what its stored row says.
+    used = json.loads(Forecast.objects.filter(series_key="hours:desk", served=True).first().parameters)["regressors"]
+    assert ("counts known go-lives" in html) == bool(used.get("members"))
+    assert ("does not count these go-lives" in html) == (not used.get("members"))
 
 
 def test_client_outlook_shows_its_own_series(world, reader):
