@@ -6,6 +6,7 @@ seat changes), recurring invoices, the licence bill; during the month - staff (a
 client's user list) and endpoint changes, tickets, ticket and project worklogs; month end -
 billing of the month's work, churn decisions, arrears/project/final invoices with rebilled
 expenses (branch hardware to the branch's sub-customer), credit memos, overheads, QBRs and calls.
+After the last month, the sales pipeline: clients signed but going live after the end (pipeline.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .expenses import Expenses
 from .invoicing import ClientMonth, Invoicing
 from .leaks import LeakPlanner
 from .people import People
+from .pipeline import sign_pipeline
 from .timeline import DAY, MonthDays, add_months, month_end, months_between, qb_ts
 from .world import (
     Client,
@@ -51,11 +53,12 @@ GENERATOR = "superhack-simulator/1"
 
 class Simulation:
     def __init__(self, clients: int, months: int, seed: int, leak_rate: float, churn_rate: float,
-                 out_dir: Path, end_month: date, bad_records: int = 0):
+                 out_dir: Path, end_month: date, bad_records: int = 0, pipeline: bool = True):
         if clients < 1 or months < 1:
             raise ValueError("a world needs at least one client and one month")
         self.n_clients, self.n_months, self.seed = clients, months, seed
         self.leak_rate, self.churn_rate = leak_rate, churn_rate
+        self.with_pipeline = pipeline  # off: the world as it was before pipelines (a test's baseline)
         self.months = [add_months(end_month.replace(day=1), i - months + 1) for i in range(months)]
         self.start, self.end = self.months[0], month_end(self.months[-1])
         self.now = self.end.toordinal() * DAY + DAY - 1
@@ -79,6 +82,7 @@ class Simulation:
         self.lists["interactions"] = local_list(self.root, "interactions")
         self.churn_events: list[dict] = []
         self.client_months = 0
+        self.pipeline: list[Client] = []
 
     # --- the opening book -----------------------------------------------------------------------
     def build(self) -> None:
@@ -86,11 +90,13 @@ class Simulation:
         n = self.n_clients
         sizes = [draw_users(rng) for _ in range(n)]
         existing = max(1, round(n * priors.EXISTING_SHARE)) if self.n_months > 1 else n
+        self.onboarded_in_window = n - existing
         onboard = [0] * existing + sorted(rng.randrange(1, self.n_months) for _ in range(n - existing))
         est_endpoints = sum(s * 1.45 + 2 for s in sizes)
         self.techs = build_technicians(rng, ids, int(est_endpoints), n)
         managers = [t for t in self.techs if t.is_account_manager]
         taken: tuple[set, set] = (set(), set())
+        self.taken = taken  # names and domains in use, for the pipeline's clients
         self.clients: list[Client] = []
         for i in range(n):
             if i < existing:
@@ -185,6 +191,13 @@ class Simulation:
             self.expenses.onsite_time(w)
         self._emit_month(tickets, worklogs, interactions)
 
+    def sign_pipeline(self) -> None:
+        """After the last month: the clients signed but not live yet (pipeline.py)."""
+        per_month = self.onboarded_in_window / self.n_months
+        self.pipeline = sign_pipeline(self.seed, self.ids, per_month, self.end, self.start, len(self.clients),
+                                      self.techs, self.taken)
+        self.clients.extend(self.pipeline)
+
     def _observe(self, c: Client, tickets: list[Ticket], endpoints: int) -> None:
         """What the month looked like from outside: the churn drivers' raw material."""
         reactive = [t for t in tickets if t.ttype == "INCIDENT"]
@@ -258,6 +271,10 @@ class Simulation:
             c.qb_deleted = (c.churned_on is not None and c.balance <= 0
                             and self.rng_books.random() < priors.QB_INACTIVATE_CHURNED)
             emit("getClientList", superops.client(c))
+            if c.signed_on is not None:
+                # Signed, not live: no QuickBooks customer until its first invoice (the PSA's
+                # accounting sync creates the customer with it), no users or endpoints yet.
+                continue
             for record in quickbooks.customers(c, updated):
                 emit("Customer", record)
             for person in c.people:
@@ -272,13 +289,15 @@ class Simulation:
         contracts = sorted((k for c in self.clients for k in c.contracts), key=lambda k: int(k.contract_id))
         for k in contracts:
             live = k.recurring and k.status == "ACTIVE"
-            emit("getClientContractList", superops.contract(k, self.items, next_bill if live else None))
+            # A pipeline agreement's first bill is on its start (go-live) date.
+            bill = max(next_bill, k.start) if live else None
+            emit("getClientContractList", superops.contract(k, self.items, bill))
         assets = [(a, c) for c in self.clients for a in c.assets]
         assets.sort(key=lambda ac: int(ac[0].asset_id))
         for a, c in assets:
             emit("getAssetList", superops.asset(a, c, self.now - rng.randrange(600)))
         hashes = {}
-        for query, body in superops.vocabularies().items():
+        for query, body in superops.vocabularies(onboarding=bool(self.pipeline)).items():
             hashes[f"superops/{query}/page-0001.json"] = write_page(self.root, f"superops/{query}/page-0001.json",
                                                                     body)
         for lst in self.lists.values():
@@ -312,6 +331,10 @@ class Simulation:
         return {
             "seed": self.seed, "generator": GENERATOR, "start": self.start.isoformat(), "end": self.end.isoformat(),
             "leaks": leaks, "adjustments": self.planner.adjustment_rows(), "churn": self.churn_events,
+            # Signed, going live after the end: the known future onboardings.
+            "pipeline": [{"client_id": c.account_id, "name": c.name, "signed_on": c.signed_on.isoformat(),
+                          "go_live": c.onboarded.isoformat(), "users": c.users,
+                          "contract_ids": [k.contract_id for k in c.contracts]} for c in self.pipeline],
             "bad_records": self.bad.listed if self.bad else [],
             "summary": summary,
             "technicians": [{"userId": t.user_id, "name": t.name, "tier": t.tier, "speed": t.speed,
@@ -322,7 +345,7 @@ class Simulation:
                                        "quickbooks_inactive": c.qb_deleted,
                                        # The answer a client matcher is judged against: a real
                                        # SuperOps client holds no QuickBooks id.
-                                       "quickbooks_customer_id": c.customer_id,
+                                       "quickbooks_customer_id": c.customer_id or None,
                                        "endpoint_target": sum(target_counts(c).values())}
                         for c in self.clients},
         }
@@ -331,4 +354,6 @@ class Simulation:
         self.build()
         for m in range(self.n_months):
             self.run_month(m)
+        if self.with_pipeline:
+            self.sign_pipeline()
         return self.finish()

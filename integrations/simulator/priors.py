@@ -35,6 +35,10 @@ REFRESH_RATE = 0.02
 # window opens (chosen: 80%), the rest onboarded during it.
 EXISTING_SHARE = 0.8
 EXISTING_TENURE_MONTHS = (3, 96)
+# The sales pipeline at the world's end (pipeline.py): clients sign at the world's own
+# onboarding rate (the in-window new clients a month above, so no further figure) and go live
+# after a notice of 14-42 days (2-6 weeks, uniform): chosen, no published figure.
+PIPELINE_NOTICE_DAYS = (14, 42)
 # Chosen: a typical SMB MSP book, healthcare/professional services heavy.
 INDUSTRIES = [
     ("Healthcare", 16), ("Legal", 10), ("Accounting & Finance", 12), ("Construction", 9),

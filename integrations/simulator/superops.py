@@ -46,9 +46,11 @@ def client(c: Client) -> dict:
     gone = c.churned_on is not None
     # Some MSPs move a departed client to a stage of their own, others only set it Inactive.
     stage = "Former Customer" if gone and int(c.account_id) % 2 else "Customer"
+    # A signed client not live yet has a status the MSP added to the Customer stage.
+    status = "Inactive" if gone else "Onboarding" if c.signed_on is not None else "Active"
     return {
         "accountId": c.account_id, "name": c.name, "stage": stage,
-        "status": "Inactive" if gone else "Active", "emailDomains": [c.domain],
+        "status": status, "emailDomains": [c.domain],
         "accountManager": tech_ref(c.account_manager),
         "primaryContact": person_ref(c.people[0]) if c.people else None,
         "hqSite": {"id": c.hq.id, "name": c.hq.name},
@@ -257,7 +259,8 @@ def offered_item(o: Offered) -> dict:
 
 
 # Tenant vocabularies (single-page lists with no paging). The stage "Former Customer" is one
-# an MSP added itself (no constant), as tenants do.
+# an MSP added itself (no constant), as tenants do; so is the Customer status "Onboarding"
+# (signed, not live yet), added with the first client that needed it (`vocabularies`).
 _STAGES = [
     ("1", "Lead", "LEAD", [("1", "New", "NEW"), ("2", "Contacted", None)]),
     ("2", "Prospect", "PROSPECT", [("3", "Qualified", None), ("4", "Proposal Sent", None)]),
@@ -268,10 +271,14 @@ _PRIORITIES = [("1", "Urgent", "#D93025"), ("2", "High", "#F29900"), ("3", "Medi
                ("4", "Low", "#188038")]
 
 
-def vocabularies() -> dict[str, dict]:
-    """Bodies of getClientStageList and getPriorityList."""
+def vocabularies(onboarding: bool = False) -> dict[str, dict]:
+    """Bodies of getClientStageList and getPriorityList. `onboarding`: the tenant has clients
+    signed but not live yet, so its Customer stage has the status it added for them (the
+    window's other clients went live the day they signed and never needed one)."""
     stages = [{"stageId": sid, "name": name, "constant": constant,
-               "statuses": [{"statusId": i, "name": n, "constant": k} for i, n, k in statuses]}
+               "statuses": [{"statusId": i, "name": n, "constant": k} for i, n, k in statuses]
+               + ([{"statusId": "8", "name": "Onboarding", "constant": None}] if onboarding and constant == "CUSTOMER"
+                  else [])}
               for sid, name, constant, statuses in _STAGES]
     priorities = [{"id": pid, "name": name, "colorCode": color} for pid, name, color in _PRIORITIES]
     return {"getClientStageList": {"data": {"getClientStageList": stages}},

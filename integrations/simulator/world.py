@@ -212,6 +212,7 @@ class Client:
     people: list[Person] = field(default_factory=list)
     qb_deleted: bool = False  # made inactive in QuickBooks (DisplayName gets " (deleted)")
     updated: date | None = None
+    signed_on: date | None = None  # a pipeline client: signed, going live after the window
 
     def active_assets(self, cls: str | None, on: date) -> list[Asset]:
         """Endpoints enrolled before `on` and not retired before it (what a bill dated `on`
