@@ -47,7 +47,7 @@ FORECAST_DRIFT_RATIO = env_float("FORECAST_DRIFT_RATIO", 1.5, above=1)
 FORECAST_DRIFT_MIN_PERIODS = env_int("FORECAST_DRIFT_MIN_PERIODS", 4, minimum=1)
 # Known onboardings given to Prophet and ARIMA (ml.forecasting.onboardings.REGRESSOR_SETS):
 # none, onboarding (the surge weeks) or both (and the users gone live so far).
-FORECAST_ONBOARDING_REGRESSORS = env_str("FORECAST_ONBOARDING_REGRESSORS", "both").strip().lower()
+FORECAST_ONBOARDING_REGRESSORS = env_str("FORECAST_ONBOARDING_REGRESSORS", "none").strip().lower()
 if FORECAST_ONBOARDING_REGRESSORS not in ("none", "onboarding", "both"):
     raise ImproperlyConfiguredEnv(
         f"FORECAST_ONBOARDING_REGRESSORS={FORECAST_ONBOARDING_REGRESSORS!r}: choose none, onboarding or both"
