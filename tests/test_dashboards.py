@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import re
 import statistics
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from clients.models import Client
 from insights.alerts.models import Alert
@@ -324,6 +325,15 @@ def test_client_page_empty_states_say_what_to_do(viewer_client):
     assert "train --kind all" in page
     assert "No open or confirmed leaks" in page and "No interventions logged" in page
     assert 'id="client-margin"' not in page
+
+
+def test_a_signed_client_not_live_yet_says_when_it_goes_live(viewer_client):
+    c = make_client(1)
+    go_live = timezone.localdate() + timedelta(days=20)
+    Client.objects.filter(pk=c.pk).update(onboarded_on=go_live)
+    page = viewer_client.get(f"/clients/{c.pk}/").content.decode()
+    assert f"goes live on {go_live.day} {go_live:%b %Y}" in page and "build_features" not in page
+    assert "client since" not in page and 'href="/capacity/"' in page
 
 
 def test_client_page_needs_a_role(client, django_user_model):

@@ -11,6 +11,7 @@ from datetime import date
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 
 from clients.models import Client
 from insights.charts import client as charts
@@ -75,6 +76,9 @@ def client_page(request: HttpRequest, client_id: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=client_id)
     history = list(ClientMonthKPI.objects.history(client, HISTORY))
     context: dict = {"client": client, "history": history}
+    # Signed, not live yet: nothing to measure until its go-live, and the page says so.
+    if client.onboarded_on and client.onboarded_on > timezone.localdate():
+        context["goes_live"] = client.onboarded_on
     if history:
         context.update(_kpis(client, history))
     context.update(_genome(client))
