@@ -11,6 +11,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 
 from ml import registry
 from ml.models import ModelVersion, TrainingRun
@@ -191,3 +192,7 @@ def test_the_progress_bar_moves_without_a_reload(live_server, django_user_model,
             assert page.evaluate("window.__same_page") is True and not errors, errors
         finally:
             browser.close()
+            # Inside Playwright's block the ORM ran in a context of its own, so Django opened a
+            # second connection for it that nothing closes: left open, PostgreSQL refuses to
+            # drop the test database at the end of the run ("being accessed by other users").
+            connections.close_all()
