@@ -299,20 +299,14 @@ NOTICE_WEEKS = 2
 def origin_regressors(variant: str, onboardings, key: str, labels, horizon: int):
     """The regressor columns of `variant` over `labels` (a series up to an origin) and the next
     `horizon` weeks, as known at the origin; None for "none"."""
-    from ml.forecasting.onboardings import REGRESSOR_SETS, regressor_frame
-
-    if not REGRESSOR_SETS[variant]:
-        return None
     import pandas as pd
 
-    from ml.forecasting.periods import future_index, resolve_offset
+    from ml.forecasting.onboardings import REGRESSOR_SETS, series_columns
 
-    full = labels.append(future_index(labels, horizon, resolve_offset(labels)))
     parts = key.split(":")  # "tickets:desk", "hours:client:12"
     client = int(parts[2]) if parts[1] == "client" else None
     known = labels[-1] + pd.Timedelta(weeks=NOTICE_WEEKS)
-    frame = regressor_frame(onboardings, pd.DatetimeIndex(full), "W", client_id=client, known_until=known)
-    return frame[[c for c in REGRESSOR_SETS[variant] if c in frame.columns]]
+    return series_columns(onboardings, labels, horizon, REGRESSOR_SETS[variant], "W", client, known)
 
 
 DESK_RULES = ("S", "D", "DM", "H", "B", "A")

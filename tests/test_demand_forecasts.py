@@ -28,7 +28,7 @@ from integrations.sandbox.testing import simulated_world
 from ml.forecasting import forecast
 from ml.forecasting.desk import DeskSeries, desk_series, onboardings, top_clients
 from ml.forecasting.metrics import mase, smape
-from ml.forecasting.onboardings import regressor_frame
+from ml.forecasting.onboardings import onboarding_columns
 from ml.forecasting.store import DRIFT_FACTOR, forecast_demand, record_actuals, store_forecast, stored_forecast
 from ml.models import Forecast, ForecastAccuracy
 
@@ -258,7 +258,7 @@ def test_known_onboardings_reach_the_models_that_take_them(world, db, settings):
     # The same forecast as the one function gives with the columns built here.
     weekly = series["hours:desk"]
     labels = weekly.index.append(pd.date_range(weekly.index[-1], periods=14, freq="W-SUN")[1:])
-    direct = forecast(weekly, 13, members=("ets", "arima"), regressors=regressor_frame(went_live, labels))
+    direct = forecast(weekly, 13, members=("ets", "arima"), regressors=onboarding_columns(went_live, labels))
     np.testing.assert_allclose(stored_forecast("hours:desk")["mean"].to_numpy(), direct["mean"].to_numpy(),
                                rtol=1e-9)
     # A client's own series has only its own surge, which a long-standing client does not vary.

@@ -9,7 +9,7 @@ import pandas as pd
 
 from clients.models import Client, Contract
 from ml.forecasting.desk import onboardings
-from ml.forecasting.onboardings import SURGE_WEEKS, regressor_frame
+from ml.forecasting.onboardings import SURGE_WEEKS, onboarding_columns
 
 WEEKS = pd.date_range("2026-01-04", periods=30, freq="W-SUN", name="week")
 
@@ -19,7 +19,7 @@ def _went_live(*rows) -> pd.DataFrame:
 
 
 def test_a_go_live_adds_its_users_for_the_surge_weeks_and_for_good():
-    frame = regressor_frame(_went_live((1, date(2026, 2, 11), 12)), WEEKS)
+    frame = onboarding_columns(_went_live((1, date(2026, 2, 11), 12)), WEEKS)
     live_week = pd.Timestamp("2026-02-15")  # the Sunday ending the week of Wednesday 11 February
     surge = frame.loc[frame["onboarding"] > 0].index
     assert list(surge) == list(pd.date_range(live_week, periods=SURGE_WEEKS, freq="W-SUN"))
@@ -29,7 +29,7 @@ def test_a_go_live_adds_its_users_for_the_surge_weeks_and_for_good():
 
 
 def test_clients_live_before_the_series_count_only_what_is_left_of_their_surge():
-    frame = regressor_frame(_went_live((1, date(2025, 1, 1), 30), (2, date(2025, 12, 17), 5)), WEEKS)
+    frame = onboarding_columns(_went_live((1, date(2025, 1, 1), 30), (2, date(2025, 12, 17), 5)), WEEKS)
     # Client 2 went live in the week ending 21 December: two of its eight weeks are before 4 January.
     assert list(frame["onboarding"].iloc[: SURGE_WEEKS - 2]) == [5.0] * (SURGE_WEEKS - 2)
     assert (frame["onboarding"].iloc[SURGE_WEEKS - 2 :] == 0).all()
@@ -37,21 +37,21 @@ def test_clients_live_before_the_series_count_only_what_is_left_of_their_surge()
 
 
 def test_a_missing_user_count_counts_the_client_once():
-    frame = regressor_frame(_went_live((1, date(2026, 3, 2), None), (2, date(2026, 3, 3), 0)), WEEKS)
+    frame = onboarding_columns(_went_live((1, date(2026, 3, 2), None), (2, date(2026, 3, 3), 0)), WEEKS)
     assert frame["onboarding"].max() == 2
     assert frame["onboarded"].iloc[-1] == 2
 
 
 def test_at_a_replayed_origin_clients_not_signed_yet_are_unknown():
     went_live = _went_live((1, date(2026, 2, 11), 12), (2, date(2026, 5, 20), 40))
-    known = regressor_frame(went_live, WEEKS, known_until=pd.Timestamp("2026-03-01"))
+    known = onboarding_columns(went_live, WEEKS, known_until=pd.Timestamp("2026-03-01"))
     assert known["onboarded"].max() == 12
-    assert regressor_frame(went_live, WEEKS)["onboarded"].max() == 52
+    assert onboarding_columns(went_live, WEEKS)["onboarded"].max() == 52
 
 
 def test_a_clients_own_series_gets_only_its_own_surge():
     went_live = _went_live((1, date(2026, 2, 11), 12), (2, date(2026, 5, 20), 40))
-    frame = regressor_frame(went_live, WEEKS, client_id=2)
+    frame = onboarding_columns(went_live, WEEKS, client_id=2)
     assert list(frame.columns) == ["onboarding"]
     assert frame["onboarding"].sum() == SURGE_WEEKS  # an indicator: the client's size is its series' own scale
     assert frame.loc["2026-05-24", "onboarding"] == 1
@@ -59,7 +59,7 @@ def test_a_clients_own_series_gets_only_its_own_surge():
 
 def test_monthly_series_have_a_two_month_surge():
     months = pd.date_range("2026-01-01", periods=8, freq="MS")
-    frame = regressor_frame(_went_live((1, date(2026, 3, 18), 9)), months, "M")
+    frame = onboarding_columns(_went_live((1, date(2026, 3, 18), 9)), months, "M")
     assert list(frame["onboarding"]) == [0, 0, 9, 9, 0, 0, 0, 0]
     assert list(frame["onboarded"]) == [0, 0, 9, 9, 9, 9, 9, 9]
 

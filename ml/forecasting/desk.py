@@ -30,8 +30,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from clients.models import Client, Contract, Ticket, Worklog
-from ml.forecasting.onboardings import regressor_frame
-from ml.forecasting.periods import future_index
+from ml.forecasting.onboardings import series_columns
 
 MEASURES = ("tickets", "hours")
 SCOPES = ("desk", "category", "priority", "client")
@@ -235,10 +234,11 @@ def series_history(key: str, end: date, periods: int) -> pd.Series:
 
 
 def onboardings() -> pd.DataFrame:
-    """Every client's go-live (client_id, onboarded_on, users), past and known ahead: the
+    """Every client's go-live (client_id, onboarded_on, users, name), past and known ahead: the
     tenant's go-live date, else the start of its first agreement (many tenants keep no go-live
     field, every one has agreements); users is its employee count (None where not kept).
-    Clients that churned went live too, so they stay: `onboardings.regressor_frame` says why."""
+    Clients that churned went live too, so they stay: `onboardings` says why. `name` is the
+    client's, for the pages."""
     first_start = {
         row["client_id"]: row["first"]
         for row in Contract.objects.exclude(status=Contract.Status.CANCELLED)
@@ -246,10 +246,10 @@ def onboardings() -> pd.DataFrame:
         .annotate(first=Min("start_date"))
     }
     rows = [
-        (pk, onboarded or first_start.get(pk), users)
-        for pk, onboarded, users in Client.objects.values_list("pk", "onboarded_on", "employee_count")
+        (pk, onboarded or first_start.get(pk), users, name)
+        for pk, onboarded, users, name in Client.objects.values_list("pk", "onboarded_on", "employee_count", "name")
     ]
-    frame = pd.DataFrame(rows, columns=["client_id", "onboarded_on", "users"])
+    frame = pd.DataFrame(rows, columns=["client_id", "onboarded_on", "users", "name"])
     return frame.dropna(subset=["onboarded_on"]).reset_index(drop=True)
 
 
@@ -258,14 +258,8 @@ def series_regressors(one: DeskSeries, went_live: pd.DataFrame | None, horizon: 
     """The onboarding regressors `columns` of one desk series over its periods and the next
     `horizon` (a client's series has only its own surge), or None when there are none to give.
     Every go-live the tenant holds counts as known, the future ones included: they are signed."""
-    if not columns or went_live is None or went_live.empty:
-        return None
-    labels = one.values.index
-    full = labels.append(future_index(labels, horizon, labels.freq))
     client = int(parse_key(one.key)[2]) if one.scope == "client" else None
-    frame = regressor_frame(went_live, pd.DatetimeIndex(full), one.frequency, client_id=client)
-    kept = [column for column in columns if column in frame.columns]
-    return frame[kept] if kept else None
+    return series_columns(went_live, one.values.index, horizon, columns, one.frequency, client)
 
 
 @dataclass(frozen=True)
@@ -285,10 +279,9 @@ def known_onboardings(after: date, until: date) -> list[KnownOnboarding]:
         return []
     days = pd.to_datetime(went_live["onboarded_on"]).dt.date
     coming = went_live[(days > after) & (days <= until)]
-    names = dict(Client.objects.filter(pk__in=coming["client_id"].tolist()).values_list("pk", "name"))
     found = [
-        KnownOnboarding(int(row.client_id), names.get(row.client_id, str(row.client_id)),
-                        pd.Timestamp(row.onboarded_on).date(), None if pd.isna(row.users) else int(row.users))
+        KnownOnboarding(int(row.client_id), row.name, pd.Timestamp(row.onboarded_on).date(),
+                        None if pd.isna(row.users) else int(row.users))
         for row in coming.itertuples()
     ]
     return sorted(found, key=lambda one: (one.go_live, one.name))

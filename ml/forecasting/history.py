@@ -48,11 +48,6 @@ class History:
     def future_labels(self, horizon: int) -> pd.Index:
         return future_index(self.labels, horizon, self.offset)
 
-    @property
-    def regressor_names(self) -> list[str]:
-        frame = self.extras.get("regressors")
-        return [] if frame is None else [str(name) for name in frame.columns]
-
     def regressors(self, ahead: int = 0) -> np.ndarray | None:
         """The known regressors' values (periods x columns) for this history's periods and the
         `ahead` periods after it; None when there are none. The frame's rows follow the series'
@@ -66,6 +61,14 @@ class History:
         if stop > len(frame) or frame.index[start + len(self) - 1] != self.labels[-1]:
             raise ValueError(f"the regressors do not cover this history and the {ahead} periods after it")
         return frame.to_numpy(dtype=float)[start:stop]
+
+    def varying_regressors(self, among: tuple[int, ...] | None = None) -> tuple[int, ...]:
+        """The regressor columns (of `among`, default all) that vary over this history: a
+        constant one has no effect a fit could estimate apart from the level."""
+        rows = self.regressors()
+        if rows is None:
+            return ()
+        return tuple(i for i in (range(rows.shape[1]) if among is None else among) if np.ptp(rows[:, i]) > 0)
 
     @cached_property
     def _stl(self):

@@ -204,9 +204,9 @@ class ArimaMember:
     def fit(self, history: History, warm: _ArimaFit | None = None) -> _ArimaFit:
         with quiet():
             if warm is not None:
-                columns = _varying(history, warm.columns)
+                columns = history.varying_regressors(warm.columns)
                 return self._fit_one(history, warm.order, warm.trend, warm.start_for(columns), columns)
-            columns = _varying(history)
+            columns = history.varying_regressors()
             best = None
             for order, trend in ARIMA_ORDERS[differencing_order(_regression_errors(history, columns))]:
                 try:
@@ -218,15 +218,6 @@ class ArimaMember:
         if best is None:
             raise ValueError("no ARIMA order could be fitted")
         return best
-
-
-def _varying(history: History, columns: tuple[int, ...] | None = None) -> tuple[int, ...]:
-    """The regressor columns (of `columns`, default all) that vary over the history."""
-    rows = history.regressors()
-    if rows is None:
-        return ()
-    candidates = range(rows.shape[1]) if columns is None else columns
-    return tuple(i for i in candidates if np.ptp(rows[:, i]) > 0)
 
 
 def _exog(history: History, columns: tuple[int, ...], ahead: int = 0) -> np.ndarray | None:

@@ -26,6 +26,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ml.forecasting.periods import future_index, resolve_offset
+
 # Eight weeks, about the two months of a new client's set-up (chosen: no published figure in
 # ../shared/MSP_WORLD.md gives how long onboarding work lasts; the simulator's surge is 2 months).
 SURGE_WEEKS = 8
@@ -39,47 +41,57 @@ REGRESSOR_SETS = {"none": (), "onboarding": ("onboarding",), "both": COLUMNS}
 DEFAULT_REGRESSORS = "none"
 
 
-def go_live_periods(onboardings: pd.DataFrame, frequency: str) -> pd.DataFrame:
-    """`onboardings` (client_id, onboarded_on, users) with each go-live's period label: the
-    Sunday ending its week, or its month's first day. Rows without a date are dropped; a missing
-    or zero user count counts as 1."""
-    frame = onboardings.dropna(subset=["onboarded_on"]).copy()
-    days = pd.to_datetime(frame["onboarded_on"])
-    if frequency == "W":
-        frame["period"] = days + pd.to_timedelta((6 - days.dt.weekday) % 7, unit="D")
-    else:
-        frame["period"] = days.dt.to_period("M").dt.start_time
-    users = pd.to_numeric(frame.get("users"), errors="coerce") if "users" in frame else None
-    frame["users"] = 1.0 if users is None else users.fillna(0).clip(lower=0).replace(0, 1).astype(float)
-    return frame
-
-
-def regressor_frame(
+def onboarding_columns(
     onboardings: pd.DataFrame,
     labels: pd.DatetimeIndex,
     frequency: str = "W",
     client_id: int | None = None,
     known_until: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
-    """The regressor columns over `labels` (a series' periods and its horizon's).
+    """The regressor columns over `labels` (a series' periods and its horizon's) from
+    `onboardings` (client_id, onboarded_on, users; a missing or zero user count counts as 1,
+    a row without a date not at all).
 
     `client_id` gives that client's own `onboarding` column only. `known_until` leaves out the
-    clients going live after it (not signed yet at a replayed origin)."""
-    rows = go_live_periods(onboardings, frequency)
-    if known_until is not None:
-        rows = rows[rows["period"] <= known_until]
+    clients going live in a period after its own (not signed yet at a replayed origin)."""
+    rows = onboardings.dropna(subset=["onboarded_on"])
     if client_id is not None:
-        rows = rows[rows["client_id"] == client_id].assign(users=1.0)
+        rows = rows[rows["client_id"] == client_id]
+    freq = "W-SUN" if frequency == "W" else "M"  # weeks end on Sunday, as the desk's series do
+    periods = pd.PeriodIndex(pd.to_datetime(rows["onboarded_on"]), freq=freq)
+    users = pd.to_numeric(rows["users"], errors="coerce") if "users" in rows and client_id is None else None
+    users = np.ones(len(rows)) if users is None else users.fillna(0).clip(lower=0).replace(0, 1).to_numpy(float)
+    if known_until is not None:
+        signed = periods <= pd.Period(known_until, freq=freq)
+        periods, users = periods[signed], users[signed]
     surge = SURGE_WEEKS if frequency == "W" else SURGE_MONTHS
     # Each go-live's position on `labels`; one before the first label is negative, so a client
     # that went live just before the series starts has the rest of its surge and no more.
-    grid = pd.PeriodIndex(labels, freq="W-SUN" if frequency == "W" else "M")
-    periods = pd.PeriodIndex(rows["period"], freq=grid.freq)
+    grid = pd.PeriodIndex(labels, freq=freq)
     positions = (periods.asi8 - grid.asi8[0]) if len(grid) else np.array([], dtype=int)
     onboarding, onboarded = np.zeros(len(labels)), np.zeros(len(labels))
-    for position, users in zip(positions, rows["users"].to_numpy(), strict=True):
+    for position, count in zip(positions, users, strict=True):
         start = max(int(position), 0)
-        onboarding[start : max(int(position) + surge, 0)] += users
-        onboarded[start:] += users
+        onboarding[start : max(int(position) + surge, 0)] += count
+        onboarded[start:] += count
     frame = pd.DataFrame({"onboarding": onboarding, "onboarded": onboarded}, index=labels)
     return frame[["onboarding"]] if client_id is not None else frame
+
+
+def series_columns(
+    onboardings: pd.DataFrame | None,
+    labels: pd.DatetimeIndex,
+    horizon: int,
+    columns: tuple[str, ...],
+    frequency: str = "W",
+    client_id: int | None = None,
+    known_until: pd.Timestamp | None = None,
+) -> pd.DataFrame | None:
+    """The `columns` of `onboarding_columns` for a series with periods `labels` and the next
+    `horizon`, as `forecast(regressors=...)` takes them; None when there are none to give."""
+    if not columns or onboardings is None or onboardings.empty:
+        return None
+    full = labels.append(future_index(labels, horizon, resolve_offset(labels)))
+    frame = onboarding_columns(onboardings, pd.DatetimeIndex(full), frequency, client_id, known_until)
+    kept = [column for column in columns if column in frame.columns]
+    return frame[kept] if kept else None

@@ -612,8 +612,7 @@ class ProphetMember:
             uncertainty_samples=SAMPLES,
         )
         frame = pd.DataFrame({"ds": _timestamps(history.labels), "y": history.values})
-        rows = history.regressors()
-        columns = () if rows is None else tuple(i for i in range(rows.shape[1]) if np.ptp(rows[:, i]) > 0)
+        rows, columns = history.regressors(), history.varying_regressors()
         for i in columns:
             model.add_regressor(_regressor_name(i))
             frame[_regressor_name(i)] = rows[:, i]
