@@ -19,6 +19,14 @@ models, so it is judged with --prophet. Prophet fits five times a series (the fo
 backtest origins), each one a cmdstan process (about 4.5 ms of it starting the process).
 `forecast()` itself uses Prophet by default for dated series.
 
+Measured again on 2 December 2026 at 12:40-12:56 UTC, a new session's host (2 cores, 24 GB, idle
+at the start: load 0.2), the code of a99aa01: 92.9 s wall, 180.1 s of CPU in the workers (186 ms a
+series; prophet 141 ms, arima 133 ms) -- **missed** on this host. The code is not slower: 150
+series with 1739ed1 (the code measured at 05:03) and with a99aa01, alternating twice, took 30.2,
+29.6 and 29.6, 29.6 s wall (58.0, 57.0 and 57.3, 57.4 s of CPU). The host is: a pure-Python loop
+of 20 million additions took 2.98 s, and the same code's CPU per series was 2.2x the 05:03
+host's.
+
 Measured on 2 December 2026 at 05:03-05:08 UTC, nothing else running (load 1.4-2.4, this
 bench's own), the code with the ARIMA, Prophet and Theta changes below (1739ed1, "after") and
 without them (79cce46, "before") alternating; wall and CPU (user + system, cmdstan included) of

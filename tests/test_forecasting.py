@@ -90,7 +90,11 @@ def test_helpdesk_forecast_intervals_cover_the_holdout_as_promised(helpdesk):
         "1.49 and 2.62). Earlier designs: the median rule 1.379, inverse-MASE weights 1.383. Every model lands where "
         "the README's SES 1.39 and ARIMA(1,1,1) 1.36 do; the issue's 1.25 is not reached and no constant was changed "
         "against the holdout. On the training weeks one 12-week window's MASE has sd 0.53 across six windows, and "
-        "the forecast differs from ARIMA(1,1,1) by -0.004 on average (sd 0.06; bench/forecasting_helpdesk.py)"
+        "the forecast differs from ARIMA(1,1,1) by -0.004 on average (sd 0.06; bench/forecasting_helpdesk.py). "
+        "Read with the answers in hand (bench/forecasting_helpdesk_bounds.py), the holdout's best constant forecast "
+        "scores 1.388 and its best straight line 1.374: the bar is 0.124 below any level or trend forecast, and only "
+        "a forecast that predicts the holdout's late-July surge (60, 67 and 67 tickets in weeks 9-11, against 34 a "
+        "week over the last 12 training weeks) can reach it"
     ),
 )
 def test_helpdesk_forecast_beats_the_issue_mase_bar_on_the_holdout(helpdesk):
