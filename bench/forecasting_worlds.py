@@ -436,8 +436,16 @@ def main() -> None:
         "--regressors", choices=("none", "onboarding", "both"), default="none",
         help="known onboardings given to the members that take regressors (none: as forecast_demand did before)",
     )
+    parser.add_argument(
+        "--arima-holidays", choices=("on", "off"),
+        help="ARIMA takes the weekday public holidays as a regressor (default: as ml.forecasting.members has it)",
+    )
     parser.add_argument("--replay-desks", nargs="+", metavar="RAW", help="only replay the desk rules on --raw pickles")
     args = parser.parse_args()
+    if args.arima_holidays:
+        from ml.forecasting import members as member_options
+
+        member_options.ARIMA_HOLIDAYS = args.arima_holidays == "on"  # the forked workers inherit it
     if args.replay_desks:
         replay_desks(args.replay_desks)
         return

@@ -22,9 +22,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ml.forecasting import members as member_options
 from ml.forecasting.bands import COLUMNS
 from ml.forecasting.ensemble import BASELINES, ORIGINS, fallback_reason, run
-from ml.forecasting.history import History
+from ml.forecasting.history import HOLIDAY_COLUMN, History
 from ml.forecasting.members import REGRESSOR_MEMBERS, aggregate_applies
 from ml.forecasting.periods import future_index, resolve_offset, season_length_for
 
@@ -132,6 +133,23 @@ def regressor_frame(regressors: pd.DataFrame, labels: pd.Index, future: pd.Index
     return pd.DataFrame(kept, index=wanted), note
 
 
+def _with_holiday_column(
+    known: pd.DataFrame | None, history: History, future: pd.Index
+) -> tuple[pd.DataFrame | None, str]:
+    """`known` with ARIMA's holiday column (`members.ARIMA_HOLIDAYS`) beside the caller's
+    columns, and the note saying so; `known` as it was when the history has no weekday holiday
+    to learn from (or none varies), or when the caller already has a column of that name."""
+    from ml.forecasting.prophet_member import weekday_holidays
+
+    wanted = history.labels.append(future)
+    days = weekday_holidays(history, wanted)
+    if days is None or np.ptp(days[: len(history)]) == 0 or (known is not None and HOLIDAY_COLUMN in known):
+        return known, ""
+    column = pd.DataFrame({HOLIDAY_COLUMN: days}, index=wanted)
+    known = column if known is None else known.join(column)
+    return known, "; weekday holidays a regressor for arima"
+
+
 def _label_text(label) -> str:
     if isinstance(label, pd.Timestamp) and label == label.normalize():
         return str(label.date())
@@ -188,6 +206,10 @@ def forecast(
     future = future_index(values.index, horizon, offset)
     known, regressor_note = (None, "") if regressors is None else regressor_frame(regressors, values.index, future)
     extras = {"country": country, "holidays": holidays}
+    holiday_note = ""
+    if member_options.ARIMA_HOLIDAYS and (country or holidays is not None):
+        dated = History(values.to_numpy(), values.index, None, offset, extras)
+        known, holiday_note = _with_holiday_column(known, dated, future)
     if known is not None:
         extras["regressors"] = known
     history = History(values.to_numpy(), values.index, season, offset, extras, season)
@@ -203,14 +225,17 @@ def forecast(
     result = run(history, horizon, season, names, origins)
 
     used = {}
-    if known is not None:
+    callers = [] if known is None else [str(name) for name in known.columns if name != HOLIDAY_COLUMN]
+    if callers:
         fitted = [name for name in names if name in REGRESSOR_MEMBERS and name in result.members]
-        used = {"columns": [str(name) for name in known.columns], "members": fitted}
+        used = {"columns": callers, "members": fitted}
+    if holiday_note and "arima" not in result.members:
+        holiday_note = ""  # no ARIMA forecast took them
     frame = pd.DataFrame({column: getattr(result.band, column) for column in COLUMNS}, index=future)
     frame.attrs.update(
         {
             "model": result.model,
-            "note": result.note + season_note + gap_note + regressor_note + _regressors_note(used),
+            "note": result.note + season_note + gap_note + regressor_note + _regressors_note(used) + holiday_note,
             "weights": {name: round(w, 4) for name, w in result.weights.items()},
             "backtest": result.scores,
             "members": {n: b.as_dict() for n, b in result.members.items() if n not in BASELINES},

@@ -27,6 +27,9 @@ import pandas as pd
 
 from ml.forecasting.periods import future_index
 
+# The known-regressor column `api.forecast` adds for ARIMA with the caller's holidays
+# (`members.ARIMA_HOLIDAYS`); Prophet, which takes the holidays themselves, skips it.
+HOLIDAY_COLUMN = "holiday_weekdays"
 SEASONAL_STRENGTH = 0.64  # Wang, Smith & Hyndman (2006); forecast::nsdiffs' "seas" test cut-off
 
 
@@ -62,13 +65,18 @@ class History:
             raise ValueError(f"the regressors do not cover this history and the {ahead} periods after it")
         return frame.to_numpy(dtype=float)[start:stop]
 
-    def varying_regressors(self, among: tuple[int, ...] | None = None) -> tuple[int, ...]:
-        """The regressor columns (of `among`, default all) that vary over this history: a
-        constant one has no effect a fit could estimate apart from the level."""
+    def varying_regressors(self, among: tuple[int, ...] | None = None, skip: tuple[str, ...] = ()) -> tuple[int, ...]:
+        """The regressor columns (of `among`, default all; none named in `skip`) that vary over
+        this history: a constant one has no effect a fit could estimate apart from the level."""
         rows = self.regressors()
         if rows is None:
             return ()
-        return tuple(i for i in (range(rows.shape[1]) if among is None else among) if np.ptp(rows[:, i]) > 0)
+        names = list(self.extras["regressors"].columns)
+        return tuple(
+            i
+            for i in (range(rows.shape[1]) if among is None else among)
+            if np.ptp(rows[:, i]) > 0 and names[i] not in skip
+        )
 
     @cached_property
     def _stl(self):

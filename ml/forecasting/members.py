@@ -56,6 +56,10 @@ from ml.forecasting.bands import Band
 from ml.forecasting.history import History
 
 REGRESSOR_MEMBERS = ("arima", "prophet")  # the members that fit known regressors; the rest ignore them
+# ARIMA takes the caller's holidays (a country's or a frame, as Prophet does) as a regressor: the
+# weekday holidays in each period (`prophet_member.weekday_holidays`, `api.forecast`). Off until
+# the simulated worlds' protocol (bench/forecasting_worlds.py, fifth round) says otherwise.
+ARIMA_HOLIDAYS = False
 MAXITER = 200  # ETS and ARIMA optimiser iterations; well-posed fits converge in 20-60
 LONGEST_ETS_SEASON = 24
 KPSS_ALPHA = 0.05

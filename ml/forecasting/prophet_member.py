@@ -62,7 +62,7 @@ import numpy as np
 import pandas as pd
 
 from ml.forecasting.bands import Band
-from ml.forecasting.history import History
+from ml.forecasting.history import HOLIDAY_COLUMN, History
 
 SAMPLES = 400
 
@@ -106,7 +106,9 @@ def _country_holidays(country: str, first_year: int, last_year: int) -> pd.DataF
     return make_holidays_df(year_list=list(range(first_year, last_year + 1)), country=country)
 
 
-def holiday_frame(history: History) -> pd.DataFrame | None:
+def _holiday_dates(history: History) -> pd.DataFrame | None:
+    """The holidays the caller named (a country's, from the history's first year to two years
+    after its last, and the caller's own frame): `ds` (the date) and `holiday`; None without."""
     country = history.extras.get("country")
     frame = history.extras.get("holidays")
     parts = []
@@ -118,8 +120,33 @@ def holiday_frame(history: History) -> pd.DataFrame | None:
     if not parts:
         return None
     holidays = pd.concat(parts, ignore_index=True)
-    holidays["ds"] = _period_label(pd.to_datetime(holidays["ds"]), history)
+    holidays["ds"] = pd.to_datetime(holidays["ds"])
+    return holidays
+
+
+def holiday_frame(history: History) -> pd.DataFrame | None:
+    """Prophet's holidays: each holiday on the label of the period containing it."""
+    holidays = _holiday_dates(history)
+    if holidays is None:
+        return None
+    holidays["ds"] = _period_label(holidays["ds"], history)
     return holidays.drop_duplicates(subset=["ds", "holiday"]).reset_index(drop=True)
+
+
+def weekday_holidays(history: History, labels: pd.Index) -> np.ndarray | None:
+    """For each of `labels` (the history's periods and its horizon's), how many of the holidays
+    Prophet is given fall on a weekday of that period (a date two holidays share counts once):
+    the regressor ARIMA takes for them (`api.HOLIDAY_COLUMN`). A weekend holiday is left out
+    because a desk is closed then anyway. None without holidays, or for an undated series."""
+    if not isinstance(history.labels, pd.DatetimeIndex | pd.PeriodIndex):
+        return None
+    holidays = _holiday_dates(history)
+    if holidays is None:
+        return None
+    dates = holidays["ds"].dt.normalize().drop_duplicates()
+    dates = dates[dates.dt.weekday < 5]
+    counts = _period_label(dates, history).value_counts()
+    return counts.reindex(_timestamps(labels), fill_value=0).to_numpy(dtype=float)
 
 
 def _features(model, future: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
@@ -612,7 +639,8 @@ class ProphetMember:
             uncertainty_samples=SAMPLES,
         )
         frame = pd.DataFrame({"ds": _timestamps(history.labels), "y": history.values})
-        rows, columns = history.regressors(), history.varying_regressors()
+        # The holiday column is ARIMA's way of taking the holidays Prophet has as its own.
+        rows, columns = history.regressors(), history.varying_regressors(skip=(HOLIDAY_COLUMN,))
         for i in columns:
             model.add_regressor(_regressor_name(i))
             frame[_regressor_name(i)] = rows[:, i]
