@@ -265,3 +265,20 @@ def test_known_onboardings_reach_the_models_that_take_them(world, db, settings):
     client_key = next(key for key in series if key.startswith("hours:client:"))
     client_row = Forecast.objects.filter(series_key=client_key, served=True).first()
     assert json.loads(client_row.parameters)["regressors"].get("columns", []) in ([], ["onboarding"])
+
+def test_arima_takes_the_holidays_when_the_setting_says_so(world, db, settings):
+    settings.FORECAST_ARIMA_HOLIDAYS = True
+    run = forecast_demand(13, top=1, as_of=AS_OF, members=("ets", "arima"))
+    assert run.failed == {}
+    served = Forecast.objects.filter(series_key="hours:desk", served=True).first()
+    parameters = json.loads(served.parameters)
+    assert parameters["arima_holidays"] is True
+    assert "weekday holidays a regressor for arima" in parameters["note"]
+    # The same forecast as the one function gives with the setting's country.
+    weekly = _by_key(desk_series(AS_OF, top=1))["hours:desk"]
+    direct = forecast(weekly, 13, members=("ets", "arima"), country="US", arima_holidays=True)
+    plain = forecast(weekly, 13, members=("ets", "arima"), country="US", arima_holidays=False)
+    stored = stored_forecast("hours:desk")["mean"].to_numpy()
+    np.testing.assert_allclose(stored, direct["mean"].to_numpy(), rtol=1e-9)
+    assert not np.allclose(stored, plain["mean"].to_numpy(), rtol=1e-6)
+

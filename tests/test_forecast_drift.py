@@ -128,14 +128,17 @@ def test_forecast_settings_come_from_the_environment_and_bad_values_stop_start_u
     monkeypatch.setenv("FORECAST_TARGET_UTILISATION", "0.8")
     monkeypatch.setenv("FORECAST_HOLIDAY_COUNTRY", "none")
     monkeypatch.setenv("FORECAST_ONBOARDING_REGRESSORS", " Both ")
+    monkeypatch.setenv("FORECAST_ARIMA_HOLIDAYS", "on")
     loaded = importlib.reload(forecasting)
+    assert loaded.FORECAST_ARIMA_HOLIDAYS is True
+    monkeypatch.delenv("FORECAST_ARIMA_HOLIDAYS")
     assert (loaded.FORECAST_DRIFT_RATIO, loaded.FORECAST_TARGET_UTILISATION) == (2.0, 0.8)
     assert loaded.FORECAST_HOLIDAY_COUNTRY is None
     assert loaded.FORECAST_ONBOARDING_REGRESSORS == "both"
     monkeypatch.delenv("FORECAST_ONBOARDING_REGRESSORS")
     for name, bad in (("FORECAST_DRIFT_RATIO", "1"), ("FORECAST_TARGET_UTILISATION", "75"),
                       ("FORECAST_HOLIDAY_COUNTRY", "Atlantis"), ("FORECAST_HOURS_PER_WEEK", "forty"),
-                      ("FORECAST_ONBOARDING_REGRESSORS", "sometimes")):
+                      ("FORECAST_ONBOARDING_REGRESSORS", "sometimes"), ("FORECAST_ARIMA_HOLIDAYS", "sometimes")):
         monkeypatch.setenv(name, bad)
         with pytest.raises(ImproperlyConfiguredEnv, match=name):
             importlib.reload(forecasting)
@@ -149,3 +152,4 @@ def test_forecast_settings_come_from_the_environment_and_bad_values_stop_start_u
     from ml.forecasting.onboardings import DEFAULT_REGRESSORS
 
     assert defaults.FORECAST_ONBOARDING_REGRESSORS == DEFAULT_REGRESSORS
+    assert defaults.FORECAST_ARIMA_HOLIDAYS is False

@@ -15,6 +15,7 @@ serialise):
   `seconds`: wall seconds per member (its fits and backtest), baselines and combination.
 - `regressors`: `{"columns": [...], "members": [...]}`, the known regressors kept and the
   members that fitted them (`members.REGRESSOR_MEMBERS`); `{}` when none were passed or kept.
+- `arima_holidays`: whether ARIMA took the holidays as a regressor (`arima_holidays=True`).
 """
 
 from __future__ import annotations
@@ -176,6 +177,7 @@ def forecast(
     origins: int = ORIGINS,
     freq: str | None = None,
     regressors: pd.DataFrame | None = None,
+    arima_holidays: bool | None = None,
 ) -> pd.DataFrame:
     """Forecast the next `horizon` periods of a regular series.
 
@@ -194,7 +196,12 @@ def forecast(
     of new clients are in their onboarding weeks. ARIMA (regression with ARIMA errors) and
     Prophet (extra regressors) fit them, at the backtest origins too with each origin's own
     future values; the other members ignore them. Columns constant over the history are left
-    out; with none left the forecast is the one without regressors."""
+    out; with none left the forecast is the one without regressors.
+
+    `arima_holidays`: ARIMA also takes the holidays (`country`, `holidays`) as a regressor, the
+    number of weekday holidays in each period (Prophet keeps them as its own holidays); None
+    is `members.ARIMA_HOLIDAYS` (off: on simulated MSPs it was not worth the default,
+    docs/forecasting.md). Periods with no weekday holiday all through the history leave it out."""
     if int(horizon) < 1:
         raise ValueError("horizon must be at least 1")
     horizon = int(horizon)
@@ -207,7 +214,9 @@ def forecast(
     known, regressor_note = (None, "") if regressors is None else regressor_frame(regressors, values.index, future)
     extras = {"country": country, "holidays": holidays}
     holiday_note = ""
-    if member_options.ARIMA_HOLIDAYS and (country or holidays is not None):
+    if arima_holidays is None:
+        arima_holidays = member_options.ARIMA_HOLIDAYS
+    if arima_holidays and (country or holidays is not None):
         dated = History(values.to_numpy(), values.index, None, offset, extras)
         known, holiday_note = _with_holiday_column(known, dated, future)
     if known is not None:
@@ -246,6 +255,7 @@ def forecast(
             "seconds": {name: round(sec, 4) for name, sec in result.seconds.items()},
             "origins": [str(values.index[o]) for o in result.origins],
             "regressors": used,
+            "arima_holidays": bool(holiday_note),
         }
     )
     return frame

@@ -57,6 +57,7 @@ def _parameters(frame: pd.DataFrame, model: str) -> str:
             "seasonal": attrs.get("seasonal"),
             "origins": attrs.get("origins"),
             "regressors": attrs.get("regressors") or {},
+            "arima_holidays": bool(attrs.get("arima_holidays")),
         },
         default=str,
     )
@@ -194,6 +195,7 @@ def forecast_demand(horizon: int | None = 13, *, top: int | None = 10, as_of: da
     from ml.forecasting.api import forecast
     from ml.forecasting.capacity import HOLIDAY_COUNTRY, capacity_gap, proactive_share, recommendations, setting
     from ml.forecasting.desk import TOP_CLIENTS, desk_series, onboardings, series_regressors
+    from ml.forecasting.members import ARIMA_HOLIDAYS
     from ml.forecasting.onboardings import DEFAULT_REGRESSORS, REGRESSOR_SETS
 
     horizon = int(setting("FORECAST_HORIZON_WEEKS", 13)) if horizon is None else horizon
@@ -204,8 +206,10 @@ def forecast_demand(horizon: int | None = 13, *, top: int | None = 10, as_of: da
     plans = [(weekly, horizon)]
     if horizon > 26:
         plans.append((desk_series(as_of, top=top, frequency="M"), long_horizon_months(horizon)))
-    # Prophet takes the country's public holidays; Prophet and ARIMA the known onboardings.
+    # Prophet takes the country's public holidays (ARIMA too, as a regressor, when the setting
+    # says so); Prophet and ARIMA the known onboardings.
     country = setting("FORECAST_HOLIDAY_COUNTRY", HOLIDAY_COUNTRY)
+    arima_holidays = bool(setting("FORECAST_ARIMA_HOLIDAYS", ARIMA_HOLIDAYS))
     columns = REGRESSOR_SETS[setting("FORECAST_ONBOARDING_REGRESSORS", DEFAULT_REGRESSORS)]
     went_live = onboardings() if columns else None
     desk_hours = None
@@ -214,7 +218,8 @@ def forecast_demand(horizon: int | None = 13, *, top: int | None = 10, as_of: da
         for one in series_list:
             try:
                 regressors = series_regressors(one, went_live, steps, columns)
-                frame = forecast(one.values, steps, members=members, country=country, regressors=regressors)
+                frame = forecast(one.values, steps, members=members, country=country, regressors=regressors,
+                                 arima_holidays=arima_holidays)
             except Exception as error:  # one series must not stop the others; said in the report
                 run.failed[one.key] = f"{type(error).__name__}: {error}"[:200]
                 continue
