@@ -110,3 +110,16 @@ def test_an_undated_series_has_no_holidays_to_count(labels):
     history = History(np.zeros(len(labels)), labels, None, None, {"country": "US", "holidays": None})
 
     assert weekday_holidays(history, labels) is None
+
+
+def test_the_roster_and_arima_count_the_same_holidays():
+    from ml.forecasting.capacity import _weekday_holidays
+
+    roster = _weekday_holidays(WEEKS, "US")
+    days = _days(WEEKS, country="US")
+
+    assert [roster.get(week.date(), 0) for week in WEEKS] == days.astype(int).tolist()
+    assert days.sum() > 30
+    # New Year's Day 2022 fell on a Saturday and was observed on Friday 31 December 2021: both
+    # count it in the series' first week.
+    assert days[WEEKS[0]] == 1

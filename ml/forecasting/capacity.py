@@ -34,6 +34,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from clients.models import Employee, Technician, Worklog
+from ml.forecasting.holiday_days import weekday_holiday_dates
 
 TARGET_UTILISATION = 0.75
 HOURS_PER_WEEK = 40.0
@@ -88,15 +89,10 @@ def _employed(spans, start: date, end: date) -> bool:
 def _weekday_holidays(week_ends: pd.DatetimeIndex, country: str | None) -> dict[date, int]:
     if not country or len(week_ends) == 0:
         return {}
-    import holidays  # Prophet's dependency; only needed here
-
-    years = range(week_ends[0].year - 1, week_ends[-1].year + 1)
-    calendar = holidays.country_holidays(country, years=list(years))
     counts: dict[date, int] = {}
-    for day in calendar:
-        if day.weekday() < 5:
-            sunday = day + timedelta(days=6 - day.weekday())
-            counts[sunday] = counts.get(sunday, 0) + 1
+    for day in weekday_holiday_dates(country, week_ends[0].year - 1, week_ends[-1].year):
+        sunday = day + timedelta(days=6 - day.weekday())
+        counts[sunday] = counts.get(sunday, 0) + 1
     return counts
 
 

@@ -63,6 +63,7 @@ import pandas as pd
 
 from ml.forecasting.bands import Band
 from ml.forecasting.history import HOLIDAY_COLUMN, History
+from ml.forecasting.holiday_days import weekday_holiday_dates
 
 SAMPLES = 400
 
@@ -106,9 +107,7 @@ def _country_holidays(country: str, first_year: int, last_year: int) -> pd.DataF
     return make_holidays_df(year_list=list(range(first_year, last_year + 1)), country=country)
 
 
-def _holiday_dates(history: History) -> pd.DataFrame | None:
-    """The holidays the caller named (a country's, from the history's first year to two years
-    after its last, and the caller's own frame): `ds` (the date) and `holiday`; None without."""
+def holiday_frame(history: History) -> pd.DataFrame | None:
     country = history.extras.get("country")
     frame = history.extras.get("holidays")
     parts = []
@@ -120,33 +119,31 @@ def _holiday_dates(history: History) -> pd.DataFrame | None:
     if not parts:
         return None
     holidays = pd.concat(parts, ignore_index=True)
-    holidays["ds"] = pd.to_datetime(holidays["ds"])
-    return holidays
-
-
-def holiday_frame(history: History) -> pd.DataFrame | None:
-    """Prophet's holidays: each holiday on the label of the period containing it."""
-    holidays = _holiday_dates(history)
-    if holidays is None:
-        return None
-    holidays["ds"] = _period_label(holidays["ds"], history)
+    holidays["ds"] = _period_label(pd.to_datetime(holidays["ds"]), history)
     return holidays.drop_duplicates(subset=["ds", "holiday"]).reset_index(drop=True)
 
 
 def weekday_holidays(history: History, labels: pd.Index) -> np.ndarray | None:
-    """For each of `labels` (the history's periods and its horizon's), how many of the holidays
-    Prophet is given fall on a weekday of that period (a date two holidays share counts once):
-    the regressor ARIMA takes for them (`api.HOLIDAY_COLUMN`). A weekend holiday is left out
-    because a desk is closed then anyway. None without holidays, or for an undated series."""
+    """For each of `labels` (the history's periods and its horizon's), how many weekday holidays
+    fall in that period: the country's (`holiday_days`, the roster's definition, from the year
+    before the first label) and the caller's own frame's on Monday to Friday, a date counted
+    once. The regressor ARIMA takes for them (`api.HOLIDAY_COLUMN`); a weekend holiday is left
+    out because the desk is shut then anyway. None without holidays, or for an undated series."""
     if not isinstance(history.labels, pd.DatetimeIndex | pd.PeriodIndex):
         return None
-    holidays = _holiday_dates(history)
-    if holidays is None:
+    country, frame = history.extras.get("country"), history.extras.get("holidays")
+    if not country and frame is None:
         return None
-    dates = holidays["ds"].dt.normalize().drop_duplicates()
-    dates = dates[dates.dt.weekday < 5]
-    counts = _period_label(dates, history).value_counts()
-    return counts.reindex(_timestamps(labels), fill_value=0).to_numpy(dtype=float)
+    stamps = _timestamps(labels)
+    dates = []
+    if country:
+        dates.append(pd.to_datetime(weekday_holiday_dates(country, stamps[0].year - 1, stamps[-1].year + 1)))
+    if frame is not None:
+        own = pd.DatetimeIndex(pd.to_datetime(pd.DataFrame(frame)["ds"])).normalize()
+        dates.append(own[own.weekday < 5])
+    days = pd.Series(pd.DatetimeIndex(np.concatenate(dates)).unique())
+    counts = _period_label(days, history).value_counts()
+    return counts.reindex(stamps, fill_value=0).to_numpy(dtype=float)
 
 
 def _features(model, future: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
