@@ -123,3 +123,13 @@ def test_the_roster_and_arima_count_the_same_holidays():
     # New Year's Day 2022 fell on a Saturday and was observed on Friday 31 December 2021: both
     # count it in the series' first week.
     assert days[WEEKS[0]] == 1
+
+
+def test_a_callers_regressor_cannot_take_the_holiday_columns_name():
+    series, _ = _desk_with_holiday_dips(3)
+    clash = pd.DataFrame({HOLIDAY_COLUMN: np.arange(len(series) + 4, dtype=float)},
+                         index=pd.date_range(series.index[0], periods=len(series) + 4, freq="W-SUN"))
+
+    with pytest.raises(ValueError, match=HOLIDAY_COLUMN):
+        forecast(series, 4, members=("arima",), regressors=clash)
+

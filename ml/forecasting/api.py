@@ -101,6 +101,8 @@ def regressor_frame(regressors: pd.DataFrame, labels: pd.Index, future: pd.Index
     is not one."""
     if not isinstance(regressors, pd.DataFrame):
         raise ValueError("regressors must be a DataFrame of numeric columns indexed by period labels")
+    if HOLIDAY_COLUMN in regressors.columns:
+        raise ValueError(f"the regressor name {HOLIDAY_COLUMN!r} is the forecast's own (arima_holidays); rename it")
     if regressors.index.has_duplicates:
         raise ValueError("the regressors' index has duplicate labels")
     wanted = labels.append(future)
@@ -139,12 +141,12 @@ def _with_holiday_column(
 ) -> tuple[pd.DataFrame | None, str]:
     """`known` with ARIMA's holiday column (`members.ARIMA_HOLIDAYS`) beside the caller's
     columns, and the note saying so; `known` as it was when the history has no weekday holiday
-    to learn from (or none varies), or when the caller already has a column of that name."""
+    to learn from (or none varies)."""
     from ml.forecasting.prophet_member import weekday_holidays
 
     wanted = history.labels.append(future)
     days = weekday_holidays(history, wanted)
-    if days is None or np.ptp(days[: len(history)]) == 0 or (known is not None and HOLIDAY_COLUMN in known):
+    if days is None or np.ptp(days[: len(history)]) == 0:
         return known, ""
     column = pd.DataFrame({HOLIDAY_COLUMN: days}, index=wanted)
     known = column if known is None else known.join(column)

@@ -127,7 +127,7 @@ def weekday_holidays(history: History, labels: pd.Index) -> np.ndarray | None:
     """For each of `labels` (the history's periods and its horizon's), how many weekday holidays
     fall in that period: the country's (`holiday_days`, the roster's definition, from the year
     before the first label) and the caller's own frame's on Monday to Friday, a date counted
-    once. The regressor ARIMA takes for them (`api.HOLIDAY_COLUMN`); a weekend holiday is left
+    once. The regressor ARIMA takes for them (`history.HOLIDAY_COLUMN`); a weekend holiday is left
     out because the desk is shut then anyway. None without holidays, or for an undated series."""
     if not isinstance(history.labels, pd.DatetimeIndex | pd.PeriodIndex):
         return None
