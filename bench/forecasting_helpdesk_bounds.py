@@ -61,14 +61,13 @@ def best_line(actual):
 def _window(job):
     import numpy as np
 
-    from ml.forecasting import forecast, mase, weekly_arrivals
+    from ml.forecasting import forecast, mase
     from ml.forecasting.baselines import naive
 
     sys.path.insert(0, str(ROOT / "bench"))
     from forecasting_helpdesk import arima_111
 
-    position, horizon = job
-    weekly = weekly_arrivals(DATA)
+    weekly, position, horizon = job
     past = weekly.iloc[:position]
     values = past.to_numpy().astype(float)
     actual = weekly.to_numpy()[position : position + horizon].astype(float)
@@ -99,7 +98,7 @@ def main() -> None:
     holdout = len(weekly) - args.horizon
     positions = [holdout - args.horizon * i for i in range(args.origins + 1)][::-1]
     with get_context("fork").Pool(args.workers) as pool:
-        results = dict(pool.map(_window, [(p, args.horizon) for p in positions], chunksize=1))
+        results = dict(pool.map(_window, [(weekly, p, args.horizon) for p in positions], chunksize=1))
     frame = pd.DataFrame.from_dict(results, orient="index")
     frame.index = [f"{weekly.index[p].date()}{' (holdout)' if p == holdout else ''}" for p in frame.index]
     frame.index.name = "window from"

@@ -195,7 +195,6 @@ def forecast_demand(horizon: int | None = 13, *, top: int | None = 10, as_of: da
     from ml.forecasting.api import forecast
     from ml.forecasting.capacity import HOLIDAY_COUNTRY, capacity_gap, proactive_share, recommendations, setting
     from ml.forecasting.desk import TOP_CLIENTS, desk_series, onboardings, series_regressors
-    from ml.forecasting.members import ARIMA_HOLIDAYS
     from ml.forecasting.onboardings import DEFAULT_REGRESSORS, REGRESSOR_SETS
 
     horizon = int(setting("FORECAST_HORIZON_WEEKS", 13)) if horizon is None else horizon
@@ -209,7 +208,7 @@ def forecast_demand(horizon: int | None = 13, *, top: int | None = 10, as_of: da
     # Prophet takes the country's public holidays (ARIMA too, as a regressor, when the setting
     # says so); Prophet and ARIMA the known onboardings.
     country = setting("FORECAST_HOLIDAY_COUNTRY", HOLIDAY_COUNTRY)
-    arima_holidays = bool(setting("FORECAST_ARIMA_HOLIDAYS", ARIMA_HOLIDAYS))
+    arima_holidays = setting("FORECAST_ARIMA_HOLIDAYS", None)  # None: forecast()'s own default
     columns = REGRESSOR_SETS[setting("FORECAST_ONBOARDING_REGRESSORS", DEFAULT_REGRESSORS)]
     went_live = onboardings() if columns else None
     desk_hours = None
